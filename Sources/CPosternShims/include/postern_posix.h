@@ -1,0 +1,16 @@
+#ifndef POSTERN_POSIX_H
+#define POSTERN_POSIX_H
+#include <stdio.h>
+#include <signal.h>
+
+// Swift 6 refuses the mutable stdio globals; these return them.
+FILE *postern_stdin(void);
+FILE *postern_stdout(void);
+FILE *postern_stderr(void);
+
+/// Installs a SIGINT handler that only sets a flag, without SA_RESTART, so a blocking read
+/// returns EINTR and the CLI can abandon the current command.
+int postern_install_interrupt_handler(void);
+/// Returns whether SIGINT arrived since the last call, and clears the flag.
+int postern_take_interrupt(void);
+#endif

@@ -1,0 +1,166 @@
+import Foundation
+import PosternConfig
+import PosternStore
+
+/// One admin session: the committed generation it started from, its pending changes, and
+/// the loop that reads commands (DESIGN.md, "The commit protocol", steps 1-2).
+public final class CLISession {
+    public let home: Home
+    public let store: ConfigStore
+    public let engine: EngineSignal
+    public let dialog: Dialog
+    /// Who is committing: the login name, and where they came from (`SSH_CONNECTION`).
+    public let user: String
+    public let source: String
+    /// The committed generation this session's changes are based on.
+    public private(set) var base: ConfigDocument
+    /// The session's pending configuration; equal to the base when nothing is pending.
+    public var pending: Configuration
+    public private(set) var failures = 0
+    private let audit: AuditLog
+
+    public init(home: Home, store: ConfigStore, dialog: Dialog, user: String, source: String) throws(StoreError) {
+        self.home = home
+        self.store = store
+        self.engine = EngineSignal(home: home)
+        self.dialog = dialog
+        self.user = user
+        self.source = source
+        self.base = try store.load()
+        self.pending = base.configuration
+        self.audit = AuditLog(url: home.cliLog)
+    }
+
+    public var hasChanges: Bool { pending != base.configuration }
+
+    /// The main prompt: the appliance hostname, `>`, a space (asyncos-cli.md §8.1).
+    public var prompt: String { "\(base.configuration.hostname)> " }
+
+    /// After a commit: the new generation is the base, nothing is pending.
+    func committed(_ document: ConfigDocument) {
+        base = document
+        pending = document.configuration
+    }
+
+    /// Drops the pending changes and starts again from the newest committed generation.
+    func discardChanges() {
+        if let latest = try? store.load() { base = latest }
+        pending = base.configuration
+    }
+
+    // MARK: Loops
+
+    /// Reads commands until `quit`, `exit` or the end of input. Returns the exit status:
+    /// 0 when every command succeeded.
+    public func run() -> Int32 {
+        var first = true
+        while true {
+            if !first && dialog.mode == .interactive { dialog.output.write("\n") }
+            first = false
+            dialog.reader.completions = CommandTable.names
+            let input = dialog.reader.readLine(prompt: prompt)
+            dialog.reader.completions = []
+            switch input {
+            case .interrupted:
+                continue
+            case .endOfInput:
+                if dialog.mode == .interactive {
+                    // Ctrl-D at the main prompt is quit (with its question when changes are pending).
+                    if execute("quit") == .quit { return exitStatus }
+                    continue
+                }
+                if hasChanges { dialog.error("The session ended with uncommitted changes; they were discarded.") }
+                return exitStatus
+            case .line(let line):
+                dialog.reader.addHistory(line)
+                for command in CommandLineSyntax.splitCommands(line) where execute(command) == .quit {
+                    return exitStatus
+                }
+            }
+        }
+    }
+
+    /// `postern -c 'cmd; cmd'`: runs each command, stopping at the first that fails.
+    public func runBatch(_ text: String) -> Int32 {
+        for command in CommandLineSyntax.splitCommands(text) {
+            let status = execute(command)
+            if status == .quit { break }
+            if status == .failed { break }
+        }
+        if hasChanges {
+            dialog.error("Uncommitted changes were discarded; end the batch with commit to keep them.")
+        }
+        return exitStatus
+    }
+
+    private var exitStatus: Int32 { failures == 0 ? 0 : 1 }
+
+    /// Runs one command line on a copy of the pending configuration, which replaces it only
+    /// when the command completes.
+    @discardableResult
+    public func execute(_ line: String) -> CommandStatus {
+        let words: [String]
+        switch CommandLineSyntax.words(line) {
+        case .success(let w): words = w
+        case .failure:
+            dialog.error("Invalid arguments when processing: unterminated quote in \(line)")
+            return record(line, .failed)
+        }
+        guard let name = words.first else { return .ok }
+        let command: any CLICommand
+        switch CommandTable.lookup(name) {
+        case .found(let c): command = c
+        case .unknown:
+            dialog.error("Unknown command: \(name). Type 'help' for a list of commands.")
+            return record(line, .failed)
+        case .ambiguous(let names):
+            dialog.error("Unknown command: \(name) is ambiguous (\(names.joined(separator: ", "))).")
+            return record(line, .failed)
+        }
+        let context = CommandContext(configuration: pending, dialog: dialog, session: self)
+        dialog.begin(arguments: Array(words.dropFirst()))
+        do throws(DialogAbort) {
+            let status = try command.run(context)
+            try dialog.finish()
+            if status != .failed { pending = context.configuration }
+            return record(line, status)
+        } catch {
+            switch error {
+            case .interrupted:
+                dialog.say("-- Changes not recorded.")
+                return record(line, .ok, note: "interrupted")
+            case .endOfInput:
+                dialog.say("-- Changes not recorded.")
+                return record(line, .failed, note: "input ended")
+            case .missingAnswer(let what):
+                dialog.error("\(command.name): missing \(what).")
+                return record(line, .failed)
+            case .invalidArgument(let message):
+                dialog.error(message)
+                return record(line, .failed)
+            }
+        }
+    }
+
+    private func record(_ line: String, _ status: CommandStatus, note: String? = nil) -> CommandStatus {
+        if status == .failed { failures += 1 }
+        audit.append(user: user, source: source, command: line,
+                     result: note ?? (status == .failed ? "failed" : "ok"))
+        return status
+    }
+}
+
+/// `HOME/logs/cli.log`: who ran which command, from where, and how it ended.
+struct AuditLog {
+    let url: URL
+
+    func append(user: String, source: String, command: String, result: String) {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let quoted = (try? JSONEncoder().encode(command)).flatMap { String(data: $0, encoding: .utf8) } ?? "\"\""
+        let line = "\(ISO8601DateFormatter().string(from: Date())) user=\(user) source=\(source) pid=\(getpid()) "
+            + "command=\(quoted) result=\(result)\n"
+        _ = line.withCString { write(fd, $0, strlen($0)) }
+    }
+}

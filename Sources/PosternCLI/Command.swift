@@ -1,0 +1,69 @@
+import PosternConfig
+import PosternStore
+
+/// A top-level CLI command. Commands are written as dialog flows over `context`, and change
+/// configuration only through `context.configuration`, a copy the session keeps when the
+/// command returns and drops when it is aborted.
+public protocol CLICommand: Sendable {
+    var name: String { get }
+    /// The one-line description `help` lists.
+    var summary: String { get }
+    /// What `help <command>` prints: the interactive use and the batch forms.
+    var usage: String { get }
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus
+}
+
+public enum CommandStatus: Equatable, Sendable {
+    case ok
+    case failed
+    /// End the session (`quit`, `exit`).
+    case quit
+}
+
+/// What a running command works with.
+public final class CommandContext {
+    /// The command's own copy of the pending configuration.
+    public var configuration: Configuration
+    public let dialog: Dialog
+    public let session: CLISession
+
+    init(configuration: Configuration, dialog: Dialog, session: CLISession) {
+        self.configuration = configuration
+        self.dialog = dialog
+        self.session = session
+    }
+
+    public var home: Home { session.home }
+}
+
+/// The commands, in the order `help` lists them.
+public enum CommandTable {
+    public static let all: [any CLICommand] = [
+        ClearCommand(),
+        CommitCommand(),
+        ExitCommand(name: "exit"),
+        HelpCommand(),
+        ExitCommand(name: "quit"),
+        StatusCommand(),
+    ]
+
+    public enum Lookup {
+        case found(any CLICommand)
+        case unknown
+        case ambiguous([String])
+    }
+
+    /// An exact name, or a unique prefix of one (asyncos-cli.md §8.4).
+    public static func lookup(_ word: String) -> Lookup {
+        let folded = word.lowercased()
+        if let exact = all.first(where: { $0.name == folded }) { return .found(exact) }
+        let matches = all.filter { $0.name.hasPrefix(folded) }
+        switch matches.count {
+        case 0: return .unknown
+        case 1: return .found(matches[0])
+        default: return .ambiguous(matches.map(\.name))
+        }
+    }
+
+    public static var names: [String] { all.map(\.name) }
+}

@@ -1,0 +1,177 @@
+import PosternConfig
+
+/// An operation of a menu (`- NEW - Create a new listener.`).
+public struct MenuItem: Sendable, Equatable {
+    public let verb: String
+    public let description: String
+
+    public init(_ verb: String, _ description: String) {
+        self.verb = verb
+        self.description = description
+    }
+}
+
+extension Dialog {
+    /// Free text. With `required`, an empty answer is `Please enter a value.`
+    public func text(
+        _ question: String, default defaultValue: String = "", key: String? = nil, required: Bool = false,
+        validate: (String) -> DialogError? = { _ in nil }
+    ) throws(DialogAbort) -> String {
+        try ask(question, default: required && defaultValue.isEmpty ? nil : defaultValue, key: key) { answer in
+            if required && answer.isEmpty { return .failure(DialogError("Please enter a value.")) }
+            if let problem = validate(answer) { return .failure(problem) }
+            return .success(answer)
+        }
+    }
+
+    /// A whole number in `range` (`Value must be between 1 and 100.`).
+    public func number(
+        _ question: String, default defaultValue: Int?, range: ClosedRange<Int>, key: String? = nil
+    ) throws(DialogAbort) -> Int {
+        try ask(question, default: defaultValue.map(String.init), key: key) { answer in
+            guard let value = Int(answer), range.contains(value) else {
+                return .failure(DialogError("Value must be between \(range.lowerBound) and \(range.upperBound)."))
+            }
+            return .success(value)
+        }
+    }
+
+    /// A size in bytes with an optional `k` or `M` suffix (asyncos-cli.md §2.5: "Add a
+    /// trailing k for kilobytes, M for megabytes, or no letter for bytes.").
+    public func size(_ question: String, default defaultValue: Int, key: String? = nil) throws(DialogAbort) -> Int {
+        try ask(question, default: MessageSize.format(defaultValue), key: key) { answer in
+            guard let bytes = MessageSize.parse(answer) else {
+                return .failure(DialogError("The value must be a number of bytes, optionally followed by k or M."))
+            }
+            return .success(bytes)
+        }
+    }
+
+    /// Yes or no, asked on one line: `Question? [Y]> ` (`Please answer yes or no.`).
+    public func yesNo(_ question: String, default defaultValue: Bool, key: String? = nil) throws(DialogAbort) -> Bool {
+        let mark = defaultValue ? "Y" : "N"
+        return try ask(nil, prompt: "\(question) [\(mark)]> ", default: mark, key: key,
+                       choices: ["yes", "no"]) { answer in
+            switch answer.lowercased() {
+            case "y", "yes": return .success(true)
+            case "n", "no": return .success(false)
+            default: return .failure(DialogError("Please answer yes or no."))
+            }
+        }
+    }
+
+    /// A numbered list; the answer may be the number, the item's name or a unique prefix of it.
+    /// Returns the index chosen. `defaultIndex` is 0-based.
+    public func choose(
+        _ question: String, items: [String], default defaultIndex: Int? = nil, key: String? = nil,
+        names: [String]? = nil
+    ) throws(DialogAbort) -> Int {
+        let listing = ([question] + items.enumerated().map { "\($0.offset + 1). \($0.element)" }).joined(separator: "\n")
+        let keys = names ?? items
+        return try ask(listing, default: defaultIndex.map { String($0 + 1) }, key: key, choices: keys) { answer in
+            Dialog.pick(answer, from: keys)
+        }
+    }
+
+    /// Resolves a list answer: a number, an exact name, or a unique prefix (case-insensitive).
+    static func pick(_ answer: String, from names: [String]) -> Result<Int, DialogError> {
+        if let number = Int(answer) {
+            guard (1...max(1, names.count)).contains(number), !names.isEmpty else {
+                return .failure(DialogError("Value must be between 1 and \(names.count)."))
+            }
+            return .success(number - 1)
+        }
+        let folded = answer.lowercased()
+        if let exact = names.firstIndex(where: { $0.lowercased() == folded }) { return .success(exact) }
+        let matches = names.indices.filter { names[$0].lowercased().hasPrefix(folded) }
+        switch matches.count {
+        case 1: return .success(matches[0])
+        case 0: return .failure(DialogError("That value is not valid: \"\(answer)\" is not one of the choices."))
+        default:
+            return .failure(DialogError("That value is not valid: \"\(answer)\" matches "
+                + matches.map { names[$0] }.joined(separator: ", ") + "."))
+        }
+    }
+
+    /// An operation menu (`Choose the operation you want to perform:`). Enter on the empty
+    /// answer returns nil: up one level. In batch mode, running out of arguments is Enter.
+    public func menu(_ items: [MenuItem], title: String = "Choose the operation you want to perform:")
+        throws(DialogAbort) -> String?
+    {
+        if mode == .batch && !hasPendingArguments { return nil }
+        let listing = ([title] + items.map { "- \($0.verb) - \($0.description)" }).joined(separator: "\n")
+        let verbs = items.map(\.verb)
+        let chosen: String? = try ask(listing, default: "", choices: verbs) { answer in
+            if answer.isEmpty { return .success(nil) }
+            let folded = answer.uppercased()
+            if verbs.contains(folded) { return .success(folded) }
+            let matches = verbs.filter { $0.hasPrefix(folded) }
+            if matches.count == 1 { return .success(matches[0]) }
+            return .failure(DialogError("Unknown option \"\(answer)\"."))
+        }
+        return chosen
+    }
+
+    /// Several lines ending at a blank line (`Press Enter on a blank line to finish.`). In
+    /// an argument, `\n` separates the lines.
+    public func multiline(_ question: String, key: String? = nil) throws(DialogAbort) -> String {
+        if hasPendingArguments || (key != nil && hasOptions) || mode == .batch {
+            let (value, _) = try rawAnswer(question: question, prompt: "> ", key: key, defaultValue: "")
+            return value.replacing("\\n", with: "\n")
+        }
+        output.write("\n" + question + "\n")
+        var lines: [String] = []
+        while true {
+            let (line, _) = try rawAnswer(question: nil, prompt: "> ", key: nil, defaultValue: "")
+            if line.isEmpty { break }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// PEM text pasted line by line, ending at a line holding only `.`. In an argument, the
+    /// text with `\n` separating lines.
+    public func pem(_ question: String, key: String? = nil) throws(DialogAbort) -> String {
+        if hasPendingArguments || (key != nil && hasOptions) || mode == .batch {
+            let (value, _) = try rawAnswer(question: question, prompt: "> ", key: key, defaultValue: nil)
+            return value.replacing("\\n", with: "\n")
+        }
+        output.write("\n" + question + "\n")
+        var lines: [String] = []
+        while true {
+            let line: String
+            switch reader.readLine(prompt: "") {
+            case .line(let text): line = text
+            case .interrupted: throw DialogAbort.interrupted
+            case .endOfInput: throw DialogAbort.endOfInput
+            }
+            if line.trimmingWhitespace() == "." { break }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// Sizes as the CLI writes them: `10M`, `512k`, or bytes.
+public enum MessageSize {
+    public static func parse(_ text: String) -> Int? {
+        let t = text.trimmingWhitespace()
+        guard let last = t.last else { return nil }
+        var multiplier = 1
+        var digits = Substring(t)
+        switch last {
+        case "k", "K": multiplier = 1024; digits = digits.dropLast()
+        case "m", "M": multiplier = 1024 * 1024; digits = digits.dropLast()
+        default: break
+        }
+        guard let value = Int(digits), value > 0 else { return nil }
+        let (bytes, overflow) = value.multipliedReportingOverflow(by: multiplier)
+        return overflow || bytes > Int(Int32.max) ? nil : bytes
+    }
+
+    public static func format(_ bytes: Int) -> String {
+        if bytes % (1024 * 1024) == 0 { return "\(bytes / (1024 * 1024))M" }
+        if bytes % 1024 == 0 { return "\(bytes / 1024)k" }
+        return String(bytes)
+    }
+}

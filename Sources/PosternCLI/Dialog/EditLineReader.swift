@@ -1,0 +1,108 @@
+import CEditLine
+import CPosternShims.EditLine
+import CPosternShims.Posix
+import Foundation
+
+/// libedit on a terminal: the prompt, emacs keys, history kept in a file, Tab completion
+/// of the words the dialog says are valid now. Completion only queries `completions`;
+/// it never changes configuration (style.md, "What we avoid").
+public final class EditLineReader: LineReader {
+    private let editLine: OpaquePointer
+    private let history: OpaquePointer
+    private let historyFile: String?
+    /// The prompt libedit's callback returns; owned here, replaced per read.
+    private var promptStorage: UnsafeMutablePointer<CChar>
+    public var completions: [String] = []
+
+    public init?(program: String, historyFile: String?) {
+        setlocale(LC_CTYPE, "")
+        if String(cString: setlocale(LC_CTYPE, nil)) == "C" {
+            // Without a UTF-8 locale libedit drops non-ASCII bytes (swift-notes §3).
+            setlocale(LC_CTYPE, "C.UTF-8")
+        }
+        guard let editLine = postern_el_init(program), let history = postern_history_init(1000) else { return nil }
+        self.editLine = editLine
+        self.history = history
+        self.historyFile = historyFile
+        self.promptStorage = strdup("> ")!
+        postern_el_set_editor(editLine, "emacs")
+        postern_el_set_signal(editLine, 1)
+        postern_el_set_history(editLine, history)
+        postern_el_set_clientdata(editLine, Unmanaged.passUnretained(self).toOpaque())
+        postern_el_set_prompt(editLine) { el in
+            guard let el, let data = postern_el_get_clientdata(el) else { return nil }
+            return Unmanaged<EditLineReader>.fromOpaque(data).takeUnretainedValue().promptStorage
+        }
+        postern_el_add_function(editLine, "postern-complete", "Complete the word") { el, _ in
+            guard let el, let data = postern_el_get_clientdata(el) else { return UInt8(CC_ERROR) }
+            return Unmanaged<EditLineReader>.fromOpaque(data).takeUnretainedValue().complete()
+        }
+        postern_el_bind(editLine, "^I", "postern-complete")
+        postern_el_source_default(editLine)
+        if let historyFile { postern_history_load(history, historyFile) }
+        postern_install_interrupt_handler()
+    }
+
+    deinit {
+        el_end(editLine)
+        history_end(history)
+        free(promptStorage)
+    }
+
+    public func readLine(prompt: String) -> LineInput {
+        free(promptStorage)
+        promptStorage = strdup(prompt)!
+        fflush(postern_stdout())
+        var count: Int32 = 0
+        _ = postern_take_interrupt()
+        guard let line = el_gets(editLine, &count) else {
+            if postern_take_interrupt() != 0 || (count == -1 && errno == EINTR) {
+                fputs("\n", postern_stdout())
+                el_reset(editLine)
+                return .interrupted
+            }
+            fputs("\n", postern_stdout())
+            return .endOfInput
+        }
+        var text = String(cString: line)
+        while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
+        return .line(text)
+    }
+
+    public func addHistory(_ line: String) {
+        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        postern_history_enter(history, line)
+        if let historyFile { postern_history_save(history, historyFile) }
+    }
+
+    /// Tab: complete the word before the cursor from `completions`.
+    private func complete() -> UInt8 {
+        guard let info = el_line(editLine) else { return UInt8(CC_ERROR) }
+        let start = info.pointee.buffer!
+        let cursor = info.pointee.cursor!
+        let length = cursor - start
+        let before = String(decoding: UnsafeBufferPointer(start: UnsafeRawPointer(start).assumingMemoryBound(to: UInt8.self),
+                                                          count: length), as: UTF8.self)
+        let word = String(before.split(separator: " ", omittingEmptySubsequences: false).last ?? "")
+        let matches = completions.filter { $0.lowercased().hasPrefix(word.lowercased()) }
+        guard !matches.isEmpty else { return UInt8(CC_ERROR) }
+        // Keep the case the user started with when every match agrees on the rest.
+        var common = matches[0]
+        for match in matches.dropFirst() {
+            common = String(zip(common.lowercased(), match.lowercased()).prefix { $0 == $1 }.map(\.0))
+        }
+        if matches.count == 1 {
+            let rest = String(matches[0].dropFirst(word.count))
+            el_insertstr(editLine, rest + " ")
+            return UInt8(CC_REFRESH)
+        }
+        if common.count > word.count {
+            let rest = String(matches[0].lowercased().prefix(common.count).dropFirst(word.count))
+            let insert = word.uppercased() == word && !word.isEmpty ? rest.uppercased() : rest
+            el_insertstr(editLine, insert)
+            return UInt8(CC_REFRESH)
+        }
+        fputs("\n" + matches.joined(separator: "  ") + "\n", postern_stdout())
+        return UInt8(CC_REDISPLAY)
+    }
+}

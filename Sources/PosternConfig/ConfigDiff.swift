@@ -1,0 +1,107 @@
+import Foundation
+
+/// One difference between two configurations, at a path of member names and element names.
+public struct ConfigChange: Hashable, Sendable {
+    public enum Kind: Hashable, Sendable {
+        case added(JSONValue)
+        case removed(JSONValue)
+        case changed(from: JSONValue, to: JSONValue)
+    }
+
+    /// `["listeners", "InboundMail", "hostAccess", "defaultParameters", "tls"]`.
+    public let path: [String]
+    public let kind: Kind
+}
+
+/// The structural diff behind `showchanges`: arrays of named objects are matched by name
+/// (so a reordered or renamed listener reads as such), other arrays by position.
+public enum ConfigDiff {
+    public static func changes(from old: Configuration, to new: Configuration) -> [ConfigChange] {
+        guard let a = tree(old), let b = tree(new) else { return [] }
+        var out: [ConfigChange] = []
+        diff(a, b, path: [], into: &out)
+        return out
+    }
+
+    static func tree(_ configuration: Configuration) -> JSONValue? {
+        guard let data = try? CanonicalJSON.encode(configuration) else { return nil }
+        return try? JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    static func diff(_ a: JSONValue, _ b: JSONValue, path: [String], into out: inout [ConfigChange]) {
+        if a == b { return }
+        switch (a, b) {
+        case (.object(let x), .object(let y)):
+            for key in Set(x.keys).union(y.keys).sorted() {
+                switch (x[key], y[key]) {
+                case (let l?, let r?): diff(l, r, path: path + [key], into: &out)
+                case (let l?, nil): out.append(ConfigChange(path: path + [key], kind: .removed(l)))
+                case (nil, let r?): out.append(ConfigChange(path: path + [key], kind: .added(r)))
+                case (nil, nil): break
+                }
+            }
+        case (.array(let x), .array(let y)) where isNamed(x) && isNamed(y):
+            let oldNames = x.compactMap(\.name)
+            let newNames = y.compactMap(\.name)
+            for item in x where !newNames.contains(item.name!) {
+                out.append(ConfigChange(path: path + [item.name!], kind: .removed(item)))
+            }
+            for item in y {
+                let name = item.name!
+                if let previous = x.first(where: { $0.name == name }) {
+                    diff(previous, item, path: path + [name], into: &out)
+                } else {
+                    out.append(ConfigChange(path: path + [name], kind: .added(item)))
+                }
+            }
+            let common = newNames.filter { oldNames.contains($0) }
+            if oldNames.filter({ newNames.contains($0) }) != common {
+                out.append(ConfigChange(path: path + ["(order)"], kind: .changed(
+                    from: .string(oldNames.joined(separator: ", ")), to: .string(newNames.joined(separator: ", ")))))
+            }
+        case (.array(let x), .array(let y)) where x.allSatisfy(isScalar) && y.allSatisfy(isScalar):
+            for item in x where !y.contains(item) { out.append(ConfigChange(path: path, kind: .removed(item))) }
+            for item in y where !x.contains(item) { out.append(ConfigChange(path: path, kind: .added(item))) }
+            if x.filter(y.contains) != y.filter(x.contains) {
+                out.append(ConfigChange(path: path + ["(order)"], kind: .changed(from: a, to: b)))
+            }
+        default:
+            out.append(ConfigChange(path: path, kind: .changed(from: a, to: b)))
+        }
+    }
+
+    private static func isNamed(_ items: [JSONValue]) -> Bool {
+        let names = items.compactMap(\.name)
+        return names.count == items.count && Set(names).count == names.count
+    }
+
+    private static func isScalar(_ value: JSONValue) -> Bool {
+        switch value {
+        case .array, .object: return false
+        case .null, .bool, .int, .double, .string: return true
+        }
+    }
+
+    /// The readable tree form: shared path prefixes printed once, indented two spaces a level.
+    public static func render(_ changes: [ConfigChange]) -> String {
+        var lines: [String] = []
+        var printed: [String] = []
+        for change in changes {
+            let parents = change.path.count > 1 ? Array(change.path.dropLast()) : []
+            var common = 0
+            while common < parents.count, common < printed.count, parents[common] == printed[common] { common += 1 }
+            for depth in common..<parents.count {
+                lines.append(String(repeating: "  ", count: depth) + parents[depth])
+            }
+            printed = parents
+            let indent = String(repeating: "  ", count: parents.count)
+            let leaf = change.path.last ?? "(configuration)"
+            switch change.kind {
+            case .added(let value): lines.append("\(indent)+ \(leaf): \(value.compact)")
+            case .removed(let value): lines.append("\(indent)- \(leaf): \(value.compact)")
+            case .changed(let from, let to): lines.append("\(indent)\(leaf): \(from.compact) -> \(to.compact)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,47 @@
+/// The whole appliance configuration: what `commit` writes and the engine applies.
+/// Typed values throughout; `validate()` lists every problem; `CanonicalJSON` writes it.
+public struct Configuration: Codable, Hashable, Sendable {
+    /// The version of this file format; a newer one is refused, never half-read.
+    public static let currentSchema = 1
+
+    public var schema: Int
+    /// The appliance's fully-qualified hostname: the CLI prompt, the default SMTP banner.
+    public var hostname: String
+    public var interfaces: [IPInterface]
+    public var listeners: [Listener]
+    public var listenerSettings: ListenerSettings
+    public var ssl: SSLConfiguration
+    public var certificates: [CertificateProfile]
+    public var certificateAuthorities: CertificateAuthorities
+
+    public init(
+        hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,
+        ssl: SSLConfiguration, certificates: [CertificateProfile], certificateAuthorities: CertificateAuthorities
+    ) {
+        self.schema = Configuration.currentSchema
+        self.hostname = hostname
+        self.interfaces = interfaces
+        self.listeners = listeners
+        self.listenerSettings = listenerSettings
+        self.ssl = ssl
+        self.certificates = certificates
+        self.certificateAuthorities = certificateAuthorities
+    }
+
+    public func interface(named name: String) -> IPInterface? {
+        interfaces.first { $0.name == name }
+    }
+
+    public func listener(named name: String) -> Listener? {
+        listeners.first { $0.name == name }
+    }
+
+    public func certificate(named name: String) -> CertificateProfile? {
+        certificates.first { $0.name == name }
+    }
+
+    /// The index of a listener by name, for editing in place.
+    public func listenerIndex(named name: String) -> Int? {
+        listeners.firstIndex { $0.name == name }
+    }
+}

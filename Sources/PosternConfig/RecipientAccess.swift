@@ -1,0 +1,113 @@
+/// A public listener's Recipient Access Table (asyncos-cli.md §2.8): which recipients the
+/// listener accepts mail for. First match wins; `all` decides the rest.
+public struct RecipientAccessTable: Codable, Hashable, Sendable {
+    public var entries: [RecipientAccessEntry]
+    public var all: RecipientAction
+
+    public init(entries: [RecipientAccessEntry], all: RecipientAction = .reject) {
+        self.entries = entries
+        self.all = all
+    }
+}
+
+public enum RecipientAction: String, Codable, CaseIterable, Sendable {
+    case accept = "ACCEPT"
+    case reject = "REJECT"
+
+    public var label: String { self == .accept ? "Accept" : "Reject" }
+}
+
+public struct RecipientAccessEntry: Codable, Hashable, Sendable {
+    public var pattern: RecipientPattern
+    public var action: RecipientAction
+    /// A custom reply for this entry; nil is the standard reply.
+    public var response: SMTPResponse?
+    /// Bypass receiving control (rate limits) for this recipient.
+    public var bypassReceivingControl: Bool
+
+    public init(
+        pattern: RecipientPattern, action: RecipientAction, response: SMTPResponse? = nil,
+        bypassReceivingControl: Bool = false
+    ) {
+        self.pattern = pattern
+        self.action = action
+        self.response = response
+        self.bypassReceivingControl = bypassReceivingControl
+    }
+}
+
+/// A recipient specification: `example.com`, `.example.com`, `postmaster@`,
+/// `joe@example.com` or `joe@[192.0.2.1]` (asyncos-cli.md §1.2).
+public struct RecipientPattern: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: Hashable, Sendable {
+        case domain(String)
+        case domainSuffix(String)
+        case localPart(String)
+        case address(local: String, domain: String)
+    }
+
+    public let text: String
+    public let kind: Kind
+    public var description: String { text }
+
+    public init(parsing raw: String) throws(SenderEntryError) {
+        let text = raw.trimmingWhitespace()
+        self.text = text
+        let error = SenderEntryError(
+            "A Recipient Access Table address can be one of the following: a hostname (example.com), a partial "
+                + "hostname (.example.com), a username (postmaster@) or a full address (joe@example.com).")
+        if text.uppercased() == "ALL" || text.isEmpty { throw error }
+        if let at = text.lastIndex(of: "@") {
+            let local = String(text[..<at]).lowercased()
+            let domain = String(text[text.index(after: at)...]).lowercased()
+            guard !local.isEmpty, !local.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" }) else {
+                throw error
+            }
+            if domain.isEmpty {
+                kind = .localPart(local)
+            } else if domain.hasPrefix("["), domain.hasSuffix("]"), IPAddress(String(domain.dropFirst().dropLast())) != nil {
+                kind = .address(local: local, domain: domain)
+            } else if Hostname.isValid(domain) {
+                kind = .address(local: local, domain: domain)
+            } else {
+                throw error
+            }
+        } else if text.hasPrefix(".") {
+            let domain = String(text.dropFirst()).lowercased()
+            guard Hostname.isValid(domain) else { throw error }
+            kind = .domainSuffix(domain)
+        } else {
+            guard Hostname.isValid(text) else { throw error }
+            kind = .domain(text.lowercased())
+        }
+    }
+
+    /// Whether an address (`local@domain`, already without angle brackets) matches.
+    public func matches(local: String, domain: String) -> Bool {
+        let local = local.lowercased()
+        let domain = domain.lowercased()
+        switch kind {
+        case .domain(let d): return domain == d
+        case .domainSuffix(let d): return domain.hasSuffix("." + d)
+        case .localPart(let l): return local == l
+        case .address(let l, let d): return local == l && domain == d
+        }
+    }
+}
+
+extension RecipientPattern: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            try self.init(parsing: text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.message)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
+    }
+}

@@ -1,0 +1,218 @@
+/// One thing wrong with a configuration: where (`listeners[InboundMail].port`) and why, in a sentence.
+public struct ConfigProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    public let path: String
+    public let message: String
+
+    public init(path: String, message: String) {
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+}
+
+/// Every problem found at once; what `commit` and the engine's reload refuse a configuration with.
+public struct ConfigProblems: Error, Sendable, CustomStringConvertible {
+    public let problems: [ConfigProblem]
+
+    public init(_ problems: [ConfigProblem]) { self.problems = problems }
+
+    public var description: String { problems.map(\.description).joined(separator: "\n") }
+}
+
+extension Configuration {
+    /// Checks everything that needs no files and no OpenSSL; `PosternTLS` checks cipher
+    /// strings and certificates, `PosternPolicy` compiles the tables.
+    public func validate() -> [ConfigProblem] {
+        var problems = Validator()
+        if schema != Configuration.currentSchema {
+            problems.add("schema", "This file has schema \(schema); this Postern reads schema \(Configuration.currentSchema).")
+        }
+        if !Hostname.isValid(hostname) || !hostname.contains(".") {
+            problems.add("hostname", "\"\(hostname)\" is not a fully-qualified hostname.")
+        }
+        validateInterfaces(&problems)
+        validateListeners(&problems)
+        problems.add(listenerSettings.validate())
+        validateSSL(&problems)
+        problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
+        for profile in certificates where profile.name.isEmpty || profile.certificateFile.isEmpty || profile.keyFile.isEmpty {
+            problems.add("certificates[\(profile.name)]", "A certificate profile needs a name, a certificate and a key.")
+        }
+        return problems.problems
+    }
+
+    private func validateInterfaces(_ problems: inout Validator) {
+        problems.requireUnique(interfaces.map(\.name), path: "interfaces", what: "interface")
+        problems.requireUnique(interfaces.map(\.address.description), path: "interfaces", what: "interface address")
+        for interface in interfaces {
+            let path = "interfaces[\(interface.name)]"
+            if !Validator.isName(interface.name) {
+                problems.add(path, "An interface name must be letters, digits, '-', '_' or '.'.")
+            }
+            if !(0...interface.address.bitWidth).contains(interface.prefixLength) {
+                problems.add(path + ".prefixLength", "Value must be between 0 and \(interface.address.bitWidth).")
+            }
+            if !Hostname.isValid(interface.hostname) {
+                problems.add(path + ".hostname", "Invalid hostname format \"\(interface.hostname)\".")
+            }
+        }
+    }
+
+    private func validateListeners(_ problems: inout Validator) {
+        problems.requireUnique(listeners.map(\.name), path: "listeners", what: "listener")
+        var bound: [String: String] = [:]
+        for listener in listeners {
+            let path = "listeners[\(listener.name)]"
+            if !Validator.isName(listener.name) {
+                problems.add(path, "A listener name must be letters, digits, '-', '_' or '.'.")
+            }
+            if let interface = interface(named: listener.interface) {
+                let key = "\(interface.address)|\(listener.port)"
+                if let other = bound[key] {
+                    problems.add(path + ".port", "Port \(listener.port) on \(interface.name) is already used by listener \(other).")
+                } else {
+                    bound[key] = listener.name
+                }
+            } else {
+                problems.add(path + ".interface", "The interface \"\(listener.interface)\" does not exist.")
+            }
+            if !(1...65535).contains(listener.port) {
+                problems.add(path + ".port", "Value must be between 1 and 65535.")
+            }
+            if listener.protocol == .qmqp {
+                problems.add(path + ".protocol", "QMQP listeners are not supported yet; use SMTP.")
+            }
+            if !(1...100_000).contains(listener.maxConcurrency) {
+                problems.add(path + ".maxConcurrency", "Value must be between 1 and 100000.")
+            }
+            if !(1...65535).contains(listener.tcpQueue) {
+                problems.add(path + ".tcpQueue", "Value must be between 1 and 65535.")
+            }
+            if !listener.defaultDomain.isEmpty && !Hostname.isValid(listener.defaultDomain) {
+                problems.add(path + ".defaultDomain", "Invalid hostname format \"\(listener.defaultDomain)\".")
+            }
+            if let name = listener.certificate, certificate(named: name) == nil {
+                problems.add(path + ".certificate", "The certificate profile \"\(name)\" does not exist.")
+            }
+            if listener.type == .public && listener.recipientAccess == nil {
+                problems.add(path + ".recipientAccess", "A public listener needs a Recipient Access Table.")
+            }
+            listener.hostAccess.validate(path: path + ".hostAccess", into: &problems)
+        }
+    }
+
+    private func validateSSL(_ problems: inout Validator) {
+        for (name, service) in [("gui", ssl.gui), ("inbound", ssl.inbound), ("outbound", ssl.outbound)] {
+            let path = "ssl.\(name)"
+            for version in service.methods.versions {
+                if let reason = version.unavailableReason { problems.add(path + ".methods", reason) }
+            }
+            if service.ciphers.trimmingWhitespace().isEmpty {
+                problems.add(path + ".ciphers", "The cipher string cannot be empty.")
+            }
+            if service.methods.versions.contains(.tlsv1_3) && service.tls13Suites.trimmingWhitespace().isEmpty {
+                problems.add(path + ".tls13Suites", "TLS v1.3 is enabled but no TLS 1.3 suite is configured.")
+            }
+        }
+    }
+}
+
+extension HostAccessTable {
+    func validate(path: String, into problems: inout Validator) {
+        problems.requireUnique(policies.map(\.name), path: path + ".policies", what: "policy")
+        problems.requireUnique(senderGroups.map(\.name), path: path + ".senderGroups", what: "sender group")
+        defaultParameters.validate(path: path + ".defaultParameters", into: &problems)
+        for policy in policies {
+            let policyPath = "\(path).policies[\(policy.name)]"
+            if !Validator.isName(policy.name) {
+                problems.add(policyPath, "A policy name must be letters, digits, '-', '_' or '.'.")
+            }
+            if policy.behavior == .continue {
+                problems.add(policyPath, "CONTINUE is a sender-group choice, not a policy behaviour.")
+            }
+            // Over a valid baseline, only the policy's own overrides can be out of range; the
+            // defaults are reported once, above.
+            FactoryDefaults.defaultParameters.resolved(with: policy.overrides).validate(path: policyPath, into: &problems)
+        }
+        for group in senderGroups {
+            let groupPath = "\(path).senderGroups[\(group.name)]"
+            if !Validator.isName(group.name) || group.name.uppercased() == "ALL" {
+                problems.add(groupPath, "A sender group name must be letters, digits, '-', '_' or '.', and not ALL.")
+            }
+            if case .policy(let name) = group.action, policy(named: name) == nil {
+                problems.add(groupPath, "It refers to the policy $\(name), which is not defined.")
+            }
+        }
+        switch all {
+        case .policy(let name) where policy(named: name) == nil:
+            problems.add(path + ".all", "It refers to the policy $\(name), which is not defined.")
+        case .behavior(.continue):
+            problems.add(path + ".all", "ALL is the last group; it cannot CONTINUE.")
+        case .policy, .behavior:
+            break
+        }
+    }
+}
+
+extension PolicyParameters {
+    func validate(path: String, into problems: inout Validator) {
+        problems.range(maxMessageSize, 1...Int(Int32.max), path + ".maxMessageSize")
+        problems.range(maxConcurrency, 1...100_000, path + ".maxConcurrency")
+        problems.range(maxMessagesPerSession, 1...1_000_000, path + ".maxMessagesPerSession")
+        problems.range(maxRecipientsPerMessage, 1...100_000, path + ".maxRecipientsPerMessage")
+        if maxRecipientsPerHour != -1 { problems.range(maxRecipientsPerHour, 0...Int(Int32.max), path + ".maxRecipientsPerHour") }
+        problems.range(acceptResponse.code, 200...299, path + ".acceptResponse.code")
+        problems.range(rejectResponse.code, 400...599, path + ".rejectResponse.code")
+        problems.range(rateLimitResponse.code, 400...599, path + ".rateLimitResponse.code")
+        if !bannerHostname.isEmpty && !Hostname.isValid(bannerHostname) {
+            problems.add(path + ".bannerHostname", "Invalid hostname format \"\(bannerHostname)\".")
+        }
+        for (name, response) in [("acceptResponse", acceptResponse), ("rejectResponse", rejectResponse),
+                                 ("rateLimitResponse", rateLimitResponse)]
+        where response.text.contains(where: { $0 == "\r" || ($0.isASCII && $0.asciiValue! < 32 && $0 != "\n") }) {
+            problems.add(path + ".\(name).text", "An SMTP response may not contain control characters.")
+        }
+    }
+}
+
+extension ListenerSettings {
+    func validate() -> [ConfigProblem] {
+        var problems = Validator()
+        problems.range(maxConnections, 1...100_000, "listenerSettings.maxConnections")
+        problems.range(maxTLSConnections, 1...100_000, "listenerSettings.maxTLSConnections")
+        problems.range(maxHeaderLines, 0...100_000, "listenerSettings.maxHeaderLines")
+        problems.range(idleTimeout, 1...86_400, "listenerSettings.idleTimeout")
+        problems.range(maxConnectionTime, 1...86_400, "listenerSettings.maxConnectionTime")
+        return problems.problems
+    }
+}
+
+/// Collects problems; small helpers keep the rules above one line each.
+struct Validator {
+    var problems: [ConfigProblem] = []
+
+    mutating func add(_ path: String, _ message: String) {
+        problems.append(ConfigProblem(path: path, message: message))
+    }
+
+    mutating func add(_ more: [ConfigProblem]) { problems += more }
+
+    mutating func range(_ value: Int, _ range: ClosedRange<Int>, _ path: String) {
+        if !range.contains(value) {
+            add(path, "Value must be between \(range.lowerBound) and \(range.upperBound).")
+        }
+    }
+
+    mutating func requireUnique(_ names: [String], path: String, what: String) {
+        var seen = Set<String>()
+        for name in names where !seen.insert(name).inserted {
+            add("\(path)[\(name)]", "There is more than one \(what) named \"\(name)\".")
+        }
+    }
+
+    static func isName(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64
+            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+}

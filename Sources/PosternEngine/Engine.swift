@@ -1,0 +1,179 @@
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PosternConfig
+import PosternSpool
+import PosternStore
+
+/// The SMTP/TLS engine: serves the committed configuration, reloads it on request, keeps
+/// `run/status.json` current. All control (start, reload, stop) runs on one serial queue;
+/// connections run on the event loops.
+public final class Engine: @unchecked Sendable {
+    // @unchecked: every mutable property is touched only on `control`.
+    private let home: Home
+    private let logger: Logger
+    private let group: MultiThreadedEventLoopGroup
+    private let threadPool: NIOThreadPool
+    private let control = DispatchQueue(label: "posternd.control")
+    private var services: EngineServices!
+    private var listeners: ListenerManager!
+    private var status: EngineStatus!
+    private var statusTimer: DispatchSourceTimer?
+    private let stopped = DispatchSemaphore(value: 0)
+    private var stopping = false
+
+    public init(home: Home, logger: Logger, threads: Int = System.coreCount) {
+        self.home = home
+        self.logger = logger
+        self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
+        self.threadPool = NIOThreadPool(numberOfThreads: max(4, threads * 2))
+    }
+
+    /// Prepares the home, loads and applies the committed configuration, writes the pid file.
+    /// Throws when the committed configuration cannot be served at all.
+    public func start() throws {
+        try control.sync {
+            try HomeBootstrap.prepare(home)
+            threadPool.start()
+            let spool = Spool(directory: home.queueDirectory)
+            let recovered = spool.recover()
+            logger.info("spool recovered", metadata: ["messages": "\(recovered.messages)",
+                                                      "discarded": "\(recovered.discarded)"])
+            services = EngineServices(
+                spool: spool, ids: try IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json")),
+                mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool)
+            listeners = ListenerManager(group: group, services: services, logger: logger)
+            let document = try ConfigStore(home: home).load()
+            let compiled: CompiledConfiguration
+            do throws(ConfigProblems) {
+                compiled = try CompiledConfiguration(document.configuration, home: home)
+            } catch {
+                throw EngineError.unservable(generation: document.commit.generation, error)
+            }
+            status = EngineStatus(pid: getpid(), startedAt: Date(), generation: document.commit.generation)
+            apply(compiled, generation: document.commit.generation)
+            try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)
+            writeStatus()
+            startStatusTimer()
+        }
+    }
+
+    /// Re-reads the committed configuration; applies it whole or keeps the old one and says why.
+    public func reload() {
+        control.async { [self] in
+            guard !stopping else { return }
+            let store = ConfigStore(home: home)
+            let document: ConfigDocument
+            do {
+                document = try store.load()
+            } catch {
+                reject(generation: (try? store.load().commit.generation) ?? status.generation, problems: ["\(error)"])
+                return
+            }
+            let generation = document.commit.generation
+            do throws(ConfigProblems) {
+                let compiled = try CompiledConfiguration(document.configuration, home: home)
+                apply(compiled, generation: generation)
+                status.lastReload = EngineStatus.ReloadReport(generation: generation, outcome: .applied, problems: [],
+                                                              at: Date())
+                logger.info("configuration applied", metadata: ["generation": "\(generation)"])
+            } catch {
+                reject(generation: generation, problems: error.problems.map(\.description))
+                return
+            }
+            writeStatus()
+        }
+    }
+
+    private func reject(generation: Int, problems: [String]) {
+        status.lastReload = EngineStatus.ReloadReport(generation: generation, outcome: .rejected, problems: problems,
+                                                      at: Date())
+        logger.error("configuration rejected; still serving generation \(status.generation)",
+                     metadata: ["generation": "\(generation)", "problems": "\(problems.joined(separator: " | "))"])
+        writeStatus()
+    }
+
+    private func apply(_ compiled: CompiledConfiguration, generation: Int) {
+        let runtimes = compiled.listeners.map {
+            ListenerRuntime(compiled: $0, generation: generation, settings: compiled.configuration.listenerSettings,
+                            hostname: $0.interface.hostname)
+        }
+        status.listeners = listeners.apply(runtimes)
+        status.generation = generation
+        status.appliedAt = Date()
+    }
+
+    private func startStatusTimer() {
+        let timer = DispatchSource.makeTimerSource(queue: control)
+        timer.schedule(deadline: .now() + 1, repeating: 1)
+        timer.setEventHandler { [weak self] in self?.refreshStatus() }
+        timer.resume()
+        statusTimer = timer
+    }
+
+    /// Counters and the drain report change under load; the file is rewritten only when they did.
+    private func refreshStatus() {
+        guard !stopping else { return }
+        let before = status
+        fillLiveFields()
+        if status.counters != before?.counters || status.sessionsByGeneration != before?.sessionsByGeneration {
+            writeStatus()
+        }
+    }
+
+    private func fillLiveFields() {
+        status.counters = services.registry.counters
+        status.sessionsByGeneration = Dictionary(uniqueKeysWithValues:
+            services.registry.sessionsByGeneration.map { (String($0.key), $0.value) })
+    }
+
+    private func writeStatus() {
+        fillLiveFields()
+        status.updatedAt = Date()
+        do { try status.write(to: home) } catch { logger.error("cannot write status", metadata: ["error": "\(error)"]) }
+    }
+
+    /// Stops accepting, lets sessions between messages go with a 421, waits for the others
+    /// up to `grace`, then closes what is left.
+    public func stop(grace: Duration = .seconds(10)) {
+        control.async { [self] in
+            guard !stopping else { return }
+            stopping = true
+            statusTimer?.cancel()
+            listeners.closeAll()
+            for channel in services.registry.channels {
+                channel.pipeline.fireUserInboundEventTriggered(EngineShutdownEvent())
+            }
+            let clock = ContinuousClock()
+            let deadline = clock.now + grace
+            while services.registry.openCount > 0 && clock.now < deadline { usleep(20_000) }
+            for channel in services.registry.channels { channel.close(promise: nil) }
+            try? group.syncShutdownGracefully()
+            try? threadPool.syncShutdownGracefully()
+            unlink(home.pidFile.path)
+            logger.info("stopped")
+            stopped.signal()
+        }
+    }
+
+    /// Blocks until `stop()` has finished.
+    public func waitUntilStopped() {
+        stopped.wait()
+    }
+
+    /// The ports the listeners are bound to (useful when a test configures port 0).
+    public var boundPorts: [Int] { control.sync { listeners.localPorts() } }
+}
+
+public enum EngineError: Error, CustomStringConvertible {
+    case unservable(generation: Int, ConfigProblems)
+
+    public var description: String {
+        switch self {
+        case .unservable(let generation, let problems):
+            return "The committed configuration (generation \(generation)) cannot be served:\n\(problems)"
+        }
+    }
+}

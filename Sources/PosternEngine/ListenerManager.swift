@@ -1,0 +1,104 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import PosternConfig
+import PosternStore
+
+/// The bound server sockets. A reload keeps a socket whose address and port stay, and only
+/// swaps the runtime it hands to new connections; it binds new ones and closes those that
+/// went away (their open connections drain on their own).
+final class ListenerManager {
+    private struct BindKey: Hashable {
+        let address: IPAddress
+        let port: Int
+    }
+
+    private final class Bound {
+        let channel: any Channel
+        let runtime: NIOLockedValueBox<ListenerRuntime>
+
+        init(channel: any Channel, runtime: NIOLockedValueBox<ListenerRuntime>) {
+            self.channel = channel
+            self.runtime = runtime
+        }
+    }
+
+    private let group: any EventLoopGroup
+    private let services: EngineServices
+    private let logger: Logger
+    private var bound: [BindKey: Bound] = [:]
+
+    init(group: any EventLoopGroup, services: EngineServices, logger: Logger) {
+        self.group = group
+        self.services = services
+        self.logger = logger
+    }
+
+    /// Makes the bound sockets match `runtimes`; returns each listener's state for status.json.
+    func apply(_ runtimes: [ListenerRuntime]) -> [EngineStatus.ListenerStatus] {
+        var wanted: [BindKey: ListenerRuntime] = [:]
+        for runtime in runtimes {
+            wanted[BindKey(address: runtime.compiled.interface.address, port: runtime.listener.port)] = runtime
+        }
+        for (key, old) in bound where wanted[key] == nil {
+            logger.info("listener stops accepting", metadata: ["address": "\(key.address)", "port": "\(key.port)"])
+            old.channel.close(promise: nil)
+            bound[key] = nil
+        }
+        var statuses: [EngineStatus.ListenerStatus] = []
+        for runtime in runtimes {
+            let key = BindKey(address: runtime.compiled.interface.address, port: runtime.listener.port)
+            let status = { (state: EngineStatus.ListenerStatus.State, error: String?) in
+                EngineStatus.ListenerStatus(name: runtime.listener.name, address: key.address.description, port: key.port,
+                                            state: state, error: error)
+            }
+            if let existing = bound[key] {
+                existing.runtime.withLockedValue { $0 = runtime }
+                statuses.append(status(.listening, nil))
+                continue
+            }
+            do {
+                bound[key] = try bind(key, runtime: runtime)
+                logger.info("listening", metadata: ["listener": "\(runtime.listener.name)", "address": "\(key.address)",
+                                                    "port": "\(key.port)"])
+                statuses.append(status(.listening, nil))
+            } catch {
+                logger.error("cannot bind", metadata: ["listener": "\(runtime.listener.name)", "error": "\(error)"])
+                statuses.append(status(.failed, "\(error)"))
+            }
+        }
+        return statuses
+    }
+
+    private func bind(_ key: BindKey, runtime: ListenerRuntime) throws -> Bound {
+        let box = NIOLockedValueBox(runtime)
+        let services = self.services
+        let logger = self.logger
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(runtime.listener.tcpQueue))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelInitializer { channel in
+                let current = box.withLockedValue { $0 }
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SMTPReplyEncoder()))
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPServerHandler(runtime: current, services: services, logger: logger))
+                }
+            }
+        let channel = try bootstrap.bind(host: key.address.description, port: key.port).wait()
+        return Bound(channel: channel, runtime: box)
+    }
+
+    /// The port a listener actually got (tests bind port 0 through the configuration's port).
+    func localPorts() -> [Int] {
+        bound.values.compactMap { $0.channel.localAddress?.port }
+    }
+
+    func closeAll() {
+        for (_, b) in bound { try? b.channel.close().wait() }
+        bound = [:]
+    }
+}

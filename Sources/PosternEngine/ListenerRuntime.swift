@@ -1,0 +1,26 @@
+import Foundation
+import NIOPosix
+import PosternConfig
+import PosternSpool
+import PosternStore
+
+/// What a connection is accepted under, fixed for its whole life: a reload builds new
+/// ones and never changes a session in flight (DESIGN.md, "The engine's reload").
+struct ListenerRuntime: Sendable {
+    let compiled: CompiledListener
+    let generation: Int
+    let settings: ListenerSettings
+    let hostname: String
+
+    var listener: Listener { compiled.listener }
+}
+
+/// The engine's shared services that every connection uses.
+struct EngineServices: Sendable {
+    let spool: Spool
+    let ids: IDAllocator
+    let mailLog: MailLog
+    let registry: ConnectionRegistry
+    /// Blocking work: DNS lookups and spool writes (fsync).
+    let threadPool: NIOThreadPool
+}

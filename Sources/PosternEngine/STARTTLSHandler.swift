@@ -1,0 +1,201 @@
+import NIOCore
+import PosternSMTPCore
+import PosternTLS
+
+/// What the TLS handler tells the SMTP layer above it.
+enum TLSEvent {
+    case handshakeCompleted(SMTPSession.TLSInfo)
+    case handshakeFailed(String)
+}
+
+/// Drives a `TLSConnection` in the pipeline: ciphertext in from the socket, plaintext up;
+/// plaintext writes encrypted down. Added at the head of a live pipeline after the `220`
+/// to STARTTLS has left in plaintext (style.md §9).
+final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    typealias OutboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    /// Where the TLS session is.
+    private enum State {
+        /// Handshake in progress; writes wait.
+        case handshaking
+        /// Records flow both ways.
+        case active
+        /// close_notify sent or received, or a fatal error: nothing more is read or written.
+        case closed
+    }
+
+    private let connection: TLSConnection
+    private var state = State.handshaking
+    private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
+    private var flushPending = false
+    private var handshakeTimer: Scheduled<Void>?
+    private let handshakeTimeout: TimeAmount
+    /// Plaintext read per SSL_read call; a TLS record carries at most 16 KiB.
+    private static let readSize = 16 * 1024
+
+    init(connection: TLSConnection, handshakeTimeout: TimeAmount = .seconds(30)) {
+        self.connection = connection
+        self.handshakeTimeout = handshakeTimeout
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [self] in
+            guard state == .handshaking else { return }
+            fail(context: context, reason: "handshake timed out")
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        handshakeTimer?.cancel()
+        for (_, promise) in pendingWrites { promise?.fail(ChannelError.ioOnClosedChannel) }
+        pendingWrites = []
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let ciphertext = unwrapInboundIn(data)
+        guard state != .closed else { return }
+        ciphertext.withUnsafeReadableBytes { connection.feed($0) }
+        if state == .handshaking {
+            do {
+                switch try connection.handshake() {
+                case .wantsMoreData:
+                    flushOutput(context: context)
+                    return
+                case .complete:
+                    state = .active
+                    handshakeTimer?.cancel()
+                    flushOutput(context: context)
+                    let peer = connection.peerCertificate
+                    let info = SMTPSession.TLSInfo(
+                        protocolVersion: connection.protocolVersion, cipher: connection.cipherName,
+                        clientCertificateSubject: peer?.subject, clientCertificateVerified: connection.peerVerified)
+                    context.fireUserInboundEventTriggered(TLSEvent.handshakeCompleted(info))
+                    writePending(context: context)
+                }
+            } catch {
+                fail(context: context, reason: error.reasons.joined(separator: "; "))
+                return
+            }
+        }
+        readPlaintext(context: context)
+    }
+
+    private func readPlaintext(context: ChannelHandlerContext) {
+        while state == .active {
+            var buffer = context.channel.allocator.buffer(capacity: STARTTLSHandler.readSize)
+            var result = TLSConnection.ReadResult.wantsMoreData
+            do {
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: STARTTLSHandler.readSize) { raw in
+                    result = try connection.read(into: raw)
+                    if case .bytes(let n) = result { return n }
+                    return 0
+                }
+            } catch let error as TLSError {
+                fail(context: context, reason: error.reason)
+                return
+            } catch {
+                fail(context: context, reason: "\(error)")
+                return
+            }
+            switch result {
+            case .bytes:
+                context.fireChannelRead(wrapInboundOut(buffer))
+            case .wantsMoreData:
+                flushOutput(context: context)
+                return
+            case .closed:
+                // The peer's close_notify: answer it and close.
+                state = .closed
+                connection.shutdown()
+                flushOutput(context: context)
+                context.close(promise: nil)
+                return
+            }
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let plaintext = unwrapOutboundIn(data)
+        switch state {
+        case .handshaking:
+            pendingWrites.append((plaintext, promise))
+        case .active:
+            encrypt(context: context, plaintext, promise: promise)
+        case .closed:
+            promise?.fail(ChannelError.ioOnClosedChannel)
+        }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        if state == .handshaking {
+            flushPending = true
+        } else {
+            context.flush()
+        }
+    }
+
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if state == .active && mode == .all {
+            // One-way shutdown: after QUIT nothing more is read, so close_notify and go.
+            state = .closed
+            connection.shutdown()
+            flushOutput(context: context)
+        }
+        context.close(mode: mode, promise: promise)
+    }
+
+    private func encrypt(context: ChannelHandlerContext, _ plaintext: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        do {
+            try plaintext.withUnsafeReadableBytes { raw in try connection.write(raw) }
+        } catch let error as TLSError {
+            promise?.fail(error)
+            fail(context: context, reason: error.reason)
+            return
+        } catch {
+            promise?.fail(error)
+            fail(context: context, reason: "\(error)")
+            return
+        }
+        let output = takeOutput(context: context)
+        context.write(wrapOutboundOut(output), promise: promise)
+    }
+
+    private func writePending(context: ChannelHandlerContext) {
+        let writes = pendingWrites
+        pendingWrites = []
+        for (buffer, promise) in writes { encrypt(context: context, buffer, promise: promise) }
+        if flushPending || !writes.isEmpty {
+            flushPending = false
+            context.flush()
+        }
+    }
+
+    private func takeOutput(context: ChannelHandlerContext) -> ByteBuffer {
+        let count = connection.pendingOutput
+        var buffer = context.channel.allocator.buffer(capacity: count)
+        if count > 0 {
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { connection.readOutput(into: $0) }
+        }
+        return buffer
+    }
+
+    /// Handshake records, tickets, alerts: whatever OpenSSL has for the peer, sent now.
+    private func flushOutput(context: ChannelHandlerContext) {
+        guard connection.pendingOutput > 0 else { return }
+        context.writeAndFlush(wrapOutboundOut(takeOutput(context: context)), promise: nil)
+    }
+
+    private func fail(context: ChannelHandlerContext, reason: String) {
+        guard state != .closed else { return }
+        state = .closed
+        handshakeTimer?.cancel()
+        flushOutput(context: context)  // the alert, so the peer learns why
+        for (_, promise) in pendingWrites { promise?.fail(ChannelError.ioOnClosedChannel) }
+        pendingWrites = []
+        context.fireUserInboundEventTriggered(TLSEvent.handshakeFailed(reason))
+        context.close(promise: nil)
+    }
+}

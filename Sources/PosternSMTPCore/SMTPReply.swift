@@ -1,0 +1,107 @@
+/// An SMTP reply: a code and one or more lines of text (RFC 5321 §4.2).
+public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
+    public let code: Int
+    public let lines: [String]
+
+    public init(_ code: Int, _ lines: [String]) {
+        self.code = code
+        self.lines = lines.isEmpty ? [""] : lines
+    }
+
+    public init(_ code: Int, _ text: String) {
+        self.init(code, text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+    }
+
+    /// The wire form: `250-first`, …, `250 last`, each ending CRLF.
+    public var wire: String {
+        var out = ""
+        for (i, line) in lines.enumerated() {
+            let separator = i == lines.count - 1 ? " " : "-"
+            out += line.isEmpty && i == lines.count - 1 ? "\(code)\r\n" : "\(code)\(separator)\(line)\r\n"
+        }
+        return out
+    }
+
+    public var isPositive: Bool { code < 400 }
+    public var description: String { wire.replacing("\r\n", with: "\n").trimmingTrailingNewline() }
+}
+
+extension String {
+    func trimmingTrailingNewline() -> String {
+        var s = self
+        while s.hasSuffix("\n") { s.removeLast() }
+        return s
+    }
+}
+
+/// Every reply text the engine sends, in one place. Texts marked [S] are AsyncOS's own
+/// (asyncos-cli.md §1.4, §3.1) or RFC 3207's and are reproduced exactly; the rest carry
+/// RFC 2034 enhanced status codes, which EHLO advertises.
+public enum Replies {
+    public static func greeting(_ host: String) -> SMTPReply { SMTPReply(220, "\(host) ESMTP") }
+
+    /// A custom acceptance or rejection banner (hostname first, as the default banner).
+    public static func banner(code: Int, host: String, text: String) -> SMTPReply {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        return SMTPReply(code, ["\(host) \(lines[0])"] + lines.dropFirst())
+    }
+
+    public static func rejectBanner(_ host: String) -> SMTPReply { SMTPReply(554, "\(host) Access denied") }
+    public static func helo(_ host: String) -> SMTPReply { SMTPReply(250, host) }
+    public static func quit(_ host: String) -> SMTPReply { SMTPReply(221, "2.0.0 \(host) closing connection") }
+    public static let ok = SMTPReply(250, "2.0.0 Ok")
+    public static func sender(_ path: String) -> SMTPReply { SMTPReply(250, "2.1.0 sender <\(path)> ok") }
+    public static func recipient(_ path: String) -> SMTPReply { SMTPReply(250, "2.1.5 recipient <\(path)> ok") }
+    public static let startData = SMTPReply(354, "go ahead")
+    public static func accepted(mid: Int) -> SMTPReply { SMTPReply(250, "2.0.0 Ok: Message \(mid) accepted") }
+    public static let vrfy = SMTPReply(252, "2.5.2 Cannot VRFY user, but will accept message and attempt delivery")
+    /// [S] asyncos-cli.md §3.1, S6.
+    public static let help = SMTPReply(214, [
+        "The following commands are recognized", " auth data ehlo helo", " help mail noop quit", "rcpt rset vrfy",
+    ])
+    /// [I] asyncos-cli.md §3.1.
+    public static let startTLS = SMTPReply(220, "Go ahead with TLS")
+    public static let tlsNotAvailable = SMTPReply(454, "4.7.0 TLS not available")
+    public static let tlsAlreadyActive = SMTPReply(503, "5.5.1 TLS already active")
+    /// [S] RFC 3207 §4.
+    public static let mustStartTLS = SMTPReply(530, "Must issue a STARTTLS command first")
+    /// [S] S6.
+    public static let unrecognized = SMTPReply(500, "#5.5.1 command not recognized")
+    /// [S] S6.
+    public static let tooManyBadCommands = SMTPReply(421, "Exceeded bad SMTP command limit, disconnecting.")
+    /// [S] asyncos-cli.md §1.4.
+    public static let idleTimeout = SMTPReply(421, "Timed out waiting for successful message injection, disconnecting.")
+    /// [S] asyncos-cli.md §1.4.
+    public static let connectionTimeLimit = SMTPReply(421, "Exceeded allowable connection time, disconnecting.")
+    public static let lineTooLong = SMTPReply(500, "5.5.2 Line too long")
+    public static let needHelo = SMTPReply(503, "5.5.1 Send HELO/EHLO first")
+    public static let needMail = SMTPReply(503, "5.5.1 Need MAIL before RCPT")
+    public static let needRecipient = SMTPReply(503, "5.5.1 Need RCPT before DATA")
+    public static let nestedMail = SMTPReply(503, "5.5.1 Sender already specified")
+    public static let badSequence = SMTPReply(503, "5.5.1 Bad sequence of commands")
+    public static let noValidRecipients = SMTPReply(554, "5.5.1 No valid recipients")
+    public static let syntax = SMTPReply(501, "5.5.4 Syntax error in parameters or arguments")
+    public static func badSender(_ why: String) -> SMTPReply { SMTPReply(501, "5.1.7 Bad sender address syntax: \(why)") }
+    public static func badRecipient(_ why: String) -> SMTPReply {
+        SMTPReply(501, "5.1.3 Bad recipient address syntax: \(why)")
+    }
+    public static let unsupportedParameter = SMTPReply(555, "5.5.4 Unsupported MAIL or RCPT parameter")
+    public static let declaredSizeTooLarge = SMTPReply(552, "5.3.4 Message size exceeds fixed maximum message size")
+    /// [I] asyncos-cli.md §3.1.
+    public static let messageTooLarge = SMTPReply(552, "#5.3.4 message size exceeds limit")
+    /// [I] asyncos-cli.md §3.1.
+    public static let tooManyRecipients = SMTPReply(452, "#4.5.3 Too many recipients")
+    /// [I] asyncos-cli.md §3.1.
+    public static func addressRejected(_ path: String) -> SMTPReply { SMTPReply(550, "#5.1.0 Address rejected \(path)") }
+    public static let tooManyMessages = SMTPReply(452, "4.5.3 Too many messages in this session")
+    public static let tooManyHeaderLines = SMTPReply(552, "5.3.4 Too many header lines")
+    public static let storageFailure = SMTPReply(451, "4.3.0 Local error in processing; message not accepted")
+    public static let rejected = SMTPReply(503, "5.5.1 Connection refused by policy; send QUIT")
+    public static let dnsTemporaryFailure = SMTPReply(421, "4.4.3 Temporary failure looking up your host; try again later")
+    public static let tooManyConnectionsFromIP = SMTPReply(
+        421, "4.4.5 Too many concurrent connections from your address; try again later")
+    public static let tooManyConnections = SMTPReply(421, "4.4.5 Too many concurrent connections; try again later")
+    public static let shuttingDown = SMTPReply(421, "4.3.2 Service shutting down, closing transmission channel")
+    public static let tlsRequiredClientCertificate = SMTPReply(
+        530, "5.7.0 A valid client certificate is required; issue STARTTLS with one")
+}

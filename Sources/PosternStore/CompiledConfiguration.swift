@@ -1,0 +1,120 @@
+import Foundation
+import PosternConfig
+import PosternPolicy
+import PosternTLS
+
+/// A configuration turned into what serves: per listener the TLS context and the compiled
+/// tables. The engine builds one at every reload, and `commit` builds one to check, so the
+/// CLI refuses exactly what the engine would reject.
+public struct CompiledConfiguration: Sendable {
+    public let configuration: Configuration
+    public let listeners: [CompiledListener]
+
+    public init(_ configuration: Configuration, home: Home) throws(ConfigProblems) {
+        var problems = configuration.validate()
+        if !problems.isEmpty { throw ConfigProblems(problems) }
+        var listeners: [CompiledListener] = []
+        let trust = CompiledConfiguration.trust(configuration, home: home, problems: &problems)
+        for listener in configuration.listeners {
+            let path = "listeners[\(listener.name)]"
+            guard let interface = configuration.interface(named: listener.interface) else { continue }
+            var hat: CompiledHostAccess?
+            do {
+                hat = try CompiledHostAccess(listener.hostAccess)
+            } catch {
+                problems += error.problems.map { ConfigProblem(path: "\(path).hostAccess.\($0.path)", message: $0.message) }
+            }
+            let profileName = listener.certificate ?? FactoryDefaults.demoCertificateName
+            var tls: TLSContext?
+            if let profile = configuration.certificate(named: profileName) {
+                do {
+                    let identity = try CompiledConfiguration.identity(profile, home: home)
+                    let verifies = listener.hostAccess.usesClientVerification
+                    tls = try TLSContext(role: .server, settings: configuration.ssl.inbound, identity: identity,
+                                         trust: verifies ? trust : nil)
+                } catch let error as TLSError {
+                    let where_ = error.operation.hasPrefix("cipher") || error.operation.hasPrefix("TLS 1.3")
+                        || error.operation.hasPrefix("method") ? "ssl.inbound" : "\(path).certificate"
+                    problems.append(ConfigProblem(path: where_, message: "\(error.operation): \(error.reasons.joined(separator: "; "))"))
+                } catch let error as ConfigProblem {
+                    problems.append(error)
+                } catch {
+                    problems.append(ConfigProblem(path: "\(path).certificate", message: "\(error)"))
+                }
+            } else {
+                problems.append(ConfigProblem(path: "\(path).certificate",
+                                              message: "The certificate profile \"\(profileName)\" does not exist."))
+            }
+            if let hat, let tls {
+                let rat = listener.recipientAccess.map(CompiledRecipientAccess.init)
+                listeners.append(CompiledListener(listener: listener, interface: interface, tls: tls, hostAccess: hat,
+                                                  recipientAccess: rat))
+            }
+        }
+        if !problems.isEmpty {
+            // One bad cipher string fails every listener the same way; say it once.
+            var seen = Set<ConfigProblem>()
+            throw ConfigProblems(problems.filter { seen.insert($0).inserted })
+        }
+        self.configuration = configuration
+        self.listeners = listeners
+    }
+
+    /// Every problem the engine would reload with, or none.
+    public static func check(_ configuration: Configuration, home: Home) -> [ConfigProblem] {
+        do {
+            _ = try CompiledConfiguration(configuration, home: home)
+            return []
+        } catch {
+            return error.problems
+        }
+    }
+
+    static func identity(_ profile: CertificateProfile, home: Home) throws -> TLSIdentityFiles {
+        let path = "certificates[\(profile.name)]"
+        var files: [String] = []
+        for name in [profile.certificateFile, profile.keyFile] + (profile.chainFile.map { [$0] } ?? []) {
+            guard !name.hasPrefix("/"), !name.split(separator: "/").contains("..") else {
+                throw ConfigProblem(path: path, message: "\"\(name)\" must be a file name inside certs/.")
+            }
+            let url = home.certificateFile(name)
+            guard FileManager.default.isReadableFile(atPath: url.path) else {
+                throw ConfigProblem(path: path, message: "The file certs/\(name) does not exist or cannot be read.")
+            }
+            files.append(url.path)
+        }
+        return TLSIdentityFiles(certificatePath: files[0], keyPath: files[1], chainPath: files.count > 2 ? files[2] : nil)
+    }
+
+    static func trust(_ configuration: Configuration, home: Home, problems: inout [ConfigProblem]) -> TLSTrust {
+        let authorities = configuration.certificateAuthorities
+        var custom: String?
+        if authorities.useCustom, let file = authorities.customFile {
+            let url = home.certificateFile(file)
+            if FileManager.default.isReadableFile(atPath: url.path) {
+                custom = url.path
+            } else {
+                problems.append(ConfigProblem(path: "certificateAuthorities.customFile",
+                                              message: "The file certs/\(file) does not exist or cannot be read."))
+            }
+        }
+        return TLSTrust(useSystem: authorities.useSystem, customBundlePath: custom)
+    }
+}
+
+/// One listener ready to serve.
+public struct CompiledListener: Sendable {
+    public let listener: Listener
+    public let interface: IPInterface
+    public let tls: TLSContext
+    public let hostAccess: CompiledHostAccess
+    public let recipientAccess: CompiledRecipientAccess?
+}
+
+extension HostAccessTable {
+    /// Whether any policy (or the defaults) asks for client certificates.
+    public var usesClientVerification: Bool {
+        defaultParameters.tls.verifiesClient
+            || policies.contains { defaultParameters.resolved(with: $0.overrides).tls.verifiesClient }
+    }
+}

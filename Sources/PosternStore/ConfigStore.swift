@@ -1,0 +1,200 @@
+import Foundation
+import PosternConfig
+import PosternSpool
+
+/// The committed configuration on disk and the commit protocol (DESIGN.md, "The commit
+/// protocol"): generations, history, `commits.log`, the lock, atomic replacement.
+public struct ConfigStore: Sendable {
+    public let home: Home
+    /// Called at each step of a commit; tests use it to kill the process at that instant.
+    public var faultHook: (@Sendable (CommitStep) -> Void)?
+
+    public init(home: Home) {
+        self.home = home
+    }
+
+    /// The committed generation, as the engine would read it.
+    public func load() throws(StoreError) -> ConfigDocument {
+        try read(home.currentFile)
+    }
+
+    /// A generation from the history.
+    public func load(generation: Int) throws(StoreError) -> ConfigDocument {
+        try read(home.historyFile(generation))
+    }
+
+    private func read(_ url: URL) throws(StoreError) -> ConfigDocument {
+        let data: Data
+        do {
+            data = try Data(contentsOf: url)
+        } catch {
+            throw StoreError.missing(url.path)
+        }
+        do {
+            let document = try CanonicalJSON.decode(ConfigDocument.self, from: data)
+            if document.configuration.schema > Configuration.currentSchema {
+                throw StoreError.unreadable(url.path, ConfigProblems([ConfigProblem(
+                    path: "configuration.schema",
+                    message: "Written by a newer Postern (schema \(document.configuration.schema)).")]))
+            }
+            return document
+        } catch let problems as ConfigProblems {
+            throw StoreError.unreadable(url.path, problems)
+        } catch {
+            throw StoreError.unreadable(url.path, ConfigProblems([]))
+        }
+    }
+
+    /// Commits `configuration` on top of generation `base`, the one the session started from.
+    /// `check` runs first (the caller passes the engine's own check); a commit made meanwhile
+    /// by someone else is a conflict, never silently overwritten.
+    public func commit(
+        _ configuration: Configuration, base: Int, user: String, source: String, comment: String,
+        now: Date = Date(), check: (Configuration) -> [ConfigProblem]
+    ) throws(StoreError) -> CommitRecord {
+        let problems = check(configuration)
+        if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
+        return try withLock { () throws(StoreError) -> CommitRecord in
+            faultHook?(.locked)
+            let current = try load()
+            guard current.commit.generation == base else {
+                throw StoreError.conflict(base: base, current: current.commit)
+            }
+            // Whole seconds: what the ISO 8601 record keeps, so the record returned equals the one read back.
+            let time = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+            let record = CommitRecord(
+                generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
+            try write(ConfigDocument(commit: record, configuration: configuration))
+            return record
+        }
+    }
+
+    /// Writes a document as the new current generation. The caller holds the lock.
+    func write(_ document: ConfigDocument) throws(StoreError) {
+        let data: Data
+        do { data = try CanonicalJSON.encode(document) } catch { throw StoreError.io("encode: \(error)") }
+        let hook = faultHook
+        do {
+            DurableFile.removeLeftovers(in: home.configDirectory.path)
+            DurableFile.removeLeftovers(in: home.historyDirectory.path)
+            try DurableFile.write(data, to: home.historyFile(document.commit.generation)) { step in
+                hook?(.history(step))
+            }
+            try DurableFile.write(data, to: home.currentFile) { step in hook?(.current(step)) }
+        } catch {
+            throw StoreError.io(error.description)
+        }
+        appendLog(document.commit)
+        hook?(.logged)
+    }
+
+    /// Appends to commits.log; records a crash left out are added first, from the history.
+    private func appendLog(_ record: CommitRecord) {
+        let fd = open(home.commitsLog.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var lines = ""
+        let logged = lastLoggedGeneration()
+        if logged < record.generation - 1 {
+            for generation in max(1, logged + 1)..<record.generation {
+                if let missed = try? load(generation: generation) { lines += missed.commit.logLine }
+            }
+        }
+        lines += record.logLine
+        try? DurableFile.writeAll(fd: fd, data: Data(lines.utf8), path: home.commitsLog.path)
+        fsync(fd)
+    }
+
+    private func lastLoggedGeneration() -> Int {
+        guard let text = try? String(contentsOf: home.commitsLog, encoding: .utf8),
+            let last = text.split(separator: "\n").last,
+            let field = last.split(separator: " ").first(where: { $0.hasPrefix("generation=") }),
+            let generation = Int(field.dropFirst("generation=".count))
+        else { return 0 }
+        return generation
+    }
+
+    /// Every commit record in the history, oldest first.
+    public func history() -> [CommitRecord] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.historyDirectory.path) else {
+            return []
+        }
+        let generations = names.compactMap { name -> Int? in
+            guard name.hasSuffix(".json") else { return nil }
+            return Int(name.dropLast(5))
+        }.sorted()
+        let current = (try? load())?.commit.generation ?? Int.max
+        // A history file newer than current.json is from a commit that crashed before its
+        // rename: it never happened.
+        return generations.filter { $0 <= current }.compactMap { try? load(generation: $0).commit }
+    }
+
+    /// Runs `body` holding the commit lock (flock on `config/lock`), waiting up to `timeout`.
+    public func withLock<T>(timeout: Duration = .seconds(10), _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        let fd = open(home.lockFile.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io("open \(home.lockFile.path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + timeout
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK || errno == EINTR, clock.now < deadline else {
+                throw StoreError.locked
+            }
+            usleep(10_000)
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}
+
+/// The instants inside a commit, for fault injection.
+public enum CommitStep: Sendable, Hashable, CustomStringConvertible {
+    case locked
+    case history(DurableFile.Step)
+    case current(DurableFile.Step)
+    case logged
+
+    public static var all: [CommitStep] {
+        [.locked] + DurableFile.Step.allCases.map { .history($0) } + DurableFile.Step.allCases.map { .current($0) }
+            + [.logged]
+    }
+
+    /// `history-temp-written`, `current-renamed`: the names `POSTERN_COMMIT_FAULT` takes.
+    public var description: String {
+        switch self {
+        case .locked: return "locked"
+        case .history(let step): return "history-" + step.rawValue
+        case .current(let step): return "current-" + step.rawValue
+        case .logged: return "logged"
+        }
+    }
+}
+
+/// Why the store could not do what was asked, as the CLI says it.
+public enum StoreError: Error, CustomStringConvertible, Sendable {
+    case missing(String)
+    case unreadable(String, ConfigProblems)
+    case invalid(ConfigProblems)
+    case conflict(base: Int, current: CommitRecord)
+    case locked
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path):
+            return "There is no configuration at \(path)."
+        case .unreadable(let path, let problems):
+            return "The configuration \(path) cannot be read:\n\(problems)"
+        case .invalid(let problems):
+            return problems.description
+        case .conflict(let base, let current):
+            return "Error: the configuration was changed by another user since this session started "
+                + "(generation \(base) -> \(current.generation), committed by \(current.user) from \(current.source) "
+                + "at \(current.time.formatted(.iso8601)): \"\(current.comment)\")."
+        case .locked:
+            return "Another commit is in progress; try again in a moment."
+        case .io(let detail):
+            return "The configuration could not be written: \(detail)"
+        }
+    }
+}

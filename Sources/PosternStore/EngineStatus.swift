@@ -1,0 +1,105 @@
+import Foundation
+import PosternSpool
+
+/// What the engine reports in `run/status.json`: the generation it serves, how the last
+/// reload went, its listeners and counters. The engine writes it; the CLI reads it.
+public struct EngineStatus: Codable, Sendable, Hashable {
+    public var pid: Int32
+    public var startedAt: Date
+    public var updatedAt: Date
+    /// The generation being served.
+    public var generation: Int
+    public var appliedAt: Date
+    public var lastReload: ReloadReport?
+    public var listeners: [ListenerStatus]
+    public var counters: Counters
+    /// Open sessions per generation they were accepted under (the drain report).
+    public var sessionsByGeneration: [String: Int]
+
+    public init(pid: Int32, startedAt: Date, generation: Int) {
+        self.pid = pid
+        self.startedAt = startedAt
+        self.updatedAt = startedAt
+        self.generation = generation
+        self.appliedAt = startedAt
+        self.lastReload = nil
+        self.listeners = []
+        self.counters = Counters()
+        self.sessionsByGeneration = [:]
+    }
+
+    public struct ReloadReport: Codable, Sendable, Hashable {
+        public enum Outcome: String, Codable, Sendable {
+            case applied
+            case rejected
+        }
+
+        /// The generation the reload read.
+        public var generation: Int
+        public var outcome: Outcome
+        public var problems: [String]
+        public var at: Date
+
+        public init(generation: Int, outcome: Outcome, problems: [String], at: Date) {
+            self.generation = generation
+            self.outcome = outcome
+            self.problems = problems
+            self.at = at
+        }
+    }
+
+    public struct ListenerStatus: Codable, Sendable, Hashable {
+        public enum State: String, Codable, Sendable {
+            case listening
+            case failed
+        }
+
+        public var name: String
+        public var address: String
+        public var port: Int
+        public var state: State
+        public var error: String?
+
+        public init(name: String, address: String, port: Int, state: State, error: String? = nil) {
+            self.name = name
+            self.address = address
+            self.port = port
+            self.state = state
+            self.error = error
+        }
+    }
+
+    public struct Counters: Codable, Sendable, Hashable {
+        public var connectionsAccepted = 0
+        public var connectionsRefused = 0
+        public var connectionsOpen = 0
+        public var tlsSessions = 0
+        public var tlsFailures = 0
+        public var messagesAccepted = 0
+        public var recipientsAccepted = 0
+        public var recipientsRejected = 0
+
+        public init() {}
+    }
+
+    public static func read(_ home: Home) -> EngineStatus? {
+        guard let data = try? Data(contentsOf: home.statusFile) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(EngineStatus.self, from: data)
+    }
+
+    /// Replaces the status file by rename, so a reader never sees half of it. No fsync: a
+    /// status lost in a crash is rewritten at the next start.
+    public func write(to home: Home) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(self)
+        let temp = home.runDirectory.appendingPathComponent(".status.json.tmp.\(getpid())")
+        try data.write(to: temp)
+        guard rename(temp.path, home.statusFile.path) == 0 else {
+            throw DurableFile.Failure(path: home.statusFile.path, operation: "rename", errno: errno)
+        }
+    }
+}

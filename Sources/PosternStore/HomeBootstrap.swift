@@ -1,0 +1,52 @@
+import Foundation
+import PosternConfig
+import PosternSpool
+import PosternTLS
+
+/// Makes a home usable: the directories, and when there is no configuration yet, the
+/// factory configuration (generation 1) and a freshly generated self-signed demo certificate.
+/// Either process calls it first, so `posternd --home $(mktemp -d)` just works.
+public enum HomeBootstrap {
+    /// Returns true when it created the factory configuration.
+    @discardableResult
+    public static func prepare(_ home: Home) throws(StoreError) -> Bool {
+        let fm = FileManager.default
+        for (directory, mode) in [(home.root, 0o755), (home.configDirectory, 0o755), (home.historyDirectory, 0o755),
+                                  (home.certsDirectory, 0o700), (home.runDirectory, 0o755),
+                                  (home.queueDirectory, 0o700), (home.logsDirectory, 0o755)] {
+            do {
+                try fm.createDirectory(at: directory, withIntermediateDirectories: true,
+                                       attributes: [.posixPermissions: mode])
+            } catch {
+                throw StoreError.io("cannot create \(directory.path): \(error.localizedDescription)")
+            }
+        }
+        if fm.fileExists(atPath: home.currentFile.path) { return false }
+        let store = ConfigStore(home: home)
+        return try store.withLock { () throws(StoreError) -> Bool in
+            if fm.fileExists(atPath: home.currentFile.path) { return false }  // the other process won
+            let configuration = FactoryDefaults.configuration
+            try writeDemoCertificate(home, profile: configuration.certificates[0], hostname: configuration.hostname)
+            let record = CommitRecord(generation: 1, parent: 0, time: Date(), user: "system", source: "local",
+                                      comment: "Factory configuration")
+            try store.write(ConfigDocument(commit: record, configuration: configuration))
+            return true
+        }
+    }
+
+    /// A self-signed RSA-2048 certificate for the appliance hostname and localhost: TLS
+    /// works with it, but no peer can verify it (asyncos-cli.md §5.1).
+    static func writeDemoCertificate(_ home: Home, profile: CertificateProfile, hostname: String) throws(StoreError) {
+        do {
+            let demo = try CertificateBuilder.make(
+                subject: CertificateSubject(commonName: hostname, organization: "Postern demo certificate"),
+                dnsNames: [hostname, "localhost"], days: 3650)
+            try DurableFile.write(Data(demo.key.pem.utf8), to: home.certificateFile(profile.keyFile), mode: 0o600)
+            try DurableFile.write(Data(demo.certificate.pem.utf8), to: home.certificateFile(profile.certificateFile))
+        } catch let error as TLSError {
+            throw StoreError.io("demo certificate: \(error)")
+        } catch {
+            throw StoreError.io("demo certificate: \(error)")
+        }
+    }
+}

@@ -1,0 +1,202 @@
+import COpenSSL
+import CPosternShims.OpenSSL
+import PosternConfig
+
+/// Where a context's certificate comes from: PEM files already resolved to paths.
+public struct TLSIdentityFiles: Sendable, Hashable {
+    public var certificatePath: String
+    public var keyPath: String
+    public var chainPath: String?
+
+    public init(certificatePath: String, keyPath: String, chainPath: String? = nil) {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.chainPath = chainPath
+    }
+}
+
+/// The authorities that verify a peer's certificate.
+public struct TLSTrust: Sendable, Hashable {
+    public var useSystem: Bool
+    /// A PEM bundle of extra authorities.
+    public var customBundlePath: String?
+
+    public init(useSystem: Bool, customBundlePath: String? = nil) {
+        self.useSystem = useSystem
+        self.customBundlePath = customBundlePath
+    }
+
+    public var isEmpty: Bool { !useSystem && customBundlePath == nil }
+}
+
+/// An OpenSSL `SSL_CTX` built from the configuration by a throwing init: if it exists, it
+/// can serve. One per listener (server) or per outbound service (client).
+public final class TLSContext: @unchecked Sendable {
+    // @unchecked: the SSL_CTX is configured completely in init and never changed after;
+    // OpenSSL allows SSL objects on many threads to share one such context.
+    let ctx: OpaquePointer
+    public let role: Role
+    /// The security level OpenSSL ended with (2 unless the cipher string says `@SECLEVEL=n`).
+    public let securityLevel: Int
+
+    public enum Role: Sendable {
+        case server
+        case client
+    }
+
+    /// The level pinned before the cipher string is applied, so the host's openssl.cnf
+    /// does not decide; Debian builds OpenSSL 3 with 2 and so do we.
+    public static let pinnedSecurityLevel: Int32 = 2
+
+    public init(
+        role: Role, settings: SSLServiceSettings, identity: TLSIdentityFiles?, trust: TLSTrust? = nil
+    ) throws(TLSError) {
+        ERR_clear_error()
+        guard let ctx = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
+            throw TLSError.drain(.configuration, "SSL_CTX_new")
+        }
+        self.ctx = ctx
+        self.role = role
+        SSL_CTX_set_security_level(ctx, TLSContext.pinnedSecurityLevel)
+        // Renegotiation would make SSL_write want to read; compression invites CRIME.
+        var options = postern_SSL_OP_NO_RENEGOTIATION | postern_SSL_OP_NO_COMPRESSION
+        if role == .server { options |= postern_SSL_OP_CIPHER_SERVER_PREFERENCE }
+        try TLSContext.applyMethods(settings.methods, to: ctx, options: &options)
+        SSL_CTX_set_options(ctx, options)
+        _ = postern_SSL_CTX_set_mode(ctx, postern_SSL_MODE_RELEASE_BUFFERS)
+
+        guard SSL_CTX_set_cipher_list(ctx, settings.ciphers) == 1 else {
+            throw TLSError.drain(.configuration, "cipher string \"\(settings.ciphers)\"")
+        }
+        let suites = settings.methods.versions.contains(.tlsv1_3) ? settings.tls13Suites : ""
+        guard SSL_CTX_set_ciphersuites(ctx, suites) == 1 else {
+            throw TLSError.drain(.configuration, "TLS 1.3 suites \"\(settings.tls13Suites)\"")
+        }
+        securityLevel = Int(SSL_CTX_get_security_level(ctx))
+        if role == .server {
+            _ = postern_SSL_CTX_set_dh_auto(ctx, 1)
+            _ = postern_SSL_CTX_set_session_cache_mode(ctx, postern_SSL_SESS_CACHE_SERVER)
+            // Required for session resumption when client certificates are requested.
+            let sid: [UInt8] = Array("postern".utf8)
+            SSL_CTX_set_session_id_context(ctx, sid, UInt32(sid.count))
+        }
+        if let identity { try loadIdentity(identity) }
+        if let trust { try loadTrust(trust) }
+        try checkOfferable(settings)
+    }
+
+    deinit { SSL_CTX_free(ctx) }
+
+    /// Protocol range from the method set; versions missing inside the range are switched off.
+    static func applyMethods(_ methods: TLSMethods, to ctx: OpaquePointer, options: inout UInt64) throws(TLSError) {
+        for version in methods.versions {
+            if let reason = version.unavailableReason {
+                throw TLSError(kind: .configuration, operation: "method \(version.rawValue)", reasons: [reason])
+            }
+        }
+        guard let low = methods.versions.first, let high = methods.versions.last else {
+            throw TLSError(kind: .configuration, operation: "methods", reasons: ["no protocol version is enabled"])
+        }
+        _ = postern_SSL_CTX_set_min_proto_version(ctx, wireVersion(low))
+        _ = postern_SSL_CTX_set_max_proto_version(ctx, wireVersion(high))
+        let all: [(TLSProtocolVersion, UInt64)] = [
+            (.tlsv1_0, postern_SSL_OP_NO_TLSv1), (.tlsv1_1, postern_SSL_OP_NO_TLSv1_1),
+            (.tlsv1_2, postern_SSL_OP_NO_TLSv1_2), (.tlsv1_3, postern_SSL_OP_NO_TLSv1_3),
+        ]
+        for (version, flag) in all where version > low && version < high && !methods.versions.contains(version) {
+            options |= flag
+        }
+    }
+
+    static func wireVersion(_ version: TLSProtocolVersion) -> Int32 {
+        switch version {
+        case .sslv2, .sslv3: return SSL3_VERSION
+        case .tlsv1_0: return TLS1_VERSION
+        case .tlsv1_1: return TLS1_1_VERSION
+        case .tlsv1_2: return TLS1_2_VERSION
+        case .tlsv1_3: return TLS1_3_VERSION
+        }
+    }
+
+    private func loadIdentity(_ identity: TLSIdentityFiles) throws(TLSError) {
+        guard SSL_CTX_use_certificate_file(ctx, identity.certificatePath, SSL_FILETYPE_PEM) == 1 else {
+            throw TLSError.drain(.configuration, "certificate \(identity.certificatePath)")
+        }
+        if let chainPath = identity.chainPath {
+            let text: String
+            do { text = try String(contentsOfFile: chainPath, encoding: .utf8) } catch {
+                throw TLSError(kind: .configuration, operation: "chain \(chainPath)", reasons: ["cannot be read"])
+            }
+            for certificate in try Certificate.readAll(pem: text) {
+                guard postern_SSL_CTX_add1_chain_cert(ctx, certificate.x509) == 1 else {
+                    throw TLSError.drain(.configuration, "chain \(chainPath)")
+                }
+            }
+        }
+        guard SSL_CTX_use_PrivateKey_file(ctx, identity.keyPath, SSL_FILETYPE_PEM) == 1 else {
+            throw TLSError.drain(.configuration, "private key \(identity.keyPath)")
+        }
+        guard SSL_CTX_check_private_key(ctx) == 1 else {
+            ERR_clear_error()
+            throw TLSError(kind: .configuration, operation: "certificate \(identity.certificatePath)",
+                           reasons: ["key does not sign certificate"])
+        }
+    }
+
+    private func loadTrust(_ trust: TLSTrust) throws(TLSError) {
+        if trust.useSystem && SSL_CTX_set_default_verify_paths(ctx) != 1 {
+            throw TLSError.drain(.configuration, "system certificate authorities")
+        }
+        if let bundle = trust.customBundlePath {
+            guard SSL_CTX_load_verify_locations(ctx, bundle, nil) == 1 else {
+                throw TLSError.drain(.configuration, "certificate authorities \(bundle)")
+            }
+            if role == .server, let names = SSL_load_client_CA_file(bundle) {
+                SSL_CTX_set_client_CA_list(ctx, names)
+            }
+        }
+    }
+
+    /// Fails when the settings leave nothing a peer could negotiate: no cipher for any
+    /// enabled version, or only versions the security level forbids.
+    private func checkOfferable(_ settings: SSLServiceSettings) throws(TLSError) {
+        let below13 = settings.methods.versions.filter { $0 < .tlsv1_3 }
+        if securityLevel >= 1 {
+            let legacy = below13.filter { $0 < .tlsv1_2 }
+            if !legacy.isEmpty && legacy.count == settings.methods.versions.count {
+                throw TLSError(
+                    kind: .configuration, operation: "methods \(settings.methods)",
+                    reasons: ["\(legacy.map(\.label).joined(separator: " and ")) cannot be negotiated at security level "
+                        + "\(securityLevel); add @SECLEVEL=0 to the cipher string or enable TLS v1.2"])
+            }
+        }
+        guard let ssl = SSL_new(ctx) else { throw TLSError.drain(.configuration, "SSL_new") }
+        defer { SSL_free(ssl) }
+        guard let supported = SSL_get1_supported_ciphers(ssl) else {
+            throw TLSError(kind: .configuration, operation: "cipher string \"\(settings.ciphers)\"",
+                           reasons: ["no cipher is usable with the enabled methods \(settings.methods)"])
+        }
+        defer { postern_sk_SSL_CIPHER_free(supported) }
+        if postern_sk_SSL_CIPHER_num(supported) == 0 {
+            throw TLSError(kind: .configuration, operation: "cipher string \"\(settings.ciphers)\"",
+                           reasons: ["no cipher is usable with the enabled methods \(settings.methods)"])
+        }
+        if !below13.isEmpty {
+            var hasLegacyCipher = false
+            for i in 0..<postern_sk_SSL_CIPHER_num(supported) {
+                if let cipher = postern_sk_SSL_CIPHER_value(supported, i),
+                    String(cString: SSL_CIPHER_get_version(cipher)) != "TLSv1.3"
+                {
+                    hasLegacyCipher = true
+                    break
+                }
+            }
+            if !hasLegacyCipher {
+                throw TLSError(
+                    kind: .configuration, operation: "cipher string \"\(settings.ciphers)\"",
+                    reasons: ["it selects no cipher usable with \(below13.map(\.label).joined(separator: "/")) "
+                        + "at security level \(securityLevel)"])
+            }
+        }
+    }
+}

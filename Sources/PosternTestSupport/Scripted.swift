@@ -1,0 +1,87 @@
+import PosternCLI
+
+/// Captures everything the CLI writes.
+public final class CapturedOutput: Output {
+    public private(set) var text = ""
+    public private(set) var errors = ""
+    /// Errors are interleaved into `text` too, so a transcript reads in order.
+    public init() {}
+
+    public func write(_ text: String) { self.text += text }
+
+    public func writeError(_ text: String) {
+        self.text += text
+        errors += text
+    }
+
+    public func flush() {}
+}
+
+/// Answers from a script, shown as a piped session shows them: the prompt, then the answer.
+/// The line `^C` stands for Ctrl-C. After the last line, the input ends.
+public final class ScriptedLineReader: LineReader {
+    private var lines: [String]
+    private let output: Output
+    public var completions: [String] = []
+    /// The completions offered at each prompt, for tests of Tab.
+    public private(set) var offered: [[String]] = []
+
+    public init(_ lines: [String], output: Output) {
+        self.lines = lines
+        self.output = output
+    }
+
+    public func readLine(prompt: String) -> LineInput {
+        output.write(prompt)
+        offered.append(completions)
+        guard !lines.isEmpty else {
+            output.write("\n")
+            return .endOfInput
+        }
+        let line = lines.removeFirst()
+        if line == "^C" {
+            output.write("^C\n")
+            return .interrupted
+        }
+        output.write(line + "\n")
+        return .line(line)
+    }
+
+    public func addHistory(_ line: String) {}
+}
+
+import PosternStore
+
+/// Runs a scripted CLI session (piped mode) against a home and returns what it printed.
+public enum Transcript {
+    public static func run(
+        home: Home, _ input: [String], mode: DialogMode = .piped, user: String = "admin"
+    ) throws -> (output: String, status: Int32) {
+        let output = CapturedOutput()
+        let reader = ScriptedLineReader(input, output: output)
+        let session = try CLISession(home: home, store: ConfigStore(home: home),
+                                     dialog: Dialog(reader: reader, output: output, mode: mode), user: user,
+                                     source: "local")
+        let status = session.run()
+        return (output.text, status)
+    }
+
+    /// `postern -c '…'` in process.
+    public static func batch(home: Home, _ commands: String, user: String = "admin") throws -> (output: String, status: Int32) {
+        let output = CapturedOutput()
+        let reader = ScriptedLineReader([], output: output)
+        let session = try CLISession(home: home, store: ConfigStore(home: home),
+                                     dialog: Dialog(reader: reader, output: output, mode: .batch), user: user,
+                                     source: "local")
+        let status = session.runBatch(commands)
+        return (output.text, status)
+    }
+
+    /// Replaces the variable parts of a transcript (commit dates) with placeholders.
+    public static func normalized(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if line.hasPrefix("Changes committed: ") { return "Changes committed: <date>" }
+            return String(line)
+        }.joined(separator: "\n")
+    }
+}

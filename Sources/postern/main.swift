@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import PosternCLI
+import PosternStore
+
+/// The admin CLI: a REPL on a terminal, lines from a pipe, or `-c 'cmd; cmd'` as sshd runs
+/// a login shell's command.
+struct Postern: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "postern",
+        abstract: "Configure the Postern mail gateway: AsyncOS-style commands, staged changes, commit.")
+
+    @Option(help: "The appliance home (default: $POSTERN_HOME, else /var/lib/postern).")
+    var home: String?
+
+    @Option(name: .customShort("c"), help: "Run these commands (separated by ';') and exit, as `ssh host 'cmd'` does.")
+    var commands: String?
+
+    @Flag(help: "On a pipe, do not echo the answers read.")
+    var noEcho = false
+
+    func run() throws {
+        let home = Home.resolve(home)
+        do {
+            try HomeBootstrap.prepare(home)
+        } catch {
+            FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let output = StandardOutput()
+        let mode: DialogMode = commands != nil ? .batch : (isatty(0) == 1 ? .interactive : .piped)
+        let reader: any LineReader
+        if mode == .interactive, let editLine = EditLineReader(program: "postern", historyFile: Postern.historyFile) {
+            reader = editLine
+        } else {
+            reader = PlainLineReader(output: output, echo: !noEcho)
+        }
+        var store = ConfigStore(home: home)
+        store.faultHook = Postern.faultHook()
+        let session: CLISession
+        do {
+            session = try CLISession(home: home, store: store, dialog: Dialog(reader: reader, output: output, mode: mode),
+                                     user: Postern.loginName(), source: Postern.source())
+        } catch {
+            FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let status = commands.map(session.runBatch) ?? session.run()
+        output.flush()
+        throw ExitCode(status)
+    }
+
+    static var historyFile: String? {
+        ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.postern_history" }
+    }
+
+    /// The login name: who the commit records say committed.
+    static func loginName() -> String {
+        if let pw = getpwuid(geteuid()), let name = pw.pointee.pw_name { return String(cString: name) }
+        return ProcessInfo.processInfo.environment["USER"] ?? "unknown"
+    }
+
+    /// The client address of an SSH session (`SSH_CONNECTION` = "client port server port"), else `local`.
+    static func source() -> String {
+        let connection = ProcessInfo.processInfo.environment["SSH_CONNECTION"] ?? ""
+        return connection.split(separator: " ").first.map(String.init) ?? "local"
+    }
+
+    /// XXX: a test hook in the shipped binary. `POSTERN_COMMIT_FAULT=<step>` kills this
+    /// process with SIGKILL at that step of a commit, so the crash-safety test can stop a
+    /// real commit at every instant (see ConfigStore.CommitStep for the names).
+    static func faultHook() -> (@Sendable (CommitStep) -> Void)? {
+        guard let wanted = ProcessInfo.processInfo.environment["POSTERN_COMMIT_FAULT"], !wanted.isEmpty else {
+            return nil
+        }
+        return { step in
+            if step.description == wanted { kill(getpid(), SIGKILL) }
+        }
+    }
+}
+
+Postern.main()

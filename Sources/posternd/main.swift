@@ -1,0 +1,77 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import PosternEngine
+import PosternStore
+
+/// The SMTP/TLS engine. Signals: HUP reloads the committed configuration, TERM and INT stop.
+struct Posternd: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "posternd", abstract: "The Postern SMTP/TLS engine.")
+
+    @Option(help: "The appliance home (default: $POSTERN_HOME, else /var/lib/postern).")
+    var home: String?
+
+    @Flag(help: "Check the committed configuration as a reload would, print every problem, and exit.")
+    var check = false
+
+    @Option(help: "Diagnostic log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "Event-loop threads (default: one per core).")
+    var threads: Int?
+
+    func run() throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "posternd")
+        let home = Home.resolve(home)
+        if check { try runCheck(home) }
+
+        let engine = Engine(home: home, logger: logger, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        // Signal handlers only raise an event; the work runs on ordinary queues (style.md §11).
+        let signals = DispatchQueue(label: "posternd.signals")
+        var sources: [DispatchSourceSignal] = []
+        for (number, action) in [(SIGHUP, { engine.reload() }), (SIGTERM, { engine.stop() }), (SIGINT, { engine.stop() })] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
+            source.setEventHandler(handler: action)
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            try engine.start()
+        } catch {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(1)
+        }
+        logger.info("started", metadata: ["home": "\(home.root.path)", "pid": "\(getpid())"])
+        engine.waitUntilStopped()
+        withExtendedLifetime(sources) {}
+    }
+
+    private func runCheck(_ home: Home) throws -> Never {
+        do {
+            try HomeBootstrap.prepare(home)
+            let document = try ConfigStore(home: home).load()
+            let problems = CompiledConfiguration.check(document.configuration, home: home)
+            if problems.isEmpty {
+                print("The configuration is valid (generation \(document.commit.generation)).")
+                Foundation.exit(0)
+            }
+            for problem in problems { print(problem) }
+            Foundation.exit(1)
+        } catch {
+            print("\(error)")
+            Foundation.exit(1)
+        }
+    }
+}
+
+Posternd.main()

@@ -1,0 +1,134 @@
+import NIOCore
+import Testing
+@testable import PosternSMTPCore
+
+/// Feeds `input` in the given pieces and collects every event, data chunks joined.
+func frame(_ pieces: [String], dataAfter: Set<String> = ["DATA"]) -> [String] {
+    var framer = SMTPInputFramer(lineLimit: 64)
+    var events: [String] = []
+    var data = ""
+    for piece in pieces {
+        var buffer = ByteBuffer(string: piece)
+        framer.append(&buffer)
+        while let event = framer.next() {
+            switch event {
+            case .line(let line):
+                events.append("line:\(line)")
+                if dataAfter.contains(line) { framer.beginData() }
+            case .lineTooLong:
+                events.append("too-long")
+            case .data(var chunk):
+                data += chunk.readString(length: chunk.readableBytes)!
+            case .endOfData:
+                events.append("data:\(data)")
+                data = ""
+            }
+        }
+    }
+    return events
+}
+
+/// Every split of the input must give the same events (NIO's ByteToMessageDecoderVerifier idea).
+func splits(_ input: String) -> [[String]] {
+    let bytes = Array(input)
+    var result: [[String]] = [[input], bytes.map(String.init)]
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<20 {
+        var pieces: [String] = []
+        var i = 0
+        while i < bytes.count {
+            let n = Int.random(in: 1...7, using: &generator)
+            pieces.append(String(bytes[i..<min(bytes.count, i + n)]))
+            i += n
+        }
+        result.append(pieces)
+    }
+    return result
+}
+
+@Suite struct FramerTests {
+    @Test func commandsAndAMessageWhateverTheSplit() {
+        let input = "EHLO a\r\nMAIL FROM:<x@y>\r\nDATA\r\nSubject: t\r\n\r\n..dotted\r\nbody\r\n.\r\nQUIT\r\n"
+        for pieces in splits(input) {
+            #expect(frame(pieces) == ["line:EHLO a", "line:MAIL FROM:<x@y>", "line:DATA",
+                                      "data:Subject: t\r\n\r\n.dotted\r\nbody\r\n", "line:QUIT"])
+        }
+    }
+
+    @Test func bareLFEndsACommandButNeverTheMessage() {
+        for pieces in splits("NOOP\nDATA\r\nx\n.\nstill\r\n.\r\n") {
+            #expect(frame(pieces) == ["line:NOOP", "line:DATA", "data:x\n.\nstill\r\n"])
+        }
+    }
+
+    @Test func smugglingSequencesDoNotEndTheMessage() {
+        // `\n.\r\n` and `\r.\r\n` are not CRLF.CRLF (the SMTP smuggling class).
+        for pieces in splits("DATA\r\na\n.\r\nMAIL FROM:<evil@x>\r\nb\r.\r\nc\r\n.\r\n") {
+            #expect(frame(pieces) == ["line:DATA", "data:a\n.\r\nMAIL FROM:<evil@x>\r\nb\r.\r\nc\r\n"])
+        }
+    }
+
+    @Test func anEmptyMessage() {
+        #expect(frame(["DATA\r\n.\r\n"]) == ["line:DATA", "data:"])
+    }
+
+    @Test func overlongLinesAreReportedOnceAndSkipped() {
+        let long = String(repeating: "x", count: 200)
+        for pieces in splits("NOOP\r\n\(long)\r\nQUIT\r\n") {
+            #expect(frame(pieces) == ["line:NOOP", "too-long", "line:QUIT"])
+        }
+    }
+
+    @Test func discardDropsEverythingBuffered() {
+        var framer = SMTPInputFramer()
+        var buffer = ByteBuffer(string: "STARTTLS\r\nMAIL FROM:<evil@x>\r\nRSET\r\nNOO")
+        framer.append(&buffer)
+        #expect(framer.next() == .line("STARTTLS"))
+        #expect(framer.discardBuffered() == 29)
+        #expect(framer.next() == nil)
+    }
+}
+
+@Suite struct CommandParserTests {
+    @Test(arguments: [
+        ("ehlo client.example", SMTPCommand.ehlo("client.example")),
+        ("HELO x", .helo("x")),
+        ("RCPT TO:<joe@example.com>", .rcpt(try! MailPath.parse("<joe@example.com>", allowNull: false).get())),
+        ("rcpt to: <@relay.example:joe@example.com>", .rcpt(try! MailPath.parse("<joe@example.com>", allowNull: false).get())),
+        ("DATA", .data), ("rset", .rset), ("NOOP anything", .noop), ("QUIT", .quit), ("STARTTLS", .starttls),
+        ("HELP mail", .help), ("VRFY joe", .vrfy("joe")),
+    ])
+    func parses(line: String, command: SMTPCommand) throws {
+        #expect(try SMTPCommandParser.parse(line).get() == command)
+    }
+
+    @Test func mailParameters() throws {
+        guard case .mail(let path, let parameters) = try SMTPCommandParser.parse("MAIL FROM:<> SIZE=1000 BODY=8BITMIME").get()
+        else { Issue.record("not MAIL"); return }
+        #expect(path.isNull)
+        #expect(parameters.declaredSize == 1000)
+        #expect(parameters.body8Bit)
+    }
+
+    @Test func errors() throws {
+        #expect(SMTPCommandParser.parse("FROB x") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("MAIL FROM:joe@example.com") == .failure(.syntax(
+            Replies.badSender("the address must be in angle brackets"))))
+        #expect(SMTPCommandParser.parse("MAIL FROM:<a@b> XFOO=1") == .failure(.syntax(Replies.unsupportedParameter)))
+        #expect(SMTPCommandParser.parse("RCPT TO:<>") == .failure(.syntax(Replies.badRecipient("the address is empty"))))
+        #expect(SMTPCommandParser.parse("STARTTLS now") != .success(.starttls))
+    }
+
+    @Test func defaultDomainCompletesABareLocalPart() throws {
+        guard case .rcpt(let path) = try SMTPCommandParser.parse("RCPT TO:<postmaster>", defaultDomain: "example.com").get()
+        else { Issue.record("not RCPT"); return }
+        #expect(path.address == "postmaster@example.com")
+    }
+
+    @Test func repliesOnTheWire() {
+        #expect(SMTPReply(250, ["a", "b", "c"]).wire == "250-a\r\n250-b\r\n250 c\r\n")
+        #expect(Replies.help.wire == "214-The following commands are recognized\r\n214- auth data ehlo helo\r\n"
+            + "214- help mail noop quit\r\n214 rcpt rset vrfy\r\n")
+    }
+}
