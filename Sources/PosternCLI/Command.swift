@@ -39,11 +39,17 @@ public final class CommandContext {
 /// The commands, in the order `help` lists them.
 public enum CommandTable {
     public static let all: [any CLICommand] = [
+        CertConfigCommand(),
         ClearCommand(),
         CommitCommand(),
         ExitCommand(name: "exit"),
         HelpCommand(),
+        InterfaceConfigCommand(),
+        ListenerConfigCommand(),
         ExitCommand(name: "quit"),
+        ShowChangesCommand(),
+        ShowConfigCommand(),
+        SSLConfigCommand(),
         StatusCommand(),
     ]
 

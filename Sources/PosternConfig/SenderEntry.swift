@@ -207,7 +207,7 @@ public enum Hostname {
     }
 }
 
-extension String {
+extension StringProtocol {
     func trimmingWhitespace() -> String {
         var s = Substring(self)
         while let c = s.first, c.isWhitespace { s = s.dropFirst() }

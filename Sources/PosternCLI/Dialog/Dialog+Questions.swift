@@ -50,7 +50,7 @@ extension Dialog {
     /// Yes or no, asked on one line: `Question? [Y]> ` (`Please answer yes or no.`).
     public func yesNo(_ question: String, default defaultValue: Bool, key: String? = nil) throws(DialogAbort) -> Bool {
         let mark = defaultValue ? "Y" : "N"
-        return try ask(nil, prompt: "\(question) [\(mark)]> ", default: mark, key: key,
+        return try ask("", prompt: "\(question) [\(mark)]> ", default: mark, key: key,
                        choices: ["yes", "no"]) { answer in
             switch answer.lowercased() {
             case "y", "yes": return .success(true)
@@ -73,7 +73,8 @@ extension Dialog {
         }
     }
 
-    /// Resolves a list answer: a number, an exact name, or a unique prefix (case-insensitive).
+    /// Resolves a list answer: a number, an exact name, or a unique prefix. Case, blanks and
+    /// punctuation do not count, so `required_verify` picks `Required - Verify`.
     static func pick(_ answer: String, from names: [String]) -> Result<Int, DialogError> {
         if let number = Int(answer) {
             guard (1...max(1, names.count)).contains(number), !names.isEmpty else {
@@ -81,15 +82,29 @@ extension Dialog {
             }
             return .success(number - 1)
         }
-        let folded = answer.lowercased()
-        if let exact = names.firstIndex(where: { $0.lowercased() == folded }) { return .success(exact) }
-        let matches = names.indices.filter { names[$0].lowercased().hasPrefix(folded) }
+        func fold(_ s: String) -> String { s.lowercased().filter { $0.isLetter || $0.isNumber } }
+        let folded = fold(answer)
+        if let exact = names.firstIndex(where: { $0 == answer }) { return .success(exact) }
+        let exactFolded = names.indices.filter { fold(names[$0]) == folded }
+        if exactFolded.count == 1 { return .success(exactFolded[0]) }
+        let matches = folded.isEmpty ? [] : names.indices.filter { fold(names[$0]).hasPrefix(folded) }
         switch matches.count {
         case 1: return .success(matches[0])
         case 0: return .failure(DialogError("That value is not valid: \"\(answer)\" is not one of the choices."))
         default:
             return .failure(DialogError("That value is not valid: \"\(answer)\" matches "
                 + matches.map { names[$0] }.joined(separator: ", ") + "."))
+        }
+    }
+
+    /// Picks an existing item by number or name, the list printed first (`Enter the name or
+    /// number of the listener you wish to edit.`).
+    public func pickItem(_ question: String, names: [String], listing: [String]? = nil, key: String? = nil)
+        throws(DialogAbort) -> Int
+    {
+        let lines = listing ?? names.enumerated().map { "\($0.offset + 1). \($0.element)" }
+        return try ask((lines + [question]).joined(separator: "\n"), default: nil, key: key, choices: names) { answer in
+            Dialog.pick(answer, from: names)
         }
     }
 

@@ -36,6 +36,9 @@ public final class Dialog {
     private var tokens: [String] = []
     private var options: [String: String] = [:]
     private var usedOptions: Set<String> = []
+    /// Batch commands given arguments print only their results; without any, a batch
+    /// command is a request to see the state, so its context is printed too.
+    private var quiet = false
 
     public init(reader: LineReader, output: Output, mode: DialogMode) {
         self.reader = reader
@@ -48,6 +51,7 @@ public final class Dialog {
         tokens = []
         options = [:]
         usedOptions = []
+        quiet = mode == .batch && !arguments.isEmpty
         for argument in arguments {
             if argument.hasPrefix("--"), argument.count > 2 {
                 let body = argument.dropFirst(2)
@@ -90,7 +94,7 @@ public final class Dialog {
 
     /// Context for a question (menus, summaries, lists): not printed in batch mode.
     public func show(_ text: String) {
-        guard mode != .batch else { return }
+        guard !quiet else { return }
         output.write(text + "\n")
     }
 
@@ -133,7 +137,8 @@ public final class Dialog {
             if let defaultValue { return (defaultValue, .defaulted) }
             throw .missingAnswer(key.map { "--\($0)" } ?? "an answer to \"\(question?.split(separator: "\n").first ?? "")\"")
         }
-        if let question { output.write("\n" + question + "\n") }
+        // A blank line sets each question apart; an empty question is a one-line (yes/no) prompt.
+        if let question { output.write(question.isEmpty ? "\n" : "\n" + question + "\n") }
         reader.completions = choices
         defer { reader.completions = [] }
         switch reader.readLine(prompt: prompt) {
@@ -180,7 +185,7 @@ public struct DialogError: Error, Equatable, Sendable {
     }
 }
 
-extension String {
+extension StringProtocol {
     func trimmingWhitespace() -> String {
         var s = Substring(self)
         while let c = s.first, c.isWhitespace { s = s.dropFirst() }

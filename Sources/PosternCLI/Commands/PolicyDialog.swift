@@ -1,0 +1,175 @@
+import PosternConfig
+
+/// The mail flow policy parameter dialog (asyncos-cli.md §2.5), used by HOSTACCESS >
+/// DEFAULT (every value concrete) and by NEW/EDIT policy (any value may be `default`,
+/// inherited from the Default Policy Parameters).
+struct PolicyDialog {
+    let dialog: Dialog
+    /// For a policy: the Default Policy Parameters it inherits from. Nil for the defaults.
+    let inherited: PolicyParameters?
+    /// Whether the listener still serves the demo certificate (TLS gets a warning).
+    let usesDemoCertificate: Bool
+
+    private var inherits: Bool { inherited != nil }
+
+    /// Asks every question in the §2.5 order; returns the answers as overrides (for the
+    /// defaults, every field is set).
+    func run(_ current: PolicyOverrides, base: PolicyParameters) throws(DialogAbort) -> PolicyOverrides {
+        var o = current
+        o.maxMessageSize = try field(
+            "Enter the default maximum message size. Add a trailing k for kilobytes, M for megabytes, or no letter for bytes.",
+            current.maxMessageSize, base.maxMessageSize, key: "max_size", format: MessageSize.format) { answer in
+                MessageSize.parse(answer).map(Result.success)
+                    ?? .failure(DialogError("The value must be a number of bytes, optionally followed by k or M."))
+            }
+        o.maxConcurrency = try numberField(
+            "Enter the maximum number of concurrent connections allowed from a single IP address.",
+            current.maxConcurrency, base.maxConcurrency, range: 1...100_000, key: "max_conn")
+        o.maxMessagesPerSession = try numberField(
+            "Enter the maximum number of messages per connection.", current.maxMessagesPerSession,
+            base.maxMessagesPerSession, range: 1...1_000_000, key: "max_msgs")
+        o.maxRecipientsPerMessage = try numberField(
+            "Enter the maximum number of recipients per message.", current.maxRecipientsPerMessage,
+            base.maxRecipientsPerMessage, range: 1...100_000, key: "max_rcpt")
+        o.bannerHostname = try bannerHostname(current.bannerHostname, base.bannerHostname)
+        o.acceptResponse = try response(
+            "Would you like to specify a custom SMTP acceptance response?", standard: 220, codes: 200...299,
+            current: current.acceptResponse, base: base.acceptResponse, keys: ("cust_acc", "acc_code", "acc_text"))
+        o.rejectResponse = try response(
+            "Would you like to specify a custom SMTP rejection response?", standard: 554, codes: 400...599,
+            current: current.rejectResponse, base: base.rejectResponse, keys: ("cust_rej", "rej_code", "rej_text"))
+        o.tls = try tls(current.tls, base.tls)
+        let tlsNow = o.tls ?? base.tls
+        o.smtpAuth = try choiceField(
+            "Do you want to allow SMTP authentication?", items: AuthLevel.allCases.map(\.label),
+            values: AuthLevel.allCases, current: current.smtpAuth, base: base.smtpAuth, key: "smtp_auth")
+        let authNow = o.smtpAuth ?? base.smtpAuth
+        if authNow != .no {
+            dialog.show("SMTP authentication needs an authentication profile, and this appliance has none yet: "
+                + "AUTH will not be offered until one exists.")
+        }
+        if tlsNow != .no && authNow != .no {
+            o.requireTLSForAuth = try yesNoField("Require TLS to offer SMTP authentication?",
+                                                 current.requireTLSForAuth, base.requireTLSForAuth, key: "tls_auth")
+        }
+        return o
+    }
+
+    // MARK: Fields
+
+    /// One question whose answer may be `default` (inherit) when editing a policy.
+    private func field<T>(
+        _ question: String, _ current: T?, _ base: T, key: String, format: (T) -> String,
+        parse: (String) -> Result<T, DialogError>
+    ) throws(DialogAbort) -> T? {
+        let shown = current.map(format) ?? (inherits ? "default" : format(base))
+        let answer: T?? = try dialog.ask(question, default: shown, key: key) { text in
+            if inherits && text.lowercased() == "default" { return .success(.some(nil)) }
+            return parse(text).map { .some($0) }
+        }
+        return inherits ? answer! : (answer! ?? base)
+    }
+
+    private func numberField(_ question: String, _ current: Int?, _ base: Int, range: ClosedRange<Int>, key: String)
+        throws(DialogAbort) -> Int?
+    {
+        try field(question, current, base, key: key, format: String.init) { text in
+            guard let n = Int(text), range.contains(n) else {
+                return .failure(DialogError("Value must be between \(range.lowerBound) and \(range.upperBound)."))
+            }
+            return .success(n)
+        }
+    }
+
+    private func yesNoField(_ question: String, _ current: Bool?, _ base: Bool, key: String) throws(DialogAbort) -> Bool? {
+        let shown = current.map { $0 ? "Y" : "N" } ?? (inherits ? "default" : (base ? "Y" : "N"))
+        let answer: Bool?? = try dialog.ask("", prompt: "\(question) [\(shown)]> ", default: shown, key: key,
+                                            choices: ["yes", "no"]) { text in
+            switch text.lowercased() {
+            case "y", "yes": return .success(.some(true))
+            case "n", "no": return .success(.some(false))
+            case "default" where inherits: return .success(.some(nil))
+            default: return .failure(DialogError("Please answer yes or no."))
+            }
+        }
+        return inherits ? answer! : (answer! ?? base)
+    }
+
+    private func choiceField<T: Equatable>(
+        _ question: String, items: [String], values: [T], current: T?, base: T, key: String
+    ) throws(DialogAbort) -> T? {
+        let listing = ([question] + items.enumerated().map { "\($0.offset + 1). \($0.element)" }).joined(separator: "\n")
+        let shown = current.flatMap { c in values.firstIndex(of: c).map { String($0 + 1) } }
+            ?? (inherits ? "default" : String(values.firstIndex(of: base)! + 1))
+        let answer: T?? = try dialog.ask(listing, default: shown, key: key, choices: items) { text in
+            if inherits && text.lowercased() == "default" { return .success(.some(nil)) }
+            return Dialog.pick(text, from: items).map { .some(values[$0]) }
+        }
+        return inherits ? answer! : (answer! ?? base)
+    }
+
+    private func bannerHostname(_ current: String?, _ base: String) throws(DialogAbort) -> String? {
+        let overriding = !(current ?? base).isEmpty
+        guard let wants = try yesNoField("Do you want to override the hostname in the SMTP banner?",
+                                         current.map { !$0.isEmpty }, overriding, key: "override") else { return nil }
+        guard wants else { return "" }
+        return try dialog.text("Enter the hostname to use in the SMTP banner:", default: current ?? base,
+                               key: "hostname", required: true) { answer in
+            Hostname.isValid(answer) ? nil : DialogError("A hostname must be like mail.example.com.")
+        }
+    }
+
+    private func response(
+        _ question: String, standard: Int, codes: ClosedRange<Int>, current: SMTPResponse?, base: SMTPResponse,
+        keys: (String, String, String)
+    ) throws(DialogAbort) -> SMTPResponse? {
+        let custom = (current ?? base) != SMTPResponse(code: standard)
+        guard let wants = try yesNoField(question, current.map { $0 != SMTPResponse(code: standard) }, custom,
+                                         key: keys.0) else { return nil }
+        guard wants else { return SMTPResponse(code: standard) }
+        let code = try dialog.number("Enter the SMTP code to use in the response. \(standard) is the standard code.",
+                                     default: (current ?? base).code, range: codes, key: keys.1)
+        let text = try dialog.multiline("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
+                                        key: keys.2)
+        return SMTPResponse(code: code, text: text)
+    }
+
+    private func tls(_ current: TLSLevel?, _ base: TLSLevel) throws(DialogAbort) -> TLSLevel? {
+        while true {
+            let level = try choiceField("Do you want to allow encrypted TLS connections?",
+                                        items: TLSLevel.allCases.map(\.label), values: TLSLevel.allCases,
+                                        current: current, base: base, key: "tls")
+            guard let chosen = level ?? inherited?.tls, chosen != .no, usesDemoCertificate else { return level }
+            dialog.show("\nYou have chosen to enable TLS. Please use the 'certconfig' command to ensure that there is "
+                + "a valid certificate configured.")
+            if try dialog.yesNo("You may use the demo certificate to test TLS, but this will not be secure. "
+                                + "Do you really wish to use the demo certificate?", default: true, key: "demo") {
+                return level
+            }
+            if dialog.mode == .batch { return current }
+        }
+    }
+}
+
+/// The Default Policy Parameters block HOSTACCESS prints (asyncos-cli.md §2.1, §2.5 names).
+enum PolicySummary {
+    static func lines(_ p: PolicyParameters) -> [String] {
+        func response(_ r: SMTPResponse, standard: Int) -> String {
+            r == SMTPResponse(code: standard) ? "No" : "\(r.code) \(r.text.replacing("\n", with: " / "))"
+        }
+        return [
+            "Default Policy Parameters",
+            "==========================",
+            "Maximum Message Size: \(MessageSize.format(p.maxMessageSize))",
+            "Maximum Number Of Concurrent Connections From A Single IP: \(p.maxConcurrency)",
+            "Maximum Number Of Messages Per Connection: \(p.maxMessagesPerSession)",
+            "Maximum Number Of Recipients Per Message: \(p.maxRecipientsPerMessage)",
+            "SMTP Banner Hostname: \(p.bannerHostname.isEmpty ? "Use the interface hostname" : p.bannerHostname)",
+            "Custom SMTP Acceptance Response: \(response(p.acceptResponse, standard: 220))",
+            "Custom SMTP Rejection Response: \(response(p.rejectResponse, standard: 554))",
+            "Use TLS: \(p.tls.label)",
+            "Allow SMTP Authentication: \(p.smtpAuth.label)",
+            "Require TLS To Offer SMTP authentication: \(p.requireTLSForAuth ? "Yes" : "No")",
+        ]
+    }
+}

@@ -1,0 +1,154 @@
+"""Shared helpers for the end-to-end tests: a throwaway appliance home, the real
+postern and posternd binaries, and waits on conditions (never bare sleeps)."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+BIN = os.environ.get("POSTERN_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug"))
+POSTERN = os.path.join(BIN, "postern")
+POSTERND = os.path.join(BIN, "posternd")
+
+
+def free_port(host="127.0.0.1"):
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, timeout=15.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+class Appliance:
+    """A home with the factory configuration moved to a free port, and its engine."""
+
+    def __init__(self, port=None):
+        self.home = tempfile.mkdtemp(prefix="postern-e2e-")
+        self.engine = None
+        self.port = port or free_port()
+        self.cli(f'listenerconfig edit InboundMail interface Loopback smtp {self.port}; commit "test port" Y')
+
+    # -- the CLI --------------------------------------------------------------------
+
+    def cli(self, commands, check=True, env=None, timeout=60):
+        """postern -c '<commands>'; returns the CompletedProcess."""
+        environment = dict(os.environ, **(env or {}))
+        result = subprocess.run([POSTERN, "--home", self.home, "-c", commands], capture_output=True, text=True,
+                                env=environment, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"postern -c {commands!r} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def piped(self, lines, check=True, timeout=60):
+        """Lines piped into postern, as `printf '...' | postern` does."""
+        result = subprocess.run([POSTERN, "--home", self.home], input="\n".join(lines) + "\n", capture_output=True,
+                                text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"piped session exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+    # -- the engine -----------------------------------------------------------------
+
+    def start(self):
+        log = open(os.path.join(self.home, "posternd.stderr"), "ab")
+        self.engine = subprocess.Popen([POSTERND, "--home", self.home, "--threads", "2"], stdout=log, stderr=log)
+        wait_for(lambda: self.engine.poll() is not None or self.listening(), what="posternd to listen")
+        if self.engine.poll() is not None:
+            raise AssertionError("posternd exited:\n" + open(os.path.join(self.home, "posternd.stderr")).read())
+        return self
+
+    def listening(self):
+        status = self.status()
+        return status is not None and status.get("pid") == self.engine.pid and \
+            all(l["state"] == "listening" for l in status["listeners"])
+
+    def stop(self):
+        if self.engine and self.engine.poll() is None:
+            self.engine.send_signal(signal.SIGTERM)
+            try:
+                self.engine.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.engine.kill()
+                self.engine.wait()
+        self.engine = None
+
+    def kill(self):
+        self.engine.kill()
+        self.engine.wait()
+        self.engine = None
+
+    def reload(self):
+        self.engine.send_signal(signal.SIGHUP)
+
+    def status(self):
+        try:
+            with open(os.path.join(self.home, "run", "status.json")) as f:
+                return json.load(f)
+        except (FileNotFoundError, json.JSONDecodeError):
+            return None
+
+    def wait_generation(self, generation):
+        return wait_for(lambda: (self.status() or {}).get("generation") == generation,
+                        what=f"the engine to serve generation {generation}")
+
+    # -- files ----------------------------------------------------------------------
+
+    def current(self):
+        with open(os.path.join(self.home, "config", "current.json")) as f:
+            return json.load(f)
+
+    def mail_log(self):
+        try:
+            with open(os.path.join(self.home, "logs", "mail.log")) as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+    def spool(self):
+        """{mid: (envelope dict, message bytes)} for every message in the queue."""
+        queue = os.path.join(self.home, "queue")
+        out = {}
+        for name in os.listdir(queue):
+            if not name.endswith(".msg"):
+                continue
+            with open(os.path.join(queue, name), "rb") as f:
+                data = f.read()
+            magic, envelope, message = data.split(b"\n", 2)
+            assert magic == b"POSTERN-SPOOL 1", name
+            out[int(name[:-4])] = (json.loads(envelope), message)
+        return out
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.home, ignore_errors=True)
+
+
+def openssl_pki(directory):
+    """A CA, a client certificate it signed, and a stranger's self-signed one (openssl CLI)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=Partner Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
+        "-subj", "/CN=mx.partner.example")
+    with open(os.path.join(directory, "client.ext"), "w") as f:
+        f.write("extendedKeyUsage=clientAuth,serverAuth\nbasicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "client.crt", "-days", "2", "-extfile", "client.ext")
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "stranger.key", "-out", "stranger.crt",
+        "-days", "2", "-subj", "/CN=stranger.example")
+    return {name: os.path.join(directory, name) for name in
+            ["ca.crt", "client.crt", "client.key", "stranger.crt", "stranger.key"]}
