@@ -65,7 +65,7 @@ let package = Package(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]
         ),
-        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"]),
+        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -86,10 +86,10 @@ struct HostAccessEditor {
         let behaviors = Behavior.allCases
         let items = behaviors.map(\.label) + table.policies.map { "Policy: \($0.name)" }
         let actions = behaviors.map { SenderGroupAction.behavior($0) } + table.policies.map { .policy($0.name) }
-        let currentIndex = current.flatMap { actions.firstIndex(of: $0) }
+        let currentIndex = current.flatMap { actions.firstIndex(of: $0) } ?? 0
         let listing = (["Select a behavior for this entry."] + items.enumerated().map { "\($0.offset + 1). \($0.element)" })
             .joined(separator: "\n")
-        return try dialog.ask(listing, default: currentIndex.map { String($0 + 1) }, key: "behavior",
+        return try dialog.ask(listing, default: String(currentIndex + 1), key: "behavior",
                               choices: actions.map(\.description)) { answer in
             if let number = Int(answer) {
                 guard (1...items.count).contains(number) else {

@@ -66,7 +66,8 @@ extension Dialog {
         _ question: String, items: [String], default defaultIndex: Int? = nil, key: String? = nil,
         names: [String]? = nil
     ) throws(DialogAbort) -> Int {
-        let listing = ([question] + items.enumerated().map { "\($0.offset + 1). \($0.element)" }).joined(separator: "\n")
+        let listing = ((question.isEmpty ? [] : [question]) + items.enumerated().map { "\($0.offset + 1). \($0.element)" })
+            .joined(separator: "\n")
         let keys = names ?? items
         return try ask(listing, default: defaultIndex.map { String($0 + 1) }, key: key, choices: keys) { answer in
             Dialog.pick(answer, from: keys)
