@@ -86,19 +86,19 @@ public final class EditLineReader: LineReader {
         let word = String(before.split(separator: " ", omittingEmptySubsequences: false).last ?? "")
         let matches = completions.filter { $0.lowercased().hasPrefix(word.lowercased()) }
         guard !matches.isEmpty else { return UInt8(CC_ERROR) }
-        // Keep the case the user started with when every match agrees on the rest.
         var common = matches[0]
         for match in matches.dropFirst() {
             common = String(zip(common.lowercased(), match.lowercased()).prefix { $0 == $1 }.map(\.0))
         }
+        let rest = String(matches[0].prefix(max(common.count, word.count)).dropFirst(word.count))
+        // Menu verbs are upper case; someone typing `ed` wants `edit`, not `edIT`.
+        let lower = word.contains(where: \.isLetter) && word == word.lowercased() && matches[0] == matches[0].uppercased()
+        let insert = lower ? rest.lowercased() : rest
         if matches.count == 1 {
-            let rest = String(matches[0].dropFirst(word.count))
-            el_insertstr(editLine, rest + " ")
+            el_insertstr(editLine, insert + " ")
             return UInt8(CC_REFRESH)
         }
         if common.count > word.count {
-            let rest = String(matches[0].lowercased().prefix(common.count).dropFirst(word.count))
-            let insert = word.uppercased() == word && !word.isEmpty ? rest.uppercased() : rest
             el_insertstr(editLine, insert)
             return UInt8(CC_REFRESH)
         }

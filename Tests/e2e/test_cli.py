@@ -1,0 +1,187 @@
+"""Issue 3: the real postern binary on a pseudo-terminal (libedit: Tab, history, Ctrl-C)
+and on a pipe, with every change committed and read back by the engine."""
+import os
+import smtplib
+import subprocess
+import unittest
+
+import pexpect
+
+from harness import POSTERN, Appliance, wait_for
+
+PROMPT = "postern.example.com> "
+
+
+class TerminalTests(unittest.TestCase):
+    def setUp(self):
+        self.appliance = Appliance().start()
+        self.history_home = os.path.join(self.appliance.home, "admin-home")
+        os.makedirs(self.history_home)
+        self.cli = self.spawn()
+
+    def spawn(self):
+        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
+        return pexpect.spawn(POSTERN, ["--home", self.appliance.home], env=env, encoding="utf-8", timeout=20,
+                             dimensions=(50, 200))
+
+    def tearDown(self):
+        if self.cli.isalive():
+            self.cli.terminate(force=True)
+        self.appliance.remove()
+
+    def test_tab_completes_commands_and_menu_words(self):
+        self.cli.expect_exact(PROMPT)
+        # libedit redraws the completed word by moving the cursor: what appears is the rest.
+        self.cli.send("listenerc\t")
+        self.cli.expect_exact("onfig ")
+        self.cli.send("\r")
+        self.cli.expect_exact("Currently configured listeners:")
+        self.cli.expect_exact("[]> ")
+        self.cli.send("ed\t")
+        self.cli.expect_exact("it ")
+        self.cli.send("\r")
+        self.cli.expect_exact("[]> ")
+        self.cli.send("Inb\t")
+        self.cli.expect_exact("oundMail ")
+        self.cli.send("\r")
+        self.cli.expect_exact("TLS: No")
+        self.cli.expect_exact("[]> ")
+        self.cli.send("hosta\t")
+        self.cli.expect_exact("ccess ")
+        self.cli.send("\r")
+        self.cli.expect_exact("There are currently 4 sender groups.")
+        self.cli.expect_exact("[]> ")
+        self.cli.send("\r")
+        self.cli.expect_exact("[]> ")
+        self.cli.send("\r")
+        self.cli.expect_exact("[]> ")
+        self.cli.send("\r")
+        self.cli.expect_exact(PROMPT)
+        self.cli.send("quit\r")
+        self.cli.expect(pexpect.EOF)
+
+    def test_ctrl_c_drops_only_the_current_command_and_history_persists(self):
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline("listenerconfig edit InboundMail limits 500 60")
+        self.cli.expect_exact("Max Concurrency: 500 (TCP Queue: 60)")
+        self.cli.expect_exact("[]> ")
+        self.cli.sendline("")
+        self.cli.expect_exact("[]> ")
+        self.cli.sendline("")
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline("sslconfig")
+        self.cli.expect_exact("[]> ")
+        self.cli.sendline("inbound")
+        self.cli.expect_exact("[9]> ")
+        self.cli.sendline("")
+        self.cli.expect_exact("]> ")
+        self.cli.sendintr()
+        self.cli.expect_exact("-- Changes not recorded.")
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline("showchanges")
+        self.cli.expect_exact("maxConcurrency: 1000 -> 500")
+        self.cli.expect_exact(PROMPT)
+        self.assertNotIn("ssl", self.cli.before)
+        # Up-arrow recalls the last command.
+        self.cli.send("\x1b[A")
+        self.cli.expect_exact("showchanges")
+        self.cli.send("\r")
+        self.cli.expect_exact("tcpQueue: 50 -> 60")
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline('commit "limits from a terminal" Y')
+        self.cli.expect_exact("Changes committed:")
+        self.cli.expect_exact(PROMPT)
+        self.assertEqual(self.appliance.status()["generation"], 3)
+        self.cli.sendcontrol("d")  # Ctrl-D at the prompt is quit
+        self.cli.expect(pexpect.EOF)
+        with open(os.path.join(self.history_home, ".postern_history")) as f:
+            self.assertIn("showchanges", f.read())
+        # A new session starts with that history.
+        second = self.spawn()
+        second.expect_exact(PROMPT)
+        second.send("\x1b[A")
+        second.expect_exact('commit "limits from a terminal" Y')
+        second.sendcontrol("c")
+        second.expect_exact(PROMPT)
+        second.sendline("quit")
+        second.expect(pexpect.EOF)
+
+    def test_quit_asks_when_changes_are_pending(self):
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline("listenerconfig edit InboundMail limits 500 60")
+        self.cli.expect_exact("[]> ")
+        self.cli.sendline("")
+        self.cli.expect_exact("[]> ")
+        self.cli.sendline("")
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline("quit")
+        self.cli.expect_exact("You have uncommitted changes. Are you sure you want to exit? [N]> ")
+        self.cli.sendline("")
+        self.cli.expect_exact(PROMPT)
+        self.cli.sendline("quit")
+        self.cli.expect_exact("[N]> ")
+        self.cli.sendline("y")
+        self.cli.expect(pexpect.EOF)
+        self.assertEqual(self.appliance.current()["commit"]["generation"], 2)
+
+
+class PipeTests(unittest.TestCase):
+    def test_the_seed_flow_piped_reaches_the_engine(self):
+        appliance = Appliance().start()
+        try:
+            result = appliance.piped([
+                "listenerconfig", "edit", "InboundMail", "hostaccess", "default",
+                "", "", "", "", "", "", "", "3", "", "", "", "", "",
+                "commit", "TLS required for everyone", "",
+            ])
+            self.assertIn("Changes committed:", result.stdout)
+            self.assertIn("TLS: Required", result.stdout)
+            self.assertEqual(appliance.status()["generation"], 3)
+            with smtplib.SMTP("127.0.0.1", appliance.port, timeout=10) as client:
+                client.ehlo("x")
+                self.assertTrue(client.has_extn("starttls"))
+                self.assertEqual(client.docmd("MAIL FROM:<a@b.example>")[0], 530)
+            with open(os.path.join(appliance.home, "config", "commits.log")) as f:
+                self.assertIn('comment="TLS required for everyone"', f.read())
+        finally:
+            appliance.remove()
+
+    def test_input_ending_mid_command_fails_and_changes_nothing(self):
+        appliance = Appliance()
+        try:
+            result = appliance.piped(["listenerconfig", "edit", "InboundMail", "limits", "500"], check=False)
+            self.assertEqual(result.returncode, 1)
+            self.assertIn("-- Changes not recorded.", result.stdout)
+            self.assertEqual(appliance.current()["commit"]["generation"], 2)
+        finally:
+            appliance.remove()
+
+    def test_every_command_kind_is_committed_and_applied(self):
+        appliance = Appliance().start()
+        try:
+            other = appliance.port + 1 if appliance.port < 65000 else appliance.port - 1
+            appliance.cli(f'interfaceconfig new Second 127.0.0.2 8 mx2.example.com; '
+                          f'listenerconfig new Relay private Second smtp --port={other} --relay=127.0.0.0/8; '
+                          f'certconfig certificate new Partner --cn=mx2.example.com --days=30; '
+                          f'listenerconfig edit Relay certificate Partner; '
+                          f'listenerconfig edit Relay hostaccess default --tls=preferred; '
+                          f'sslconfig inbound tlsv1.2/tlsv1.3 HIGH:!aNULL TLS_AES_128_GCM_SHA256; '
+                          f'commit "second listener" Y')
+            status = appliance.status()
+            self.assertEqual(status["generation"], 3)
+            self.assertEqual({l["name"]: l["state"] for l in status["listeners"]},
+                             {"InboundMail": "listening", "Relay": "listening"})
+            with smtplib.SMTP("127.0.0.2", other, timeout=10) as client:
+                self.assertEqual(client.ehlo("x")[0], 250)
+                self.assertTrue(client.has_extn("starttls"))
+            result = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect", f"127.0.0.2:{other}",
+                                     "-brief"], input="QUIT\n", capture_output=True, text=True, timeout=30)
+            output = result.stdout + result.stderr
+            self.assertIn("CN = mx2.example.com", output)
+            self.assertIn("Ciphersuite: TLS_AES_128_GCM_SHA256", output)
+        finally:
+            appliance.remove()
+
+
+if __name__ == "__main__":
+    unittest.main()
