@@ -98,6 +98,30 @@ class ReloadTests(unittest.TestCase):
             client.ehlo("test.example")
             self.assertTrue(client.has_extn("starttls"))
 
+    def test_a_moved_listener_is_rebound_and_open_sessions_finish(self):
+        from harness import free_port
+        old_port = self.appliance.port
+        new_port = free_port()
+        session = smtplib.SMTP("127.0.0.1", old_port, timeout=10)
+        session.ehlo("old.example")
+        self.appliance.cli(f'listenerconfig edit InboundMail interface Loopback smtp {new_port}; commit moved Y')
+        self.assertEqual(self.appliance.status()["listeners"][0]["port"], new_port)
+        with smtplib.SMTP("127.0.0.1", new_port, timeout=10) as client:
+            self.assertEqual(client.ehlo("new.example")[0], 250)
+        with self.assertRaises(ConnectionRefusedError):
+            smtplib.SMTP("127.0.0.1", old_port, timeout=5)
+        # The session accepted before the move is served to the end, under the old generation.
+        self.assertEqual(self.appliance.status()["sessionsByGeneration"], {"2": 1})
+        session.sendmail("a@b.example", ["joe@example.com"], b"Subject: still here\r\n\r\nx\r\n")
+        session.quit()
+        wait_for(lambda: self.appliance.status()["sessionsByGeneration"] == {}, what="the old session to end")
+
+    def test_a_removed_listener_stops_accepting(self):
+        self.appliance.cli("listenerconfig delete InboundMail Y; commit removed Y")
+        self.assertEqual(self.appliance.status()["listeners"], [])
+        with self.assertRaises(ConnectionRefusedError):
+            smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=5)
+
     def test_a_broken_configuration_is_rejected_and_the_old_one_kept(self):
         # Written past the CLI, as a hand edit would be: the engine must check for itself.
         document = self.appliance.current()

@@ -1,0 +1,134 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import PosternConfig
+import PosternSMTPCore
+import PosternTLS
+import PosternTestSupport
+import Testing
+@testable import PosternEngine
+
+/// Records the user events and plaintext the TLS handler passes up.
+final class Recorder: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    var plaintext = ""
+    var events: [String] = []
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        plaintext += buffer.readString(length: buffer.readableBytes) ?? ""
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event as? TLSEvent {
+        case .handshakeCompleted(let info)?: events.append("completed \(info.protocolVersion) \(info.cipher)")
+        case .handshakeFailed(let reason)?: events.append("failed \(reason)")
+        case nil: break
+        }
+    }
+}
+
+struct TLSPair {
+    let server: TLSContext
+    let client: TLSContext
+    let directory: URL
+
+    init(serverSettings: SSLServiceSettings = FactoryDefaults.sslService,
+         clientSettings: SSLServiceSettings = FactoryDefaults.sslService) throws {
+        directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("postern-engine-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let pki = try TestPKI()
+        let files = try TestPKI.write(pki.server, name: "server", to: directory)
+        server = try TLSContext(role: .server, settings: serverSettings,
+                                identity: TLSIdentityFiles(certificatePath: files.certificate, keyPath: files.key))
+        client = try TLSContext(role: .client, settings: clientSettings, identity: nil)
+    }
+}
+
+/// Moves bytes between an in-memory client and the channel until neither has anything to say.
+func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
+    for _ in 0..<10 {
+        _ = try? client.handshake()
+        let toServer = client.takeOutput()
+        if !toServer.isEmpty { try channel.writeInbound(ByteBuffer(bytes: toServer)) }
+        var sent = false
+        while let out = try channel.readOutbound(as: ByteBuffer.self) {
+            out.withUnsafeReadableBytes { client.feed($0) }
+            sent = true
+        }
+        if toServer.isEmpty && !sent { return }
+    }
+}
+
+@Suite struct STARTTLSHandlerTests {
+    @Test func handshakeThenPlaintextBothWays() throws {
+        let pair = try TLSPair()
+        let recorder = Recorder()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        try channel.pipeline.syncOperations.addHandler(
+            STARTTLSHandler(connection: try TLSConnection(context: pair.server)), position: .first)
+        let client = try TLSConnection(context: pair.client)
+        // A reply written during the handshake waits for it, then goes out encrypted.
+        channel.writeAndFlush(ByteBuffer(string: "250 early\r\n"), promise: nil)
+        try pump(channel, client)
+        #expect(recorder.events == ["completed TLSv1.3 TLS_AES_256_GCM_SHA384"])
+        try Array("EHLO x\r\n".utf8).withUnsafeBytes { try client.write($0) }
+        try pump(channel, client)
+        #expect(recorder.plaintext == "EHLO x\r\n")
+        var buffer = [UInt8](repeating: 0, count: 100)
+        let read = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
+        #expect(read == .bytes(11))
+        #expect(String(decoding: buffer.prefix(11), as: UTF8.self) == "250 early\r\n")
+        _ = try channel.finish()
+    }
+
+    @Test func aFailedHandshakeIsReportedAndCloses() throws {
+        let pair = try TLSPair(
+            serverSettings: SSLServiceSettings(methods: TLSMethods([.tlsv1_2]), ciphers: "ECDHE-RSA-AES256-GCM-SHA384",
+                                               tls13Suites: ""),
+            clientSettings: SSLServiceSettings(methods: TLSMethods([.tlsv1_2]), ciphers: "AES128-SHA", tls13Suites: ""))
+        let recorder = Recorder()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        try channel.pipeline.syncOperations.addHandler(
+            STARTTLSHandler(connection: try TLSConnection(context: pair.server)), position: .first)
+        let client = try TLSConnection(context: pair.client)
+        try pump(channel, client)
+        #expect(recorder.events == ["failed no shared cipher"])
+        #expect(!channel.isActive)
+        // The alert reached the client, which now knows why.
+        #expect(throws: TLSError.self) { _ = try client.handshake() }
+    }
+
+    @Test func garbageInsteadOfAHandshakeFailsCleanly() throws {
+        let pair = try TLSPair()
+        let recorder = Recorder()
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandler(recorder)
+        try channel.pipeline.syncOperations.addHandler(
+            STARTTLSHandler(connection: try TLSConnection(context: pair.server)), position: .first)
+        try channel.writeInbound(ByteBuffer(string: "MAIL FROM:<evil@x>\r\n"))
+        #expect(recorder.events.count == 1)
+        #expect(recorder.events.first?.hasPrefix("failed") == true)
+        #expect(recorder.plaintext.isEmpty)
+        #expect(!channel.isActive)
+    }
+}
+
+@Suite struct EncoderAndSummaryTests {
+    @Test func repliesAreEncodedOnTheWire() throws {
+        let channel = EmbeddedChannel(handler: MessageToByteHandler(SMTPReplyEncoder()))
+        try channel.writeOutbound(SMTPReply(250, ["mx.test", "8BITMIME", "SIZE 1000"]))
+        var out = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(out.readString(length: out.readableBytes) == "250-mx.test\r\n250-8BITMIME\r\n250 SIZE 1000\r\n")
+    }
+
+    @Test func headerSummaryUnfoldsAndStopsAtTheBody() {
+        let message = ByteBuffer(string: "Subject: a long\r\n\tsubject\r\nMessage-ID:  <x@y>\r\nX-A: 1\r\n\r\nSubject: body\r\n")
+        let summary = MessageSummary(message)
+        #expect(summary.headerLines == 4)
+        #expect(summary.messageID == "<x@y>")
+        #expect(summary.subject == "a long subject")
+    }
+}
