@@ -41,6 +41,7 @@ public enum CommandTable {
     public static let all: [any CLICommand] = [
         CertConfigCommand(),
         ClearCommand(),
+        ClearCommand(name: "clearchanges"),
         CommitCommand(),
         ExitCommand(name: "exit"),
         HelpCommand(),

@@ -235,6 +235,45 @@ class ProtocolSafetyTests(unittest.TestCase):
         self.assertIn("ICID 0 TCPREFUSE SG WORSE match 127.0.0.3 SBRS None", log)
 
 
+class LimitTests(unittest.TestCase):
+    def setUp(self):
+        self.appliance = Appliance()
+
+    def tearDown(self):
+        self.appliance.remove()
+
+    def banner(self, sock):
+        return sock.makefile("rb").readline()
+
+    def test_listener_and_per_ip_concurrency_and_idle_timeout(self):
+        self.appliance.cli("listenerconfig edit InboundMail limits 3 10; "
+                           "listenerconfig edit InboundMail hostaccess default --max_conn=2; "
+                           "listenerconfig setup --idle_timeout=2; commit limits Y")
+        self.appliance.start()
+        port = self.appliance.port
+        first = socket.create_connection(("127.0.0.1", port), timeout=10)
+        second = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.assertTrue(self.banner(first).startswith(b"220"))
+        self.assertTrue(self.banner(second).startswith(b"220"))
+        # A third from the same address passes the listener's limit (3) but not the policy's per-IP one (2).
+        third = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.assertEqual(self.banner(third), b"421 4.4.5 Too many concurrent connections from your address; "
+                                             b"try again later\r\n")
+        third.close()
+        other = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.5", 0))
+        self.assertTrue(self.banner(other).startswith(b"220"))
+        fourth = socket.create_connection(("127.0.0.1", port), timeout=10, source_address=("127.0.0.6", 0))
+        self.assertEqual(self.banner(fourth), b"421 4.4.5 Too many concurrent connections; try again later\r\n")
+        fourth.close()
+        # Idle sessions are closed with the AsyncOS reply.
+        reader = first.makefile("rb")
+        self.assertEqual(reader.readline(), b"421 Timed out waiting for successful message injection, "
+                                            b"disconnecting.\r\n")
+        for s in (first, second, other):
+            s.close()
+        self.assertIn("Receiving Failed: Connection limit exceeded", self.appliance.mail_log())
+
+
 class DurabilityTests(unittest.TestCase):
     def setUp(self):
         self.appliance = Appliance()

@@ -75,7 +75,7 @@ struct CommitCommand: CLICommand {
 
 /// `clear` (asyncos-cli.md §6.3).
 struct ClearCommand: CLICommand {
-    let name = "clear"
+    var name = "clear"
     let summary = "Abandon all pending configuration changes."
     let usage = """
         clear
