@@ -43,11 +43,15 @@ public enum CommandTable {
         ClearCommand(),
         ClearCommand(name: "clearchanges"),
         CommitCommand(),
+        CommitCheckCommand(),
+        CommitDetailCommand(),
+        ConfirmCommand(),
         ExitCommand(name: "exit"),
         HelpCommand(),
         InterfaceConfigCommand(),
         ListenerConfigCommand(),
         ExitCommand(name: "quit"),
+        RollbackConfigCommand(),
         ShowChangesCommand(),
         ShowConfigCommand(),
         SSLConfigCommand(),
@@ -65,11 +69,13 @@ public enum CommandTable {
         let folded = word.lowercased()
         if let exact = all.first(where: { $0.name == folded }) { return .found(exact) }
         let matches = all.filter { $0.name.hasPrefix(folded) }
-        switch matches.count {
-        case 0: return .unknown
-        case 1: return .found(matches[0])
-        default: return .ambiguous(matches.map(\.name))
+        // `com` is commit, not commitcheck or commitdetail: a match that begins every other one wins.
+        if let shortest = matches.min(by: { $0.name.count < $1.name.count }),
+            matches.allSatisfy({ $0.name.hasPrefix(shortest.name) })
+        {
+            return .found(shortest)
         }
+        return matches.isEmpty ? .unknown : .ambiguous(matches.map(\.name))
     }
 
     public static var names: [String] { all.map(\.name) }

@@ -13,6 +13,9 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var ssl: SSLConfiguration
     public var certificates: [CertificateProfile]
     public var certificateAuthorities: CertificateAuthorities
+    /// How many committed generations `config/history` keeps; 0 keeps them all
+    /// (`rollbackconfig > SETUP`).
+    public var historyRetention: Int
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,
@@ -26,6 +29,7 @@ public struct Configuration: Codable, Hashable, Sendable {
         self.ssl = ssl
         self.certificates = certificates
         self.certificateAuthorities = certificateAuthorities
+        self.historyRetention = 0
     }
 
     public func interface(named name: String) -> IPInterface? {

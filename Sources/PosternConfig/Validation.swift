@@ -36,6 +36,10 @@ extension Configuration {
         problems.add(listenerSettings.validate())
         validateSSL(&problems)
         problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
+        problems.range(historyRetention, 0...1_000_000, "historyRetention")
+        if historyRetention == 1 {
+            problems.add("historyRetention", "Keep at least 2 generations (or 0 for all), so there is one to roll back to.")
+        }
         for profile in certificates where profile.name.isEmpty || profile.certificateFile.isEmpty || profile.keyFile.isEmpty {
             problems.add("certificates[\(profile.name)]", "A certificate profile needs a name, a certificate and a key.")
         }

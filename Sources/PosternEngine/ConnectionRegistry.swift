@@ -86,5 +86,5 @@ final class ConnectionRegistry: Sendable {
     var openCount: Int { state.withLockedValue { $0.total } }
     var sessionsByGeneration: [Int: Int] { state.withLockedValue { $0.perGeneration } }
     var channels: [any Channel] { state.withLockedValue { Array($0.channels.values) } }
-    func drainedAt(_ generation: Int) -> Date? { state.withLockedValue { $0.lastDrained[generation] } }
+    var drained: [Int: Date] { state.withLockedValue { $0.lastDrained } }
 }

@@ -58,6 +58,35 @@ public final class Engine: @unchecked Sendable {
             writeStatus()
             startStatusTimer()
         }
+        // A window that expired while the engine was down is acted on now.
+        control.async { [self] in checkConfirmation() }
+    }
+
+    /// `commit confirmed`: when the deadline has passed unconfirmed, restore the previous
+    /// generation (as a new one) and serve it.
+    private func checkConfirmation() {
+        guard !stopping else { return }
+        let store = ConfigStore(home: home)
+        let window = store.pendingConfirmation()
+        if window != status.confirmation {
+            status.confirmation = window
+            writeStatus()
+        }
+        guard let window, window.deadline <= Date() else { return }
+        do {
+            guard let record = try store.rollBackIfUnconfirmed() else { return }
+            let text = "Configuration generation \(window.generation) was not confirmed within \(window.minutes) "
+                + "minute\(window.minutes == 1 ? "" : "s"); generation \(window.previous) restored as generation "
+                + "\(record.generation)"
+            logger.warning("\(text)")
+            services.mailLog.write(level: "Warning", text)
+            status.automaticRollback = EngineStatus.AutomaticRollback(
+                unconfirmed: window.generation, restored: window.previous, generation: record.generation, at: Date())
+            status.confirmation = nil
+            reload()
+        } catch {
+            logger.error("automatic rollback failed", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Re-reads the committed configuration; applies it whole or keeps the old one and says why.
@@ -108,7 +137,10 @@ public final class Engine: @unchecked Sendable {
     private func startStatusTimer() {
         let timer = DispatchSource.makeTimerSource(queue: control)
         timer.schedule(deadline: .now() + 1, repeating: 1)
-        timer.setEventHandler { [weak self] in self?.refreshStatus() }
+        timer.setEventHandler { [weak self] in
+            self?.checkConfirmation()
+            self?.refreshStatus()
+        }
         timer.resume()
         statusTimer = timer
     }
@@ -118,7 +150,9 @@ public final class Engine: @unchecked Sendable {
         guard !stopping else { return }
         let before = status
         fillLiveFields()
-        if status.counters != before?.counters || status.sessionsByGeneration != before?.sessionsByGeneration {
+        if status.counters != before?.counters || status.sessionsByGeneration != before?.sessionsByGeneration
+            || status.drainedAt != before?.drainedAt
+        {
             writeStatus()
         }
     }
@@ -127,6 +161,10 @@ public final class Engine: @unchecked Sendable {
         status.counters = services.registry.counters
         status.sessionsByGeneration = Dictionary(uniqueKeysWithValues:
             services.registry.sessionsByGeneration.map { (String($0.key), $0.value) })
+        // The generations that drained since the engine started, newest ten.
+        let drained = services.registry.drained.filter { $0.key != status.generation }
+            .sorted { $0.key > $1.key }.prefix(10)
+        status.drainedAt = Dictionary(uniqueKeysWithValues: drained.map { (String($0.key), $0.value) })
     }
 
     private func writeStatus() {

@@ -48,9 +48,11 @@ public struct ConfigStore: Sendable {
     /// Commits `configuration` on top of generation `base`, the one the session started from.
     /// `check` runs first (the caller passes the engine's own check); a commit made meanwhile
     /// by someone else is a conflict, never silently overwritten.
+    /// With `confirmWithin` (minutes), the commit must be confirmed in time or the engine rolls
+    /// it back; any later commit confirms it.
     public func commit(
         _ configuration: Configuration, base: Int, user: String, source: String, comment: String,
-        now: Date = Date(), check: (Configuration) -> [ConfigProblem]
+        now: Date = Date(), confirmWithin: Int? = nil, check: (Configuration) -> [ConfigProblem]
     ) throws(StoreError) -> CommitRecord {
         let problems = check(configuration)
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
@@ -65,8 +67,21 @@ public struct ConfigStore: Sendable {
             let record = CommitRecord(
                 generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
             try write(ConfigDocument(commit: record, configuration: configuration))
+            closeConfirmWindow()
+            if let minutes = confirmWithin { try openConfirmWindow(for: record, minutes: minutes, now: now) }
+            prune(keeping: configuration.historyRetention, current: record.generation)
             return record
         }
+    }
+
+    /// Removes the oldest history files beyond `retention` generations (0 keeps all).
+    func prune(keeping retention: Int, current: Int) {
+        guard retention > 0 else { return }
+        let protected = pendingConfirmation()?.previous
+        for generation in generations() where generation <= current - retention && generation != protected {
+            unlink(home.historyFile(generation).path)
+        }
+        try? DurableFile.syncDirectory(home.historyDirectory.path)
     }
 
     /// Writes a document as the new current generation. The caller holds the lock.
@@ -114,19 +129,25 @@ public struct ConfigStore: Sendable {
         return generation
     }
 
-    /// Every commit record in the history, oldest first.
-    public func history() -> [CommitRecord] {
+    /// The generations the history holds, oldest first, from the file names alone.
+    /// A history file newer than current.json is from a commit that crashed before its
+    /// rename: it never happened, and is not listed.
+    public func generations() -> [Int] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.historyDirectory.path) else {
             return []
         }
-        let generations = names.compactMap { name -> Int? in
-            guard name.hasSuffix(".json") else { return nil }
-            return Int(name.dropLast(5))
-        }.sorted()
         let current = (try? load())?.commit.generation ?? Int.max
-        // A history file newer than current.json is from a commit that crashed before its
-        // rename: it never happened.
-        return generations.filter { $0 <= current }.compactMap { try? load(generation: $0).commit }
+        return names.compactMap { name -> Int? in
+            guard name.hasSuffix(".json"), let generation = Int(name.dropLast(5)), generation <= current else {
+                return nil
+            }
+            return generation
+        }.sorted()
+    }
+
+    /// Every commit record in the history, oldest first.
+    public func history() -> [CommitRecord] {
+        generations().compactMap { try? load(generation: $0).commit }
     }
 
     /// Runs `body` holding the commit lock (flock on `config/lock`), waiting up to `timeout`.

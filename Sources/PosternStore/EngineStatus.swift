@@ -15,6 +15,27 @@ public struct EngineStatus: Codable, Sendable, Hashable {
     public var counters: Counters
     /// Open sessions per generation they were accepted under (the drain report).
     public var sessionsByGeneration: [String: Int]
+    /// When the last session of an older generation ended.
+    public var drainedAt: [String: Date]
+    /// A `commit confirmed` waiting for its confirmation.
+    public var confirmation: ConfirmWindow?
+    /// The last rollback the engine made because a commit was not confirmed.
+    public var automaticRollback: AutomaticRollback?
+
+    public struct AutomaticRollback: Codable, Sendable, Hashable {
+        /// The generation that was not confirmed, the one restored, and the new generation holding it.
+        public var unconfirmed: Int
+        public var restored: Int
+        public var generation: Int
+        public var at: Date
+
+        public init(unconfirmed: Int, restored: Int, generation: Int, at: Date) {
+            self.unconfirmed = unconfirmed
+            self.restored = restored
+            self.generation = generation
+            self.at = at
+        }
+    }
 
     public init(pid: Int32, startedAt: Date, generation: Int) {
         self.pid = pid
@@ -26,6 +47,7 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         self.listeners = []
         self.counters = Counters()
         self.sessionsByGeneration = [:]
+        self.drainedAt = [:]
     }
 
     public struct ReloadReport: Codable, Sendable, Hashable {

@@ -26,12 +26,17 @@ public final class ScriptedLineReader: LineReader {
     /// The completions offered at each prompt, for tests of Tab.
     public private(set) var offered: [[String]] = []
 
-    public init(_ lines: [String], output: Output) {
+    /// Lines the hook consumes (returns true for) are actions of the test, not input.
+    private let hook: ((String) throws -> Bool)?
+
+    public init(_ lines: [String], output: Output, hook: ((String) throws -> Bool)? = nil) {
         self.lines = lines
         self.output = output
+        self.hook = hook
     }
 
     public func readLine(prompt: String) -> LineInput {
+        while let next = lines.first, (try? hook?(next)) == true { lines.removeFirst() }
         output.write(prompt)
         offered.append(completions)
         guard !lines.isEmpty else {
@@ -55,10 +60,11 @@ import PosternStore
 /// Runs a scripted CLI session (piped mode) against a home and returns what it printed.
 public enum Transcript {
     public static func run(
-        home: Home, _ input: [String], mode: DialogMode = .piped, user: String = "admin"
+        home: Home, _ input: [String], mode: DialogMode = .piped, user: String = "admin",
+        hook: ((String) throws -> Bool)? = nil
     ) throws -> (output: String, status: Int32) {
         let output = CapturedOutput()
-        let reader = ScriptedLineReader(input, output: output)
+        let reader = ScriptedLineReader(input, output: output, hook: hook)
         let session = try CLISession(home: home, store: ConfigStore(home: home),
                                      dialog: Dialog(reader: reader, output: output, mode: mode), user: user,
                                      source: "local")
@@ -77,11 +83,9 @@ public enum Transcript {
         return (output.text, status)
     }
 
-    /// Replaces the variable parts of a transcript (commit dates) with placeholders.
+    /// Replaces the variable parts of a transcript (dates such as `Sun Nov 29 03:31:33 2026 UTC`)
+    /// with `<date>`.
     public static func normalized(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            if line.hasPrefix("Changes committed: ") { return "Changes committed: <date>" }
-            return String(line)
-        }.joined(separator: "\n")
+        text.replacing(/[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}( [A-Z]{2,5})?/, with: "<date>")
     }
 }

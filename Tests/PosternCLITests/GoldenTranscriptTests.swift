@@ -122,7 +122,7 @@ enum Golden {
         let t = try TemporaryHome()
         defer { t.remove() }
         let result = try Transcript.run(home: t.home, [
-            "listenerconfig", "edit", "InboundMail", "limits", "500", "60", "", "",
+            "listenerconfig edit InboundMail limits 500 60",
             "listenerconfig", "edit", "InboundMail", "limits", "700", "^C",
             "showchanges", "clear", "", "quit",
         ])

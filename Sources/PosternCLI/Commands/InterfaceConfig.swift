@@ -97,20 +97,6 @@ struct InterfaceConfigCommand: CLICommand {
     }
 }
 
-/// `showchanges`: the pending changes against the committed generation, as a tree.
-struct ShowChangesCommand: CLICommand {
-    let name = "showchanges"
-    let summary = "Show the changes not yet committed."
-    let usage = "showchanges\n    Lists what this session changed since its last commit, path by path."
-
-    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
-        let changes = ConfigDiff.changes(from: context.session.base.configuration, to: context.configuration)
-        context.dialog.say(changes.isEmpty ? "No changes have been made since the last commit."
-            : ConfigDiff.render(changes))
-        return .ok
-    }
-}
-
 /// `showconfig`: the pending configuration as the store writes it.
 struct ShowConfigCommand: CLICommand {
     let name = "showconfig"

@@ -12,13 +12,27 @@ struct CommitCommand: CLICommand {
             Asks for a comment and commits the pending changes.
         commit "<comment>" Y
             Batch form: the comment, and Y to the rollback question.
+        commit confirmed <minutes> ["<comment>" Y]
+            Applies at once; unless 'commit' or 'confirm' follows within <minutes>, the engine
+            restores the previous generation by itself.
+        commit --check
+            The same as commitcheck.
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
         let session = context.session
         let dialog = context.dialog
+        if dialog.takeFlag("check") { return CommitCheckCommand.check(context) ? .ok : .failed }
+        var confirmWithin: Int?
+        if dialog.takeArgument(if: { $0.lowercased() == "confirmed" }) != nil {
+            confirmWithin = try dialog.number("Enter the number of minutes within which the commit must be confirmed.",
+                                              default: 10, range: 1...1440, key: "minutes")
+        }
         guard session.hasChanges else {
             dialog.discardArguments()
+            if session.store.pendingConfirmation() != nil && confirmWithin == nil {
+                return ConfirmCommand.confirm(context) ? .ok : .failed
+            }
             dialog.say("There is no data to commit.")
             return .ok
         }
@@ -32,7 +46,7 @@ struct CommitCommand: CLICommand {
         do {
             record = try session.store.commit(
                 session.pending, base: session.base.commit.generation, user: session.user, source: session.source,
-                comment: comment, check: { CompiledConfiguration.check($0, home: home) })
+                comment: comment, confirmWithin: confirmWithin, check: { CompiledConfiguration.check($0, home: home) })
         } catch {
             dialog.error(error.description)
             if case .locked = error { return .failed }
@@ -46,6 +60,12 @@ struct CommitCommand: CLICommand {
         session.committed(ConfigDocument(commit: record, configuration: session.pending))
         context.configuration = session.pending
         dialog.say("\nChanges committed: \(CommitCommand.format(record.time))")
+        if let minutes = confirmWithin {
+            let deadline = record.time.addingTimeInterval(TimeInterval(minutes * 60))
+            dialog.say("Confirm this commit within \(minutes) minute\(minutes == 1 ? "" : "s") (by "
+                + "\(CommitCommand.format(deadline))) with 'commit' or 'confirm', or generation \(record.parent) "
+                + "will be restored.")
+        }
         switch session.engine.reload(expecting: record.generation) {
         case .applied:
             return .ok
@@ -143,41 +163,3 @@ struct HelpCommand: CLICommand {
     }
 }
 
-/// `status`: what the engine serves, read from `run/status.json`.
-struct StatusCommand: CLICommand {
-    let name = "status"
-    let summary = "Show the engine's state: the generation it serves, its listeners and counters."
-    let usage = "status\n    Prints the engine's status; the data come from the engine's status file."
-
-    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
-        let dialog = context.dialog
-        let session = context.session
-        dialog.say("Committed configuration: generation \(session.base.commit.generation)"
-            + (session.hasChanges ? " (this session has uncommitted changes)" : ""))
-        guard session.engine.runningEnginePID() != nil, let status = EngineStatus.read(session.home) else {
-            dialog.say("Engine: not running")
-            return .ok
-        }
-        dialog.say("Engine: running (pid \(status.pid)), serving generation \(status.generation) since "
-            + CommitCommand.format(status.appliedAt))
-        if let reload = status.lastReload, reload.outcome == .rejected {
-            dialog.say("Last reload: generation \(reload.generation) rejected at \(CommitCommand.format(reload.at)):")
-            for problem in reload.problems { dialog.say("  \(problem)") }
-        }
-        dialog.say("Listeners:")
-        for listener in status.listeners {
-            let state = listener.state == .listening ? "listening" : "FAILED: \(listener.error ?? "unknown error")"
-            dialog.say("  \(listener.name) \(listener.address) port \(listener.port): \(state)")
-        }
-        let c = status.counters
-        dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
-            + "\(c.connectionsRefused) refused")
-        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
-        dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients")
-        let older = status.sessionsByGeneration.filter { Int($0.key) != status.generation }
-        for (generation, count) in older.sorted(by: { $0.key < $1.key }) {
-            dialog.say("Sessions still on generation \(generation): \(count)")
-        }
-        return .ok
-    }
-}

@@ -110,11 +110,12 @@ extension Dialog {
     }
 
     /// An operation menu (`Choose the operation you want to perform:`). Enter on the empty
-    /// answer returns nil: up one level. In batch mode, running out of arguments is Enter.
+    /// answer returns nil: up one level. For a command given arguments (a batch form, in any
+    /// mode), running out of arguments is Enter.
     public func menu(_ items: [MenuItem], title: String = "Choose the operation you want to perform:")
         throws(DialogAbort) -> String?
     {
-        if mode == .batch && !hasPendingArguments { return nil }
+        if (mode == .batch || hadArguments) && !hasPendingArguments { return nil }
         let listing = ([title] + items.map { "- \($0.verb) - \($0.description)" }).joined(separator: "\n")
         let verbs = items.map(\.verb)
         let chosen: String? = try ask(listing, default: "", choices: verbs) { answer in

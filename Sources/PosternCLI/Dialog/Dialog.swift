@@ -36,9 +36,13 @@ public final class Dialog {
     private var tokens: [String] = []
     private var options: [String: String] = [:]
     private var usedOptions: Set<String> = []
-    /// Batch commands given arguments print only their results; without any, a batch
-    /// command is a request to see the state, so its context is printed too.
+    /// A command given arguments (a batch form, in any mode) prints only its results, not
+    /// the menus and summaries its questions would show; `postern -c 'sslconfig'` without
+    /// arguments is a request to see the state, so it prints it.
     private var quiet = false
+    /// Whether the command was given arguments: then it is a batch form in every mode, and
+    /// its menus end when the arguments do instead of waiting for more.
+    public private(set) var hadArguments = false
 
     public init(reader: LineReader, output: Output, mode: DialogMode) {
         self.reader = reader
@@ -51,7 +55,8 @@ public final class Dialog {
         tokens = []
         options = [:]
         usedOptions = []
-        quiet = mode == .batch && !arguments.isEmpty
+        quiet = !arguments.isEmpty
+        hadArguments = !arguments.isEmpty
         for argument in arguments {
             if argument.hasPrefix("--"), argument.count > 2 {
                 let body = argument.dropFirst(2)
@@ -82,6 +87,20 @@ public final class Dialog {
     public func discardArguments() {
         tokens = []
         usedOptions.formUnion(options.keys)
+    }
+
+    /// Takes the next positional argument when `matches` accepts it (optional words such as
+    /// `commit confirmed 5`).
+    public func takeArgument(if matches: (String) -> Bool) -> String? {
+        guard let first = tokens.first, matches(first) else { return nil }
+        return tokens.removeFirst()
+    }
+
+    /// Takes a `--flag` option given without a value; whether it was there.
+    public func takeFlag(_ key: String) -> Bool {
+        guard options[key] != nil else { return false }
+        usedOptions.insert(key)
+        return true
     }
 
     /// Whether arguments remain to answer questions (menus use it to know a batch is done).

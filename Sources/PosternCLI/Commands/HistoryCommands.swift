@@ -1,0 +1,206 @@
+import Foundation
+import PosternConfig
+import PosternStore
+
+/// `commitcheck` (and `commit --check`): the engine's own check of the pending configuration.
+struct CommitCheckCommand: CLICommand {
+    let name = "commitcheck"
+    let summary = "Check the pending configuration exactly as the engine would, without committing."
+    let usage = "commitcheck\n    Prints every problem with its path, or `The configuration is valid.`"
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        CommitCheckCommand.check(context) ? .ok : .failed
+    }
+
+    static func check(_ context: CommandContext) -> Bool {
+        let problems = CompiledConfiguration.check(context.configuration, home: context.home)
+        if problems.isEmpty {
+            context.dialog.say("The configuration is valid.")
+            return true
+        }
+        for problem in problems { context.dialog.error(problem.description) }
+        return false
+    }
+}
+
+/// `confirm`: keeps a `commit confirmed` from being rolled back.
+struct ConfirmCommand: CLICommand {
+    let name = "confirm"
+    let summary = "Confirm a 'commit confirmed' so that it is not rolled back."
+    let usage = "confirm\n    Confirms the commit waiting for confirmation (a plain `commit` with nothing pending does too)."
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        ConfirmCommand.confirm(context) ? .ok : .failed
+    }
+
+    static func confirm(_ context: CommandContext) -> Bool {
+        do {
+            guard let window = try context.session.store.confirm() else {
+                context.dialog.say("There is no commit waiting for confirmation.")
+                return true
+            }
+            context.dialog.say("Generation \(window.generation) confirmed; it will not be rolled back.")
+            return true
+        } catch {
+            context.dialog.error(error.description)
+            return false
+        }
+    }
+}
+
+/// `rollbackconfig` (asyncos-cli.md §6.4): ROLLBACK stages an earlier generation; SETUP sets
+/// how many generations the history keeps.
+struct RollbackConfigCommand: CLICommand {
+    let name = "rollbackconfig"
+    let summary = "Revert to a previously committed configuration."
+    let usage = """
+        rollbackconfig
+            ROLLBACK lists the last 10 committed generations and stages the one chosen; commit applies it.
+            SETUP sets how many generations are kept (0: all).
+        rollbackconfig rollback <generation> Y
+        rollbackconfig setup <count>
+        """
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        let dialog = context.dialog
+        while true {
+            guard let operation = try dialog.menu([
+                MenuItem("ROLLBACK", "Revert to a previously committed configuration."),
+                MenuItem("SETUP", "Set how many committed configurations are kept."),
+            ]) else { return .ok }
+            if operation == "SETUP" {
+                context.configuration.historyRetention = try dialog.ask(
+                    "Enter the number of committed configurations to keep (0 keeps all).",
+                    default: String(context.configuration.historyRetention), key: "count") { answer in
+                        guard let n = Int(answer), n == 0 || (2...1_000_000).contains(n) else {
+                            return .failure(DialogError("Value must be 0, or between 2 and 1000000."))
+                        }
+                        return .success(n)
+                    }
+                continue
+            }
+            let records = Array(context.session.store.history().suffix(10).reversed())
+            guard !records.isEmpty else { dialog.error("There is no committed configuration to revert to."); continue }
+            let lines = records.map { RollbackConfigCommand.line($0) }
+            let index = try dialog.ask((lines + ["Enter the number of the config to revert to."]).joined(separator: "\n"),
+                                       default: nil, key: "generation") { answer -> Result<Int, DialogError> in
+                guard let generation = Int(answer), let i = records.firstIndex(where: { $0.generation == generation })
+                else { return .failure(DialogError("That value is not valid: enter one of the generation numbers listed.")) }
+                return .success(i)
+            }
+            let record = records[index]
+            guard try dialog.yesNo("Are you sure you want to revert to generation \(record.generation)?", default: false,
+                                   key: "confirm") else { continue }
+            do {
+                context.configuration = try context.session.store.load(generation: record.generation).configuration
+            } catch {
+                dialog.error(error.description)
+                continue
+            }
+            dialog.say("Generation \(record.generation) is now pending; use 'commit' to apply it, 'showchanges' to review it.")
+        }
+    }
+
+    /// `5  Sun Nov 29 10:00:00 2026 UTC  admin (192.0.2.7)  enabled TLS`.
+    static func line(_ record: CommitRecord) -> String {
+        "\(record.generation). \(CommitCommand.format(record.time))  \(record.user) (\(record.source))  \(record.comment)"
+    }
+}
+
+/// `commitdetail [N]`: who, when, from where and why, and what changed against the parent.
+struct CommitDetailCommand: CLICommand {
+    let name = "commitdetail"
+    let summary = "Show the details of a commit (the last one by default)."
+    let usage = "commitdetail [<generation>] [--unified]\n    Who, when, from where, the comment, and the changes against its parent."
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        let dialog = context.dialog
+        let store = context.session.store
+        let unified = dialog.takeFlag("unified")
+        let latest = (try? store.load())?.commit.generation ?? 0
+        let generation = try dialog.number("Enter the generation to show.", default: latest, range: 1...max(1, latest),
+                                           key: "generation")
+        let document: ConfigDocument
+        do { document = try store.load(generation: generation) } catch {
+            dialog.error("Generation \(generation) is not in the history.")
+            return .failed
+        }
+        let c = document.commit
+        dialog.say("Generation: \(c.generation)\nParent: \(c.parent)\nCommitted: \(CommitCommand.format(c.time))\n"
+            + "User: \(c.user)\nFrom: \(c.source)\nComment: \(c.comment)")
+        guard c.parent > 0, let parent = try? store.load(generation: c.parent) else {
+            dialog.say("\n(No parent generation in the history to compare with.)")
+            return .ok
+        }
+        dialog.say("\nChanges:")
+        dialog.say(Changes.render(from: parent.configuration, to: document.configuration, unified: unified,
+                                  names: ("generation \(c.parent)", "generation \(c.generation)")))
+        return .ok
+    }
+}
+
+/// `showchanges [N | M N] [--unified]`: pending against committed; generation N against its
+/// parent; or generation M against generation N.
+struct ShowChangesCommand: CLICommand {
+    let name = "showchanges"
+    let summary = "Show changes: pending against committed, or between generations."
+    let usage = """
+        showchanges [--unified]
+            What this session changed since its last commit.
+        showchanges <N> [--unified]
+            What generation N changed against its parent.
+        showchanges <M> <N> [--unified]
+            From generation M to generation N.
+        """
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        let dialog = context.dialog
+        let store = context.session.store
+        let unified = dialog.takeFlag("unified")
+        let numbers = [dialog.takeArgument { Int($0) != nil }, dialog.takeArgument { Int($0) != nil }].compactMap { $0 }
+            .compactMap(Int.init)
+        let from: Configuration
+        let to: Configuration
+        let names: (String, String)
+        do {
+            switch numbers.count {
+            case 0:
+                from = context.session.base.configuration
+                to = context.configuration
+                names = ("generation \(context.session.base.commit.generation)", "pending")
+            case 1:
+                let document = try store.load(generation: numbers[0])
+                from = try store.load(generation: document.commit.parent).configuration
+                to = document.configuration
+                names = ("generation \(document.commit.parent)", "generation \(numbers[0])")
+            default:
+                from = try store.load(generation: numbers[0]).configuration
+                to = try store.load(generation: numbers[1]).configuration
+                names = ("generation \(numbers[0])", "generation \(numbers[1])")
+            }
+        } catch {
+            dialog.error("That generation is not in the history.")
+            return .failed
+        }
+        if numbers.isEmpty && from == to {
+            dialog.say("No changes have been made since the last commit.")
+            return .ok
+        }
+        dialog.say(Changes.render(from: from, to: to, unified: unified, names: names))
+        return .ok
+    }
+}
+
+/// The two forms of a configuration diff.
+enum Changes {
+    static func render(from: Configuration, to: Configuration, unified: Bool, names: (String, String)) -> String {
+        if unified {
+            let old = (try? CanonicalJSON.encode(from)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let new = (try? CanonicalJSON.encode(to)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let diff = UnifiedDiff.render(old: old, new: new, oldName: names.0, newName: names.1)
+            return diff.isEmpty ? "No differences." : diff
+        }
+        let changes = ConfigDiff.changes(from: from, to: to)
+        return changes.isEmpty ? "No differences." : ConfigDiff.render(changes)
+    }
+}

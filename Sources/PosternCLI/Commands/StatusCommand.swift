@@ -1,0 +1,55 @@
+import PosternStore
+
+/// `status`: what the engine serves, read from `run/status.json`.
+struct StatusCommand: CLICommand {
+    let name = "status"
+    let summary = "Show the engine's state: the generation it serves, its listeners and counters."
+    let usage = "status\n    Prints the engine's status; the data come from the engine's status file."
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        let dialog = context.dialog
+        let session = context.session
+        dialog.say("Committed configuration: generation \(session.base.commit.generation)"
+            + (session.hasChanges ? " (this session has uncommitted changes)" : ""))
+        if let window = session.store.pendingConfirmation() {
+            dialog.say("Generation \(window.generation) must be confirmed by \(CommitCommand.format(window.deadline)), "
+                + "or generation \(window.previous) will be restored.")
+        }
+        guard session.engine.runningEnginePID() != nil, let status = EngineStatus.read(session.home) else {
+            dialog.say("Engine: not running")
+            return .ok
+        }
+        dialog.say("Engine: running (pid \(status.pid)), serving generation \(status.generation) since "
+            + CommitCommand.format(status.appliedAt))
+        if let reload = status.lastReload, reload.outcome == .rejected {
+            dialog.say("Last reload: generation \(reload.generation) rejected at \(CommitCommand.format(reload.at)):")
+            for problem in reload.problems { dialog.say("  \(problem)") }
+        }
+        dialog.say("Listeners:")
+        for listener in status.listeners {
+            let state = listener.state == .listening ? "listening" : "FAILED: \(listener.error ?? "unknown error")"
+            dialog.say("  \(listener.name) \(listener.address) port \(listener.port): \(state)")
+        }
+        let c = status.counters
+        dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
+            + "\(c.connectionsRefused) refused")
+        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
+        dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients")
+        if let rollback = status.automaticRollback {
+            dialog.say("Automatic rollback at \(CommitCommand.format(rollback.at)): generation \(rollback.unconfirmed) was "
+                + "not confirmed; generation \(rollback.restored) restored as generation \(rollback.generation).")
+        }
+        let older = status.sessionsByGeneration.filter { Int($0.key) != status.generation }
+        if older.isEmpty {
+            dialog.say("Sessions on older generations: none")
+        }
+        for (generation, count) in older.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
+            dialog.say("Sessions still on generation \(generation): \(count)")
+        }
+        for (generation, date) in status.drainedAt.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) })
+        where older[generation] == nil {
+            dialog.say("Generation \(generation): last session ended \(CommitCommand.format(date))")
+        }
+        return .ok
+    }
+}

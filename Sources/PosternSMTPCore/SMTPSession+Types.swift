@@ -1,0 +1,79 @@
+import PosternConfig
+import PosternPolicy
+
+extension SMTPSession {
+    /// What the handler must do.
+    public enum Action: Sendable, Equatable {
+        case reply(SMTPReply)
+        case log(MailLogEvent)
+        /// Switch the framer to message data.
+        case beginData
+        /// Drop buffered plaintext and start TLS, asking for a client certificate as said.
+        case startTLS(ClientCertificatePolicy)
+        /// Make the message durable, then call `stored(_:)`.
+        case store(Envelope)
+        case close
+    }
+
+    /// Whether the TLS handshake asks for a client certificate (asyncos-cli.md §3.1).
+    public enum ClientCertificatePolicy: Sendable, Equatable {
+        case notRequested
+        /// Preferred - Verify: none is fine, a bad one is refused.
+        case verifyIfPresented
+        /// Required - Verify.
+        case required
+    }
+
+    /// The negotiated TLS session, as the handler reports it.
+    public struct TLSInfo: Sendable, Equatable {
+        public var protocolVersion: String
+        public var cipher: String
+        public var clientCertificateSubject: String?
+        public var clientCertificateVerified: Bool
+
+        public init(protocolVersion: String, cipher: String, clientCertificateSubject: String? = nil,
+                    clientCertificateVerified: Bool = false) {
+            self.protocolVersion = protocolVersion
+            self.cipher = cipher
+            self.clientCertificateSubject = clientCertificateSubject
+            self.clientCertificateVerified = clientCertificateVerified
+        }
+    }
+
+    /// Everything about the connection the session decides with.
+    public struct Context: Sendable {
+        public var icid: Int
+        /// The hostname in the banner and replies.
+        public var hostname: String
+        public var listenerName: String
+        public var listenerType: ListenerType
+        public var peer: PeerFacts
+        public var match: HATMatch
+        public var recipientAccess: CompiledRecipientAccess?
+        public var defaultDomain: String
+        /// Whether the listener has a TLS context at all.
+        public var tlsAvailable: Bool
+        /// Header lines allowed in a message; 0 is no limit.
+        public var maxHeaderLines: Int
+        /// AsyncOS disconnects after this many bad commands (S6).
+        public var badCommandLimit: Int
+
+        public init(
+            icid: Int, hostname: String, listenerName: String, listenerType: ListenerType, peer: PeerFacts,
+            match: HATMatch, recipientAccess: CompiledRecipientAccess?, defaultDomain: String = "",
+            tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5
+        ) {
+            self.icid = icid
+            self.hostname = hostname
+            self.listenerName = listenerName
+            self.listenerType = listenerType
+            self.peer = peer
+            self.match = match
+            self.recipientAccess = recipientAccess
+            self.defaultDomain = defaultDomain
+            self.tlsAvailable = tlsAvailable
+            self.maxHeaderLines = maxHeaderLines
+            self.badCommandLimit = badCommandLimit
+        }
+    }
+}
