@@ -54,6 +54,24 @@ int postern_install_interrupt_handler(void) {
     return sigaction(SIGINT, &sa, NULL);
 }
 
+static volatile sig_atomic_t hangup_received = 0;
+
+static void on_hangup(int sig) {
+    (void)sig;
+    hangup_received = 1;
+}
+
+int postern_install_hangup_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_hangup;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    return sigaction(SIGHUP, &sa, NULL);
+}
+
+int postern_hangup_received(void) { return hangup_received; }
+
 int postern_take_interrupt(void) {
     int was = interrupt_pending;
     interrupt_pending = 0;

@@ -1,3 +1,4 @@
+import CPosternShims.Posix
 import Foundation
 import PosternConfig
 import PosternStore
@@ -33,6 +34,12 @@ public final class CLISession {
 
     public var hasChanges: Bool { pending != base.configuration }
 
+    /// SIGHUP (the SSH connection dropped) only raises a flag; the read it interrupts
+    /// returns, and the session ends between commands, never inside a commit's writes.
+    public static func endOnHangup() {
+        postern_install_hangup_handler()
+    }
+
     /// The main prompt: the appliance hostname, `>`, a space (asyncos-cli.md §8.1).
     public var prompt: String { "\(base.configuration.hostname)> " }
 
@@ -63,6 +70,8 @@ public final class CLISession {
             switch input {
             case .interrupted:
                 continue
+            case .hangup:
+                return hangup()
             case .endOfInput:
                 if dialog.mode == .interactive {
                     // Ctrl-D at the main prompt is quit (with its question when changes are pending).
@@ -73,8 +82,10 @@ public final class CLISession {
                 return exitStatus
             case .line(let line):
                 dialog.reader.addHistory(line)
-                for command in CommandLineSyntax.splitCommands(line) where execute(command) == .quit {
-                    return exitStatus
+                for command in CommandLineSyntax.splitCommands(line) {
+                    let status = execute(command)
+                    if status == .quit { return exitStatus }
+                    if status == .hangup { return hangup() }
                 }
             }
         }
@@ -84,8 +95,7 @@ public final class CLISession {
     public func runBatch(_ text: String) -> Int32 {
         for command in CommandLineSyntax.splitCommands(text) {
             let status = execute(command)
-            if status == .quit { break }
-            if status == .failed { break }
+            if status == .quit || status == .failed || status == .hangup { break }
         }
         if hasChanges {
             dialog.error("Uncommitted changes were discarded; end the batch with commit to keep them.")
@@ -94,6 +104,15 @@ public final class CLISession {
     }
 
     private var exitStatus: Int32 { failures == 0 ? 0 : 1 }
+
+    /// The terminal or SSH connection is gone: the pending changes go with the session, the
+    /// committed configuration is untouched.
+    private func hangup() -> Int32 {
+        audit.append(user: user, source: source, command: "(connection lost)",
+                     result: hasChanges ? "pending changes discarded" : "ok")
+        pending = base.configuration
+        return 129
+    }
 
     /// Runs one command line on a copy of the pending configuration, which replaces it only
     /// when the command completes.
@@ -132,6 +151,9 @@ public final class CLISession {
             case .endOfInput:
                 dialog.say("-- Changes not recorded.")
                 return record(line, .failed, note: "input ended")
+            case .hangup:
+                _ = record(line, .ok, note: "connection lost")
+                return .hangup
             case .missingAnswer(let what):
                 dialog.error("\(command.name): missing \(what).")
                 return record(line, .failed)
@@ -155,7 +177,7 @@ struct AuditLog {
     let url: URL
 
     func append(user: String, source: String, command: String, result: String) {
-        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o660)
         guard fd >= 0 else { return }
         defer { close(fd) }
         let quoted = (try? JSONEncoder().encode(command)).flatMap { String(data: $0, encoding: .utf8) } ?? "\"\""

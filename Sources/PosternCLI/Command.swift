@@ -18,6 +18,8 @@ public enum CommandStatus: Equatable, Sendable {
     case failed
     /// End the session (`quit`, `exit`).
     case quit
+    /// The connection dropped in the middle of the command.
+    case hangup
 }
 
 /// What a running command works with.
@@ -56,6 +58,7 @@ public enum CommandTable {
         ShowConfigCommand(),
         SSLConfigCommand(),
         StatusCommand(),
+        WhoCommand(),
     ]
 
     public enum Lookup {

@@ -21,6 +21,7 @@ public final class Engine: @unchecked Sendable {
     private var listeners: ListenerManager!
     private var status: EngineStatus!
     private var statusTimer: DispatchSourceTimer?
+    private var watcher: ConfigWatcher?
     private let stopped = DispatchSemaphore(value: 0)
     private var stopping = false
 
@@ -57,6 +58,7 @@ public final class Engine: @unchecked Sendable {
             try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)
             writeStatus()
             startStatusTimer()
+            watcher = ConfigWatcher(home: home, logger: logger) { [weak self] in self?.reload(force: false) }
         }
         // A window that expired while the engine was down is acted on now.
         control.async { [self] in checkConfirmation() }
@@ -90,7 +92,8 @@ public final class Engine: @unchecked Sendable {
     }
 
     /// Re-reads the committed configuration; applies it whole or keeps the old one and says why.
-    public func reload() {
+    /// Without `force`, a generation already served or rejected is left alone.
+    public func reload(force: Bool = true) {
         control.async { [self] in
             guard !stopping else { return }
             let store = ConfigStore(home: home)
@@ -102,6 +105,12 @@ public final class Engine: @unchecked Sendable {
                 return
             }
             let generation = document.commit.generation
+            // The watcher and the CLI's SIGHUP both announce one commit: the watcher's call
+            // skips a generation already served or already rejected. SIGHUP always re-reads
+            // (to retry a listener that could not bind, say).
+            if !force && (generation == status.generation || status.lastReload?.generation == generation) {
+                return
+            }
             do throws(ConfigProblems) {
                 let compiled = try CompiledConfiguration(document.configuration, home: home)
                 apply(compiled, generation: generation)
@@ -180,6 +189,7 @@ public final class Engine: @unchecked Sendable {
             guard !stopping else { return }
             stopping = true
             statusTimer?.cancel()
+            watcher?.stop()
             listeners.closeAll()
             for channel in services.registry.channels {
                 channel.pipeline.fireUserInboundEventTriggered(EngineShutdownEvent())

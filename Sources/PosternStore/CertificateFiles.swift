@@ -12,7 +12,7 @@ public enum CertificateFiles {
         name: String, certificate: Certificate, key: PrivateKey, chain: [Certificate], home: Home
     ) throws -> CertificateProfile {
         let stem = "\(safe(name))-\(fingerprintStem(certificate))"
-        try DurableFile.write(Data(key.pem.utf8), to: home.certificateFile(stem + ".key"), mode: 0o600)
+        try DurableFile.write(Data(key.pem.utf8), to: home.certificateFile(stem + ".key"), mode: Home.privateKeyMode)
         try DurableFile.write(Data(certificate.pem.utf8), to: home.certificateFile(stem + ".crt"))
         var chainFile: String?
         if !chain.isEmpty {

@@ -105,7 +105,7 @@ public struct ConfigStore: Sendable {
 
     /// Appends to commits.log; records a crash left out are added first, from the history.
     private func appendLog(_ record: CommitRecord) {
-        let fd = open(home.commitsLog.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let fd = open(home.commitsLog.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o664)
         guard fd >= 0 else { return }
         defer { close(fd) }
         var lines = ""
@@ -152,7 +152,7 @@ public struct ConfigStore: Sendable {
 
     /// Runs `body` holding the commit lock (flock on `config/lock`), waiting up to `timeout`.
     public func withLock<T>(timeout: Duration = .seconds(10), _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
-        let fd = open(home.lockFile.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = open(home.lockFile.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o660)
         guard fd >= 0 else { throw StoreError.io("open \(home.lockFile.path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let clock = ContinuousClock()

@@ -9,14 +9,30 @@ public struct Home: Sendable, Hashable {
         root = URL(fileURLWithPath: path, isDirectory: true).standardizedFileURL
     }
 
-    /// `--home`, else `POSTERN_HOME`, else the installed appliance's `/var/lib/postern`.
+    /// `--home`, else `POSTERN_HOME`, else the login's `$HOME` when it is an appliance home
+    /// (admin accounts made by scripts/admin-user have the appliance home as their home),
+    /// else the installed appliance's `/var/lib/postern`.
     public static func resolve(_ explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
         -> Home
     {
         if let explicit, !explicit.isEmpty { return Home(explicit) }
         if let env = environment["POSTERN_HOME"], !env.isEmpty { return Home(env) }
+        if let login = environment["HOME"], !login.isEmpty,
+            FileManager.default.fileExists(atPath: Home(login).currentFile.path)
+        {
+            return Home(login)
+        }
         return Home("/var/lib/postern")
     }
+
+    /// Private keys: readable by the owner and the appliance's group, inside `certs/`, which
+    /// only that group may enter.
+    public static let privateKeyMode: mode_t = 0o640
+
+    /// One file per running CLI session (`who`).
+    public var sessionsDirectory: URL { runDirectory.appendingPathComponent("sessions", isDirectory: true) }
+    /// Per-admin command history for libedit.
+    public var cliHistoryDirectory: URL { root.appendingPathComponent("cli-history", isDirectory: true) }
 
     public var configDirectory: URL { root.appendingPathComponent("config", isDirectory: true) }
     public var currentFile: URL { configDirectory.appendingPathComponent("current.json") }

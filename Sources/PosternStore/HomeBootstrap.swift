@@ -11,9 +11,12 @@ public enum HomeBootstrap {
     @discardableResult
     public static func prepare(_ home: Home) throws(StoreError) -> Bool {
         let fm = FileManager.default
-        for (directory, mode) in [(home.root, 0o755), (home.configDirectory, 0o755), (home.historyDirectory, 0o755),
-                                  (home.certsDirectory, 0o700), (home.runDirectory, 0o755),
-                                  (home.queueDirectory, 0o700), (home.logsDirectory, 0o755)] {
+        // Group-accessible, nothing for others: admin accounts share the home through a
+        // group (scripts/admin-user); a home used by one account is private to it.
+        for directory in [home.root, home.configDirectory, home.historyDirectory, home.certsDirectory,
+                          home.runDirectory, home.sessionsDirectory, home.queueDirectory, home.logsDirectory,
+                          home.cliHistoryDirectory] {
+            let mode = 0o770
             do {
                 try fm.createDirectory(at: directory, withIntermediateDirectories: true,
                                        attributes: [.posixPermissions: mode])
@@ -41,7 +44,7 @@ public enum HomeBootstrap {
             let demo = try CertificateBuilder.make(
                 subject: CertificateSubject(commonName: hostname, organization: "Postern demo certificate"),
                 dnsNames: [hostname, "localhost"], days: 3650)
-            try DurableFile.write(Data(demo.key.pem.utf8), to: home.certificateFile(profile.keyFile), mode: 0o600)
+            try DurableFile.write(Data(demo.key.pem.utf8), to: home.certificateFile(profile.keyFile), mode: Home.privateKeyMode)
             try DurableFile.write(Data(demo.certificate.pem.utf8), to: home.certificateFile(profile.certificateFile))
         } catch let error as TLSError {
             throw StoreError.io("demo certificate: \(error)")

@@ -20,6 +20,8 @@ struct Postern: ParsableCommand {
     var noEcho = false
 
     func run() throws {
+        // Files are shared with the appliance's group (scripts/admin-user), never with others.
+        umask(0o007)
         let home = Home.resolve(home)
         do {
             try HomeBootstrap.prepare(home)
@@ -30,7 +32,9 @@ struct Postern: ParsableCommand {
         let output = StandardOutput()
         let mode: DialogMode = commands != nil ? .batch : (isatty(0) == 1 ? .interactive : .piped)
         let reader: any LineReader
-        if mode == .interactive, let editLine = EditLineReader(program: "postern", historyFile: Postern.historyFile) {
+        let user = Postern.loginName()
+        let history = home.cliHistoryDirectory.appendingPathComponent(user).path
+        if mode == .interactive, let editLine = EditLineReader(program: "postern", historyFile: history) {
             reader = editLine
         } else {
             reader = PlainLineReader(output: output, echo: !noEcho)
@@ -40,18 +44,21 @@ struct Postern: ParsableCommand {
         let session: CLISession
         do {
             session = try CLISession(home: home, store: store, dialog: Dialog(reader: reader, output: output, mode: mode),
-                                     user: Postern.loginName(), source: Postern.source())
+                                     user: user, source: Postern.source())
         } catch {
             FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
             throw ExitCode(2)
         }
+        // A dropped SSH connection ends the session cleanly instead of killing it mid-write.
+        CLISession.endOnHangup()
+        let pid = getpid()
+        AdminSessions.register(AdminSession(pid: pid, user: session.user, source: session.source, since: Date(),
+                                            kind: mode == .interactive ? "terminal" : mode == .piped ? "pipe" : "batch"),
+                               home: home)
         let status = commands.map(session.runBatch) ?? session.run()
+        AdminSessions.unregister(pid: pid, home: home)
         output.flush()
         throw ExitCode(status)
-    }
-
-    static var historyFile: String? {
-        ProcessInfo.processInfo.environment["HOME"].map { $0 + "/.postern_history" }
     }
 
     /// The login name: who the commit records say committed.

@@ -23,6 +23,7 @@ struct Posternd: ParsableCommand {
     var threads: Int?
 
     func run() throws {
+        umask(0o007)
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -32,7 +32,7 @@ import Testing
         let profile = try #require(committed.certificate(named: "Partner"))
         #expect(CertificateFiles.loadChain(profile, home: t.home).map(\.commonName) == ["Postern Test CA"])
         var info = stat()
-        #expect(stat(t.home.certificateFile(profile.keyFile).path, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        #expect(stat(t.home.certificateFile(profile.keyFile).path, &info) == 0 && info.st_mode & 0o777 == 0o640)
     }
 
     @Test func aCertificateInUseCannotBeDeleted() throws {

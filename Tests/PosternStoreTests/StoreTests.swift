@@ -15,7 +15,7 @@ import Testing
         let key = t.home.certificateFile("demo.key").path
         var info = stat()
         #expect(stat(key, &info) == 0)
-        #expect(info.st_mode & 0o777 == 0o600)
+        #expect(info.st_mode & 0o777 == 0o640)
         #expect(try HomeBootstrap.prepare(t.home) == false)  // a second call changes nothing
     }
 

@@ -89,7 +89,8 @@ class TerminalTests(unittest.TestCase):
         self.assertEqual(self.appliance.status()["generation"], 3)
         self.cli.sendcontrol("d")  # Ctrl-D at the prompt is quit
         self.cli.expect(pexpect.EOF)
-        with open(os.path.join(self.history_home, ".postern_history")) as f:
+        import pwd
+        with open(os.path.join(self.appliance.home, "cli-history", pwd.getpwuid(os.geteuid()).pw_name)) as f:
             self.assertIn("showchanges", f.read())
         # A new session starts with that history.
         second = self.spawn()

@@ -13,4 +13,10 @@ FILE *postern_stderr(void);
 int postern_install_interrupt_handler(void);
 /// Returns whether SIGINT arrived since the last call, and clears the flag.
 int postern_take_interrupt(void);
+
+/// Installs a SIGHUP handler (the SSH connection dropped) that only sets a flag, without
+/// SA_RESTART, so a blocking read returns and the session can end cleanly.
+int postern_install_hangup_handler(void);
+/// Whether SIGHUP arrived (the flag stays set).
+int postern_hangup_received(void);
 #endif

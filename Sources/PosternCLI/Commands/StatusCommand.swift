@@ -1,3 +1,4 @@
+import Foundation
 import PosternStore
 
 /// `status`: what the engine serves, read from `run/status.json`.
@@ -49,6 +50,27 @@ struct StatusCommand: CLICommand {
         for (generation, date) in status.drainedAt.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) })
         where older[generation] == nil {
             dialog.say("Generation \(generation): last session ended \(CommitCommand.format(date))")
+        }
+        return .ok
+    }
+}
+
+/// `who`: the admins logged in now.
+struct WhoCommand: CLICommand {
+    let name = "who"
+    let summary = "List the administrators logged in now."
+    let usage = "who\n    One line per running CLI session: user, where from, since when, and how (terminal, pipe, batch)."
+
+    func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
+        let sessions = AdminSessions.list(context.home)
+        context.dialog.say("Username".padding(toLength: 16, withPad: " ", startingAt: 0)
+            + "From".padding(toLength: 18, withPad: " ", startingAt: 0) + "Since".padding(toLength: 30, withPad: " ",
+                                                                                             startingAt: 0) + "Session")
+        for s in sessions {
+            let mine = s.pid == getpid() ? " (this one)" : ""
+            context.dialog.say(s.user.padding(toLength: 16, withPad: " ", startingAt: 0)
+                + s.source.padding(toLength: 18, withPad: " ", startingAt: 0)
+                + CommitCommand.format(s.since).padding(toLength: 30, withPad: " ", startingAt: 0) + s.kind + mine)
         }
         return .ok
     }

@@ -161,6 +161,7 @@ extension Dialog {
             case .line(let text): line = text
             case .interrupted: throw DialogAbort.interrupted
             case .endOfInput: throw DialogAbort.endOfInput
+            case .hangup: throw DialogAbort.hangup
             }
             if line.trimmingWhitespace() == "." { break }
             lines.append(line)

@@ -4,6 +4,8 @@ public enum DialogAbort: Error, Equatable, Sendable {
     case interrupted
     /// The input ended in the middle of a command.
     case endOfInput
+    /// The connection dropped (SIGHUP): the session ends.
+    case hangup
     /// Batch: a question the command line does not answer and that has no default.
     case missingAnswer(String)
     /// Batch: an answer on the command line that is not valid; the message says why.
@@ -163,6 +165,7 @@ public final class Dialog {
         switch reader.readLine(prompt: prompt) {
         case .interrupted: throw .interrupted
         case .endOfInput: throw .endOfInput
+        case .hangup: throw .hangup
         case .line(let line):
             let text = line.trimmingWhitespace()
             if text.isEmpty, let defaultValue { return (defaultValue, .reader) }

@@ -56,6 +56,7 @@ public final class EditLineReader: LineReader {
         var count: Int32 = 0
         _ = postern_take_interrupt()
         guard let line = el_gets(editLine, &count) else {
+            if postern_hangup_received() != 0 { return .hangup }
             if postern_take_interrupt() != 0 || (count == -1 && errno == EINTR) {
                 fputs("\n", postern_stdout())
                 el_reset(editLine)

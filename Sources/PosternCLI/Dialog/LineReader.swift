@@ -8,6 +8,8 @@ public enum LineInput: Equatable, Sendable {
     case interrupted
     /// Ctrl-D at an empty line, or the end of a pipe.
     case endOfInput
+    /// SIGHUP: the terminal or the SSH connection is gone.
+    case hangup
 }
 
 /// Where answers and commands come from: libedit on a terminal, lines from a pipe, or a
@@ -35,6 +37,7 @@ public final class PlainLineReader: LineReader {
         if echo { output.write(prompt) }
         output.flush()
         guard let line = Swift.readLine(strippingNewline: true) else {
+            if postern_hangup_received() != 0 { return .hangup }
             if echo { output.write("\n") }
             return .endOfInput
         }
