@@ -23,7 +23,7 @@ let package = Package(
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-        .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"]),
+        .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"], linkerSettings: [.linkedLibrary("resolv")]),
 
         // Libraries, in dependency order.
         .target(name: "PosternConfig"),
@@ -32,13 +32,13 @@ let package = Package(
         .target(
             name: "PosternStore", dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", logging]
         ),
-        .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", nio]),
+        .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
         .target(name: "PosternSpool", dependencies: [logging]),
         .target(
             name: "PosternEngine",
             dependencies: [
                 "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternSMTPCore", "PosternSpool",
-                nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
+                "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
         .target(
@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
         .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternTestSupport"]),
-        .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", nio]),
+        .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool"]),
         .testTarget(
             name: "PosternEngineTests",

@@ -41,6 +41,8 @@ public final class CommandContext {
 /// The commands, in the order `help` lists them.
 public enum CommandTable {
     public static let all: [any CLICommand] = [
+        BounceConfigCommand(),
+        QueueActionCommand.bounce,
         CertConfigCommand(),
         ClearCommand(),
         ClearCommand(name: "clearchanges"),
@@ -48,16 +50,25 @@ public enum CommandTable {
         CommitCheckCommand(),
         CommitDetailCommand(),
         ConfirmCommand(),
+        QueueActionCommand.delete,
+        QueueActionCommand.retry,
+        DestConfigCommand(),
         ExitCommand(name: "exit"),
         HelpCommand(),
         InterfaceConfigCommand(),
         ListenerConfigCommand(),
         ExitCommand(name: "quit"),
+        DeliverySwitchCommand(name: "resumedel", suspend: false),
         RollbackConfigCommand(),
         ShowChangesCommand(),
         ShowConfigCommand(),
+        ShowQueueCommand(),
+        ShowQueueCommand(name: "showrecipients"),
+        SMTPRoutesCommand(),
         SSLConfigCommand(),
         StatusCommand(),
+        DeliverySwitchCommand(name: "suspenddel", suspend: true),
+        TLSVerifyCommand(),
         WhoCommand(),
     ]
 

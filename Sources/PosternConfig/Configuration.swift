@@ -16,6 +16,8 @@ public struct Configuration: Codable, Hashable, Sendable {
     /// How many committed generations `config/history` keeps; 0 keeps them all
     /// (`rollbackconfig > SETUP`).
     public var historyRetention: Int
+    /// smtproutes, destconfig, bounceconfig.
+    public var delivery: DeliveryConfiguration
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,
@@ -30,6 +32,7 @@ public struct Configuration: Codable, Hashable, Sendable {
         self.certificates = certificates
         self.certificateAuthorities = certificateAuthorities
         self.historyRetention = 0
+        self.delivery = DeliveryConfiguration()
     }
 
     public func interface(named name: String) -> IPInterface? {

@@ -37,6 +37,7 @@ extension Configuration {
         validateSSL(&problems)
         problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
         problems.range(historyRetention, 0...1_000_000, "historyRetention")
+        delivery.validate(certificates: Set(certificates.map(\.name)), into: &problems)
         if historyRetention == 1 {
             problems.add("historyRetention", "Keep at least 2 generations (or 0 for all), so there is one to roll back to.")
         }
@@ -218,5 +219,39 @@ struct Validator {
     static func isName(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
+    }
+}
+
+extension DeliveryConfiguration {
+    func validate(certificates: Set<String>, into problems: inout Validator) {
+        problems.requireUnique(routes.map(\.domain), path: "delivery.routes", what: "route")
+        for route in routes {
+            let path = "delivery.routes[\(route.domain)]"
+            let name = route.domain.hasPrefix(".") ? String(route.domain.dropFirst()) : route.domain
+            if route.domain != "ALL" && !Hostname.isValid(name) {
+                problems.add(path, "A route is for a domain (example.com), its subdomains (.example.com) or ALL.")
+            }
+            if route.destinations.isEmpty { problems.add(path, "A route needs at least one destination.") }
+            if route.destinations.contains(.discard) && route.destinations.count > 1 {
+                problems.add(path, "/dev/null cannot be combined with other destinations.")
+            }
+        }
+        problems.requireUnique(destinations.entries.map(\.domain), path: "delivery.destinations", what: "destination")
+        for control in [destinations.default] + destinations.entries {
+            let path = control.domain.isEmpty ? "delivery.destinations.default" : "delivery.destinations[\(control.domain)]"
+            let name = control.domain.hasPrefix(".") ? String(control.domain.dropFirst()) : control.domain
+            if !control.domain.isEmpty && !Hostname.isValid(name) {
+                problems.add(path, "Invalid hostname format \"\(control.domain)\".")
+            }
+            if let v = control.concurrency { problems.range(v, 1...10_000, path + ".concurrency") }
+            if let v = control.recipientsPerConnection { problems.range(v, 1...100_000, path + ".recipientsPerConnection") }
+            if let v = control.messagesPerConnection { problems.range(v, 1...100_000, path + ".messagesPerConnection") }
+        }
+        if let name = destinations.certificate, !certificates.contains(name) {
+            problems.add("delivery.destinations.certificate", "The certificate profile \"\(name)\" does not exist.")
+        }
+        problems.range(bounce.maxQueueLifetime, 1...31_536_000, "delivery.bounce.maxQueueLifetime")
+        problems.range(bounce.initialRetryInterval, 1...86_400, "delivery.bounce.initialRetryInterval")
+        problems.range(bounce.maxRetryInterval, 1...86_400, "delivery.bounce.maxRetryInterval")
     }
 }

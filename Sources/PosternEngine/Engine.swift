@@ -22,6 +22,7 @@ public final class Engine: @unchecked Sendable {
     private var status: EngineStatus!
     private var statusTimer: DispatchSourceTimer?
     private var watcher: ConfigWatcher?
+    private var runner: QueueRunner!
     private let stopped = DispatchSemaphore(value: 0)
     private var stopping = false
 
@@ -42,9 +43,13 @@ public final class Engine: @unchecked Sendable {
             let recovered = spool.recover()
             logger.info("spool recovered", metadata: ["messages": "\(recovered.messages)",
                                                       "discarded": "\(recovered.discarded)"])
+            let wake = WakeBox()
             services = EngineServices(
                 spool: spool, ids: try IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json")),
-                mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool)
+                mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
+                queued: { wake.runner?.wake() })
+            runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
+            wake.runner = runner
             listeners = ListenerManager(group: group, services: services, logger: logger)
             let document = try ConfigStore(home: home).load()
             let compiled: CompiledConfiguration
@@ -58,6 +63,7 @@ public final class Engine: @unchecked Sendable {
             try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)
             writeStatus()
             startStatusTimer()
+            runner.start()
             watcher = ConfigWatcher(home: home, logger: logger) { [weak self] in self?.reload(force: false) }
         }
         // A window that expired while the engine was down is acted on now.
@@ -139,6 +145,8 @@ public final class Engine: @unchecked Sendable {
                             hostname: $0.interface.hostname)
         }
         status.listeners = listeners.apply(runtimes)
+        runner.update(DeliveryRuntime(configuration: compiled.configuration.delivery, tls: compiled.outboundTLS,
+                                      hostname: compiled.configuration.hostname))
         status.generation = generation
         status.appliedAt = Date()
     }
@@ -191,6 +199,7 @@ public final class Engine: @unchecked Sendable {
             statusTimer?.cancel()
             watcher?.stop()
             listeners.closeAll()
+            runner.stop()
             for channel in services.registry.channels {
                 channel.pipeline.fireUserInboundEventTriggered(EngineShutdownEvent())
             }
@@ -224,4 +233,10 @@ public enum EngineError: Error, CustomStringConvertible {
             return "The committed configuration (generation \(generation)) cannot be served:\n\(problems)"
         }
     }
+}
+
+/// Lets the services call the queue runner that is made after them.
+private final class WakeBox: @unchecked Sendable {
+    // @unchecked: set once during start, before any connection can read it.
+    var runner: QueueRunner?
 }

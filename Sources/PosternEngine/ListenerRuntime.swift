@@ -23,4 +23,6 @@ struct EngineServices: Sendable {
     let registry: ConnectionRegistry
     /// Blocking work: DNS lookups and spool writes (fsync).
     let threadPool: NIOThreadPool
+    /// Called once a message is durable: the queue runner looks at once.
+    let queued: @Sendable () -> Void
 }

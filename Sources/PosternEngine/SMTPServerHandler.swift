@@ -271,7 +271,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         case let tls as TLSEvent:
             guard session != nil else { return }
             switch tls {
-            case .handshakeCompleted(let info):
+            case .handshakeCompleted(let info, _):
                 let discarded = framer.discardBuffered()
                 if discarded > 0 { services.mailLog.write(.plaintextDiscarded(icid: icid, bytes: discarded)) }
                 services.registry.count { $0.tlsSessions += 1 }
@@ -317,6 +317,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                     $0.messagesAccepted += 1
                     $0.recipientsAccepted += envelope.recipients.count
                 }
+                services.queued()
                 perform(session!.stored(true), context: context)
             case .failure(let error):
                 logger.error("spool write failed", metadata: ["mid": "\(envelope.mid)", "error": "\(error)"])

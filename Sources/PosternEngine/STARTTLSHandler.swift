@@ -4,8 +4,18 @@ import PosternTLS
 
 /// What the TLS handler tells the SMTP layer above it.
 enum TLSEvent {
-    case handshakeCompleted(SMTPSession.TLSInfo)
+    case handshakeCompleted(SMTPSession.TLSInfo, PeerCheck)
     case handshakeFailed(String)
+}
+
+/// What is known of the peer's certificate after the handshake.
+struct PeerCheck: Sendable, Equatable {
+    /// The chain verified against the context's authorities.
+    var chainVerified: Bool
+    /// OpenSSL's sentence for the verification result.
+    var verifyResult: String
+    /// The first of the expected names the certificate matches, if any.
+    var matchedName: String?
 }
 
 /// Drives a `TLSConnection` in the pipeline: ciphertext in from the socket, plaintext up;
@@ -36,9 +46,13 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Plaintext read per SSL_read call; a TLS record carries at most 16 KiB.
     private static let readSize = 16 * 1024
 
-    init(connection: TLSConnection, handshakeTimeout: TimeAmount = .seconds(30)) {
+    /// Names the peer's certificate is checked against (delivery: the domain and the MX host).
+    private let expectedNames: [String]
+
+    init(connection: TLSConnection, handshakeTimeout: TimeAmount = .seconds(30), expectedNames: [String] = []) {
         self.connection = connection
         self.handshakeTimeout = handshakeTimeout
+        self.expectedNames = expectedNames
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -46,6 +60,8 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             guard state == .handshaking else { return }
             fail(context: context, reason: "handshake timed out")
         }
+        // A client speaks first: its ClientHello goes out now.
+        if connection.context.role == .client { _ = advanceHandshake(context: context) }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -58,29 +74,36 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let ciphertext = unwrapInboundIn(data)
         guard state != .closed else { return }
         ciphertext.withUnsafeReadableBytes { connection.feed($0) }
-        if state == .handshaking {
-            do {
-                switch try connection.handshake() {
-                case .wantsMoreData:
-                    flushOutput(context: context)
-                    return
-                case .complete:
-                    state = .active
-                    handshakeTimer?.cancel()
-                    flushOutput(context: context)
-                    let peer = connection.peerCertificate
-                    let info = SMTPSession.TLSInfo(
-                        protocolVersion: connection.protocolVersion, cipher: connection.cipherName,
-                        clientCertificateSubject: peer?.subject, clientCertificateVerified: connection.peerVerified)
-                    context.fireUserInboundEventTriggered(TLSEvent.handshakeCompleted(info))
-                    writePending(context: context)
-                }
-            } catch {
-                fail(context: context, reason: error.reasons.joined(separator: "; "))
-                return
-            }
-        }
+        if state == .handshaking && !advanceHandshake(context: context) { return }
         readPlaintext(context: context)
+    }
+
+    /// Runs the handshake as far as it goes; true once it is complete.
+    private func advanceHandshake(context: ChannelHandlerContext) -> Bool {
+        do {
+            switch try connection.handshake() {
+            case .wantsMoreData:
+                flushOutput(context: context)
+                return false
+            case .complete:
+                state = .active
+                handshakeTimer?.cancel()
+                flushOutput(context: context)
+                let peer = connection.peerCertificate
+                let info = SMTPSession.TLSInfo(
+                    protocolVersion: connection.protocolVersion, cipher: connection.cipherName,
+                    clientCertificateSubject: peer?.subject, clientCertificateVerified: connection.peerVerified)
+                let check = PeerCheck(chainVerified: connection.peerVerified,
+                                      verifyResult: connection.peerVerificationText,
+                                      matchedName: expectedNames.first { peer?.matchesHost($0) ?? false })
+                context.fireUserInboundEventTriggered(TLSEvent.handshakeCompleted(info, check))
+                writePending(context: context)
+                return true
+            }
+        } catch {
+            fail(context: context, reason: error.reasons.joined(separator: "; "))
+            return false
+        }
     }
 
     private func readPlaintext(context: ChannelHandlerContext) {

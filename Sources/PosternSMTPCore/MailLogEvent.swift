@@ -20,6 +20,22 @@ public enum MailLogEvent: Sendable, Hashable {
     case receivingFailed(icid: Int, reason: String)
     case close(icid: Int)
     case lost(icid: Int)
+    // Delivery (asyncos-cli.md §7, DCID lines).
+    case newDelivery(dcid: Int, interface: String, address: String, port: Int)
+    case deliveryTLSSuccess(dcid: Int, protocol: String, cipher: String, domain: String)
+    case deliveryTLSFailed(dcid: Int, reason: String)
+    case deliveryTLSRequired(dcid: Int, address: String, reason: String)
+    case deliveryTLSVerification(dcid: Int, domain: String, verified: Bool, detail: String)
+    case deliveryStart(dcid: Int, mid: Int, rids: [Int])
+    case response(mid: Int, rids: [Int], text: String)
+    case messageDone(dcid: Int, mid: Int, rids: [Int])
+    case messageFinished(mid: Int, outcome: String)
+    case deliveryClose(dcid: Int)
+    case bounced(dcid: Int?, mid: Int, rid: Int, enhanced: String, reason: String, reply: String)
+    case delayed(dcid: Int?, mid: Int, rid: Int, enhanced: String, reason: String)
+    case connectionError(dcid: Int, address: String, details: String, interface: String, reason: String)
+    case bounceQueued(mid: Int, bounceMID: Int)
+    case alert(String)
 
     public enum Level: String, Sendable {
         case info = "Info"
@@ -28,10 +44,14 @@ public enum MailLogEvent: Sendable, Hashable {
 
     public var level: Level {
         switch self {
-        case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed: return .warning
+        case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .deliveryTLSFailed,
+             .deliveryTLSRequired, .connectionError, .alert:
+            return .warning
         default: return .info
         }
     }
+
+    private func list(_ rids: [Int]) -> String { "[" + rids.map(String.init).joined(separator: ", ") + "]" }
 
     public var line: String {
         switch self {
@@ -72,6 +92,36 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) close"
         case let .lost(icid):
             return "ICID \(icid) lost"
+        case let .newDelivery(dcid, interface, address, port):
+            return "New SMTP DCID \(dcid) interface \(interface) address \(address) port \(port)"
+        case let .deliveryTLSSuccess(dcid, proto, cipher, domain):
+            return "DCID \(dcid) TLS success protocol \(proto) cipher \(cipher) for \(domain)"
+        case let .deliveryTLSFailed(dcid, reason):
+            return "DCID \(dcid) TLS failed: \(reason)"
+        case let .deliveryTLSRequired(dcid, address, reason):
+            return "DCID \(dcid) IP \(address) TLS was required but could not be successfully negotiated (\(reason))"
+        case let .deliveryTLSVerification(dcid, domain, verified, detail):
+            return "DCID \(dcid) TLS certificate \(verified ? "verified" : "verification failed") for \(domain): \(detail)"
+        case let .deliveryStart(dcid, mid, rids):
+            return "Delivery start DCID \(dcid) MID \(mid) to RID \(list(rids))"
+        case let .response(mid, rids, text):
+            return "MID \(mid) RID \(list(rids)) Response '\(text)'"
+        case let .messageDone(dcid, mid, rids):
+            return "Message done DCID \(dcid) MID \(mid) to RID \(list(rids))"
+        case let .messageFinished(mid, outcome):
+            return "Message finished MID \(mid) \(outcome)"
+        case let .deliveryClose(dcid):
+            return "DCID \(dcid) close"
+        case let .bounced(dcid, mid, rid, enhanced, reason, reply):
+            return "Bounced: \(dcid.map { "DCID \($0) " } ?? "")MID \(mid) to RID \(rid) - \(enhanced) - \(reason) (\(reply))"
+        case let .delayed(dcid, mid, rid, enhanced, reason):
+            return "Delayed: \(dcid.map { "DCID \($0) " } ?? "")MID \(mid) to RID \(rid) - \(enhanced) - \(reason)"
+        case let .connectionError(dcid, address, details, interface, reason):
+            return "Connection Error: DCID: \(dcid) IP: \(address) details: \(details) interface: \(interface) reason: \(reason)"
+        case let .bounceQueued(mid, bounceMID):
+            return "MID \(bounceMID) was generated based on MID \(mid) by bounce"
+        case let .alert(text):
+            return "Alert: \(text)"
         }
     }
 }

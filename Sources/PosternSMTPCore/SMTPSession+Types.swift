@@ -1,5 +1,6 @@
 import PosternConfig
 import PosternPolicy
+import PosternSpool
 
 extension SMTPSession {
     /// What the handler must do.

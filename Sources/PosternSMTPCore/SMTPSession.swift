@@ -1,4 +1,5 @@
 import Foundation
+import PosternSpool
 import PosternConfig
 import PosternPolicy
 
@@ -167,6 +168,8 @@ public struct SMTPSession {
 
     /// The spool answered: the message is durable (true) or could not be written.
     public mutating func stored(_ durable: Bool) -> [Action] {
+        // The client may have gone while the spool wrote: the message is queued, nobody hears it.
+        if state == .closed { return durable ? [.log(.queued(mid: transaction?.mid ?? 0))] : [] }
         guard state == .storing, let t = transaction else { fatalError("stored() in state \(state)") }
         transaction = nil
         enter(.idle)
@@ -177,6 +180,7 @@ public struct SMTPSession {
 
     /// The TLS handshake finished. Everything learned before it is forgotten (RFC 3207 §4.2).
     public mutating func tlsEstablished(_ info: TLSInfo) -> [Action] {
+        if state == .closed { return [] }  // a timeout closed the session while the handshake finished
         guard state == .handshaking else { fatalError("tlsEstablished in state \(state)") }
         tls = info
         hello = nil
@@ -220,7 +224,12 @@ public struct SMTPSession {
 
     /// The peer went away; returns the log lines for it.
     public mutating func connectionClosed() -> [Action] {
-        let lost = state == .data || state == .transaction || state == .storing
+        let lost = state == .data || state == .transaction
+        if state == .storing {
+            // The spool still finishes the write; `stored` logs it.
+            enter(.closed)
+            return []
+        }
         enter(.closed)
         return lost ? [.log(.lost(icid: context.icid))] : []
     }

@@ -27,12 +27,18 @@ public final class Spool: @unchecked Sendable {
         public let url: URL
     }
 
+    /// The entry of message `id` (whether or not it exists).
+    public func entry(_ id: Int) -> Entry {
+        Entry(id: id, url: directory.appendingPathComponent("\(id).msg"))
+    }
+
     /// Writes message `id` durably. `envelope` must be one line of JSON; `prefix` (the
     /// trace header) goes before `body`.
     public func store(id: Int, envelope: Data, prefix: Data, body: UnsafeRawBufferPointer) throws(DurableFile.Failure) -> Entry {
         let url = directory.appendingPathComponent("\(id).msg")
         let temp = directory.appendingPathComponent(".\(id).msg.tmp.\(getpid())").path
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        // Group-readable (showqueue runs as an admin account); nothing for others.
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw DurableFile.Failure(path: temp, operation: "open", errno: errno) }
         do throws(DurableFile.Failure) {
             var head = Data(Spool.formatLine.utf8)
@@ -175,5 +181,77 @@ public final class IDAllocator: @unchecked Sendable {
         }
         next[kind] = id + 1
         return id
+    }
+}
+
+/// Where each recipient of a queued message stands (`queue/<MID>.state`). Written durably
+/// after every delivery attempt; a crash in the middle of an attempt re-delivers what the
+/// state does not yet say was delivered (at least once, like every MTA).
+public struct DeliveryState: Codable, Hashable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        case pending, delivered, bounced, deleted
+    }
+
+    public struct Recipient: Codable, Hashable, Sendable {
+        public var address: String
+        public var status: Status
+        /// The last answer or reason, for showqueue and the bounce.
+        public var detail: String?
+        /// RFC 3463 status of a bounce (`5.1.1`).
+        public var enhanced: String?
+        public var remote: String?
+
+        public init(address: String, status: Status = .pending, detail: String? = nil, enhanced: String? = nil,
+                    remote: String? = nil) {
+            self.address = address
+            self.status = status
+            self.detail = detail
+            self.enhanced = enhanced
+            self.remote = remote
+        }
+    }
+
+    public var attempts: Int
+    public var nextAttempt: Date
+    /// Indexed by RID.
+    public var recipients: [Recipient]
+    /// Set once the bounce for the failed recipients has been queued.
+    public var bounceQueued: Bool
+
+    public init(recipients: [String], now: Date) {
+        attempts = 0
+        nextAttempt = now
+        self.recipients = recipients.map { Recipient(address: $0) }
+        bounceQueued = false
+    }
+
+    public var pending: [Int] { recipients.indices.filter { recipients[$0].status == .pending } }
+}
+
+extension Spool {
+    func stateURL(_ id: Int) -> URL { directory.appendingPathComponent("\(id).state") }
+
+    public func state(of id: Int) -> DeliveryState? {
+        guard let data = try? Data(contentsOf: stateURL(id)) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try? decoder.decode(DeliveryState.self, from: data)
+    }
+
+    public func save(_ state: DeliveryState, of id: Int) throws {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        try DurableFile.write(try encoder.encode(state), to: stateURL(id), mode: 0o640)
+    }
+
+    /// Removes a message that is done: its state first, so a crash in between leaves a message
+    /// that is delivered again rather than a state without its message.
+    public func finish(_ id: Int) throws {
+        unlink(stateURL(id).path)
+        guard unlink(directory.appendingPathComponent("\(id).msg").path) == 0 || errno == ENOENT else {
+            throw DurableFile.Failure(path: "\(id).msg", operation: "unlink", errno: errno)
+        }
+        try DurableFile.syncDirectory(directory.path)
     }
 }

@@ -9,6 +9,9 @@ import PosternTLS
 public struct CompiledConfiguration: Sendable {
     public let configuration: Configuration
     public let listeners: [CompiledListener]
+    /// The client context for delivery: OUTBOUND methods and ciphers, the destconfig SETUP
+    /// certificate, and the trusted authorities for the -Verify levels.
+    public let outboundTLS: TLSContext
 
     public init(_ configuration: Configuration, home: Home) throws(ConfigProblems) {
         var problems = configuration.validate()
@@ -51,6 +54,23 @@ public struct CompiledConfiguration: Sendable {
                                                   recipientAccess: rat))
             }
         }
+        var outbound: TLSContext?
+        let outboundProfile = configuration.delivery.destinations.certificate ?? FactoryDefaults.demoCertificateName
+        do {
+            let identity = try configuration.certificate(named: outboundProfile).map {
+                try CompiledConfiguration.identity($0, home: home)
+            }
+            outbound = try TLSContext(role: .client, settings: configuration.ssl.outbound, identity: identity,
+                                      trust: trust)
+        } catch let error as TLSError {
+            let path = error.operation.hasPrefix("cipher") || error.operation.hasPrefix("TLS 1.3")
+                || error.operation.hasPrefix("method") ? "ssl.outbound" : "delivery.destinations.certificate"
+            problems.append(ConfigProblem(path: path, message: "\(error.operation): \(error.reasons.joined(separator: "; "))"))
+        } catch let error as ConfigProblem {
+            problems.append(error)
+        } catch {
+            problems.append(ConfigProblem(path: "ssl.outbound", message: "\(error)"))
+        }
         if !problems.isEmpty {
             // One bad cipher string fails every listener the same way; say it once.
             var seen = Set<ConfigProblem>()
@@ -58,6 +78,7 @@ public struct CompiledConfiguration: Sendable {
         }
         self.configuration = configuration
         self.listeners = listeners
+        self.outboundTLS = outbound!
     }
 
     /// Every problem the engine would reload with, or none.

@@ -21,7 +21,7 @@ final class Recorder: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event as? TLSEvent {
-        case .handshakeCompleted(let info)?: events.append("completed \(info.protocolVersion) \(info.cipher)")
+        case .handshakeCompleted(let info, _)?: events.append("completed \(info.protocolVersion) \(info.cipher)")
         case .handshakeFailed(let reason)?: events.append("failed \(reason)")
         case nil: break
         }

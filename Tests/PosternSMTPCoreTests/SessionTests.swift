@@ -1,6 +1,7 @@
 import Foundation
 import PosternConfig
 import PosternPolicy
+import PosternSpool
 import Testing
 @testable import PosternSMTPCore
 
@@ -228,5 +229,32 @@ struct Driver {
               for <c@d>; Thu, 01 Jan 1970 00:00:00 +0000\r
 
             """)
+    }
+}
+
+@Suite struct SessionRaceTests {
+    /// The client went away while its message was being written: the write still counts,
+    /// nothing is replied, nothing crashes.
+    @Test func aClientGoneDuringTheSpoolWrite() {
+        var d = Driver()
+        d.send("HELO x")
+        d.send("MAIL FROM:<a@b>")
+        d.send("RCPT TO:<a@example.com>")
+        d.send("DATA")
+        d.apply(d.session.dataComplete(size: 5, oversize: false, headerLines: 0, messageID: nil, subject: nil))
+        let replies = d.replies.count
+        d.apply(d.session.connectionClosed())
+        d.apply(d.session.stored(true))
+        #expect(d.replies.count == replies)
+        #expect(d.logs.last == "MID 101 queued for delivery")
+    }
+
+    @Test func aHandshakeFinishingAfterATimeout() {
+        var d = Driver(tls: .preferred)
+        d.send("EHLO x")
+        d.send("STARTTLS")
+        d.apply(d.session.idleTimeout())
+        d.apply(d.session.tlsEstablished(.init(protocolVersion: "TLSv1.3", cipher: "x")))
+        #expect(d.session.state == .closed)
     }
 }

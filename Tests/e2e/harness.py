@@ -31,13 +31,16 @@ def wait_for(condition, timeout=15.0, interval=0.02, what="condition"):
 
 
 class Appliance:
-    """A home with the factory configuration moved to a free port, and its engine."""
+    """A home with the factory configuration moved to a free port, and its engine. Delivery
+    is suspended, so accepted mail stays in the queue for the test to read; delivery tests
+    resume it."""
 
     def __init__(self, port=None):
         self.home = tempfile.mkdtemp(prefix="postern-e2e-")
         self.engine = None
         self.port = port or free_port()
-        self.cli(f'listenerconfig edit InboundMail interface Loopback smtp {self.port}; commit "test port" Y')
+        self.cli(f'listenerconfig edit InboundMail interface Loopback smtp {self.port}; suspenddel; '
+                 f'commit "test port" Y')
 
     # -- the CLI --------------------------------------------------------------------
 
@@ -123,8 +126,11 @@ class Appliance:
         for name in os.listdir(queue):
             if not name.endswith(".msg"):
                 continue
-            with open(os.path.join(queue, name), "rb") as f:
-                data = f.read()
+            try:
+                with open(os.path.join(queue, name), "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                continue  # delivered and removed while we listed
             magic, envelope, message = data.split(b"\n", 2)
             assert magic == b"POSTERN-SPOOL 1", name
             out[int(name[:-4])] = (json.loads(envelope), message)

@@ -109,7 +109,10 @@ public final class Dialog {
     public var hasPendingArguments: Bool { !tokens.isEmpty }
 
     /// Whether `--options` were given: keyed questions they leave out keep their defaults.
-    public var hasOptions: Bool { !options.isEmpty }
+    public var hasOptions: Bool { !options.isEmpty || !usedOptions.isEmpty }
+
+    /// The option names given on the command line (used or not).
+    var optionsGiven: Set<String> { Set(options.keys) }
 
     // MARK: Output
 

@@ -1,0 +1,481 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PosternConfig
+import PosternSMTPCore
+import PosternSpool
+import PosternStore
+import PosternTLS
+
+/// What delivery runs under, replaced at each reload.
+struct DeliveryRuntime: Sendable {
+    let configuration: DeliveryConfiguration
+    /// The client context: OUTBOUND methods and ciphers, the SETUP certificate, the trusted authorities.
+    let tls: TLSContext
+    /// The name in EHLO and in bounces.
+    let hostname: String
+}
+
+/// Delivers the queue: picks due messages, groups their recipients by domain, opens
+/// connections within each domain's limits, records every recipient's outcome durably, and
+/// retries, bounces or finishes each message. All bookkeeping runs on one serial queue.
+final class QueueRunner: @unchecked Sendable {
+    // @unchecked: every mutable property is touched only on `queue`.
+    private let queue = DispatchQueue(label: "posternd.delivery")
+    private let spool: Spool
+    private let services: EngineServices
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private var runtime: DeliveryRuntime?
+    private var timer: DispatchSourceTimer?
+    private var stopping = false
+    /// Messages known to the runner: their envelope and delivery state.
+    private var messages: [Int: (envelope: Envelope, state: DeliveryState)] = [:]
+    /// Connections still open per message in this round, and what this round did per RID.
+    private var inFlight: [Int: Int] = [:]
+    private var deferredThisRound: Set<Int> = []
+    /// Open connections per domain.
+    private var active: [String: Int] = [:]
+
+    static let replyTimeout = TimeAmount.minutes(5)
+    static let connectTimeout = TimeAmount.seconds(30)
+
+    init(spool: Spool, services: EngineServices, group: any EventLoopGroup, logger: Logger) {
+        self.spool = spool
+        self.services = services
+        self.group = group
+        self.logger = logger
+    }
+
+    func update(_ runtime: DeliveryRuntime) {
+        queue.async { self.runtime = runtime }
+    }
+
+    func start() {
+        queue.async { [self] in
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + 0.2, repeating: 1)
+            timer.setEventHandler { [weak self] in self?.tick() }
+            timer.resume()
+            self.timer = timer
+        }
+    }
+
+    /// A message was queued: look now instead of at the next tick.
+    func wake() {
+        queue.async { [self] in tick() }
+    }
+
+    /// Stops starting deliveries; connections in progress are dropped with the event loops,
+    /// and their recipients, not yet recorded as delivered, are delivered again later.
+    func stop() {
+        queue.sync {
+            stopping = true
+            timer?.cancel()
+        }
+    }
+
+    // MARK: Scheduling
+
+    private func tick() {
+        guard !stopping, let runtime else { return }
+        QueueRequests.process(spool: spool, runner: self)
+        guard !runtime.configuration.suspended else { return }
+        let now = Date()
+        var batches: [String: [(mid: Int, rids: [Int])]] = [:]
+        let present = Set(spool.entries().map(\.id))
+        for mid in messages.keys where !present.contains(mid) && inFlight[mid] == nil { messages[mid] = nil }
+        for mid in present.sorted() where inFlight[mid] == nil {
+            guard var entry = load(mid) else { continue }
+            guard entry.state.nextAttempt <= now else { continue }
+            let lifetime = TimeInterval(runtime.configuration.bounce.maxQueueLifetime)
+            if now.timeIntervalSince(entry.envelope.receivedAt) > lifetime {
+                for rid in entry.state.pending {
+                    entry.state.recipients[rid].status = .bounced
+                    entry.state.recipients[rid].enhanced = "5.4.7"
+                    entry.state.recipients[rid].detail = "Delivery expired (message too old)"
+                    services.mailLog.write(.bounced(dcid: nil, mid: mid, rid: rid, enhanced: "5.4.7",
+                                                    reason: "Delivery expired (message too old)",
+                                                    reply: "'000', ['Message expired']"))
+                }
+                messages[mid] = entry
+                finalize(mid)
+                continue
+            }
+            var byDomain: [String: [Int]] = [:]
+            for rid in entry.state.pending {
+                let address = entry.state.recipients[rid].address
+                let domain = address.split(separator: "@").last.map { $0.lowercased() } ?? ""
+                byDomain[domain, default: []].append(rid)
+            }
+            if byDomain.isEmpty {
+                finalize(mid)
+                continue
+            }
+            for (domain, rids) in byDomain { batches[domain, default: []].append((mid, rids)) }
+        }
+        for (domain, items) in batches.sorted(by: { $0.key < $1.key }) {
+            let controls = runtime.configuration.controls(for: domain)
+            var free = controls.effectiveConcurrency - active[domain, default: 0]
+            var connections: [[(mid: Int, rids: [Int])]] = []
+            var current: [(mid: Int, rids: [Int])] = []
+            var recipients = 0
+            for var item in items {
+                while !item.rids.isEmpty {
+                    if current.count == controls.effectiveMessagesPerConnection
+                        || recipients == controls.effectiveRecipientsPerConnection
+                    {
+                        connections.append(current)
+                        current = []
+                        recipients = 0
+                    }
+                    let take = min(item.rids.count, controls.effectiveRecipientsPerConnection - recipients)
+                    current.append((item.mid, Array(item.rids.prefix(take))))
+                    item.rids.removeFirst(take)
+                    recipients += take
+                }
+            }
+            if !current.isEmpty { connections.append(current) }
+            for jobs in connections where free > 0 {
+                free -= 1
+                active[domain, default: 0] += 1
+                for job in jobs { inFlight[job.mid, default: 0] += 1 }
+                launch(domain: domain, jobs: jobs, level: controls.effectiveTLS, runtime: runtime)
+            }
+        }
+    }
+
+    private func load(_ mid: Int) -> (envelope: Envelope, state: DeliveryState)? {
+        if let known = messages[mid] { return known }
+        guard let (envelopeData, _) = try? spool.read(spool.entry(mid)),
+            let envelope = try? JSONDecoder.spool.decode(Envelope.self, from: envelopeData)
+        else { return nil }
+        let state = spool.state(of: mid) ?? DeliveryState(recipients: envelope.recipients, now: Date())
+        messages[mid] = (envelope, state)
+        return (envelope, state)
+    }
+
+    // MARK: One connection
+
+    private func launch(domain: String, jobs: [(mid: Int, rids: [Int])], level: TLSLevel, runtime: DeliveryRuntime) {
+        let spool = self.spool
+        let delivery = runtime.configuration
+        let envelopes = jobs.map { messages[$0.mid]!.envelope }
+        let recipients = jobs.map { job in job.rids.map { (rid: $0, address: messages[job.mid]!.state.recipients[$0].address) } }
+        let loop = group.next()
+        services.threadPool.runIfActive(eventLoop: loop) { () -> (Router.Result, [ByteBuffer]) in
+            let route = Router.resolve(domain: domain, delivery: delivery)
+            var bodies: [ByteBuffer] = []
+            if case .hops = route {
+                for job in jobs {
+                    let entry = spool.entry(job.mid)
+                    let message = (try? spool.read(entry).message) ?? Data()
+                    bodies.append(ByteBuffer(bytes: DotStuffing.encode(message)))
+                }
+            }
+            return (route, bodies)
+        }.whenComplete { [self] result in
+            queue.async { [self] in
+                switch result {
+                case .failure(let error):
+                    connectionDone(domain: domain, jobs: jobs, outcomes: deferAll(jobs, "\(error)", "4.3.0"), dcid: nil)
+                case .success((.discard, _)):
+                    var outcomes: [Int: [Int: SMTPClientSession.Outcome]] = [:]
+                    for (i, job) in jobs.enumerated() {
+                        outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map {
+                            ($0, .delivered(SMTPReply(250, "discarded by the route /dev/null")))
+                        })
+                    }
+                    connectionDone(domain: domain, jobs: jobs, outcomes: outcomes, dcid: nil)
+                case .success((.permanentFailure(let reason, let enhanced), _)):
+                    var outcomes: [Int: [Int: SMTPClientSession.Outcome]] = [:]
+                    for (i, job) in jobs.enumerated() {
+                        outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map {
+                            ($0, .failed(SMTPReply(550, "\(enhanced) \(reason)")))
+                        })
+                    }
+                    connectionDone(domain: domain, jobs: jobs, outcomes: outcomes, dcid: nil)
+                case .success((.temporaryFailure(let reason), _)):
+                    connectionDone(domain: domain, jobs: jobs, outcomes: deferAll(jobs, reason, "4.4.3"), dcid: nil)
+                case .success((.hops(let hops), let bodies)):
+                    let sessionJobs = zip(envelopes, recipients).enumerated().map { i, pair in
+                        SMTPClientSession.Job(mid: jobs[i].mid, sender: pair.0.sender,
+                                              recipients: pair.1.map { .init(rid: $0.rid, address: $0.address) },
+                                              size: bodies[i].readableBytes, body8Bit: pair.0.body8Bit)
+                    }
+                    attempt(domain: domain, jobs: jobs, sessionJobs: sessionJobs, bodies: bodies, hops: hops,
+                            hop: 0, address: 0, level: level, runtime: runtime, lastProblem: nil)
+                }
+            }
+        }
+    }
+
+    /// Tries one address of one hop; on a failure that is the connection's, not the
+    /// recipients', the next address or hop gets its turn.
+    private func attempt(
+        domain: String, jobs: [(mid: Int, rids: [Int])], sessionJobs: [SMTPClientSession.Job], bodies: [ByteBuffer],
+        hops: [Router.NextHop], hop: Int, address: Int, level: TLSLevel, runtime: DeliveryRuntime,
+        lastProblem: (ConnectionReport?, String)?
+    ) {
+        guard hop < hops.count else {
+            let (report, reason) = lastProblem ?? (nil, "no destination could be reached")
+            if let report, !report.outcomes.isEmpty {
+                connectionDone(domain: domain, jobs: jobs, outcomes: report.outcomes, dcid: nil)
+            } else {
+                connectionDone(domain: domain, jobs: jobs, outcomes: deferAll(jobs, reason, "4.4.1"), dcid: nil)
+            }
+            return
+        }
+        let target = hops[hop]
+        guard address < target.addresses.count else {
+            attempt(domain: domain, jobs: jobs, sessionJobs: sessionJobs, bodies: bodies, hops: hops, hop: hop + 1,
+                    address: 0, level: level, runtime: runtime, lastProblem: lastProblem)
+            return
+        }
+        let ip = target.addresses[address]
+        let dcid = services.ids.allocate(.dcid)
+        let policy = SMTPClientSession.TLSLevelPolicy(level)
+        let setup = SMTPClientHandler.Setup(
+            dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(), tls: runtime.tls,
+            level: policy, jobs: jobs, bodies: bodies, replyTimeout: QueueRunner.replyTimeout)
+        let session = SMTPClientSession(heloName: runtime.hostname, tls: policy, jobs: sessionJobs)
+        let mailLog = services.mailLog
+        let loop = group.next()
+        let done = loop.makePromise(of: ConnectionReport.self)
+        let next: @Sendable (ConnectionReport?, String) -> Void = { [self] report, reason in
+            attempt(domain: domain, jobs: jobs, sessionJobs: sessionJobs, bodies: bodies, hops: hops, hop: hop,
+                    address: address + 1, level: level, runtime: runtime, lastProblem: (report, reason))
+        }
+        ClientBootstrap(group: loop)
+            .connectTimeout(QueueRunner.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        SMTPClientHandler(session: session, setup: setup, mailLog: mailLog, done: done))
+                }
+            }
+            .connect(host: ip.description, port: target.port)
+            .whenComplete { [self] result in
+                switch result {
+                case .failure(let error):
+                    done.fail(error)
+                    queue.async {
+                        mailLog.write(.connectionError(dcid: dcid, address: ip.description, details: "\(error)",
+                                                       interface: "default", reason: "connection failed"))
+                        next(nil, "\(target.host) (\(ip)) port \(target.port): \(error)")
+                    }
+                case .success(let channel):
+                    let local = channel.localAddress?.ipAddress?.description ?? "unknown"
+                    mailLog.write(.newDelivery(dcid: dcid, interface: local, address: ip.description, port: target.port))
+                    done.futureResult.whenSuccess { [self] report in
+                        queue.async { [self] in
+                            if let reason = report.tlsRequiredFailure {
+                                mailLog.write(.deliveryTLSRequired(dcid: dcid, address: ip.description, reason: reason))
+                                if runtime.configuration.destinations.alertOnRequiredTLSFailure {
+                                    mailLog.write(.alert("TLS to \(domain) (\(ip)) was required but failed: \(reason)"))
+                                }
+                            }
+                            // Only deferrals (a refused greeting, TLS that could not be had, a
+                            // dropped connection): another destination may do better.
+                            let allDeferred = report.outcomes.values.allSatisfy { $0.values.allSatisfy(\.isDeferred) }
+                            let complete = report.outcomes.count == jobs.count
+                            if allDeferred || !complete {
+                                next(report, report.tlsRequiredFailure ?? "deferred by \(target.host)")
+                            } else {
+                                connectionDone(domain: domain, jobs: jobs, outcomes: report.outcomes, dcid: dcid)
+                            }
+                        }
+                    }
+                }
+            }
+    }
+
+    private func deferAll(_ jobs: [(mid: Int, rids: [Int])], _ reason: String, _ enhanced: String)
+        -> [Int: [Int: SMTPClientSession.Outcome]]
+    {
+        var outcomes: [Int: [Int: SMTPClientSession.Outcome]] = [:]
+        for (i, job) in jobs.enumerated() {
+            outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map { ($0, .deferred(reason, enhanced: enhanced)) })
+        }
+        return outcomes
+    }
+
+    // MARK: Outcomes
+
+    private func connectionDone(domain: String, jobs: [(mid: Int, rids: [Int])],
+                                outcomes: [Int: [Int: SMTPClientSession.Outcome]], dcid: Int?) {
+        active[domain, default: 1] -= 1
+        if active[domain] == 0 { active[domain] = nil }
+        for (i, job) in jobs.enumerated() {
+            guard var entry = messages[job.mid] else { continue }
+            var delivered: [Int] = []
+            var response = ""
+            for rid in job.rids {
+                switch outcomes[i]?[rid] ?? .deferred("no answer", enhanced: "4.4.2") {
+                case .delivered(let reply):
+                    entry.state.recipients[rid].status = .delivered
+                    entry.state.recipients[rid].detail = reply.text
+                    delivered.append(rid)
+                    response = reply.text
+                case .failed(let reply):
+                    let enhanced = reply.enhancedCode ?? "5.0.0"
+                    entry.state.recipients[rid].status = .bounced
+                    entry.state.recipients[rid].detail = reply.text
+                    entry.state.recipients[rid].enhanced = enhanced
+                    entry.state.recipients[rid].remote = dcid == nil ? nil : domain
+                    services.mailLog.write(.bounced(dcid: dcid, mid: job.mid, rid: rid, enhanced: enhanced,
+                                                    reason: dcid == nil ? reply.lines.joined(separator: " ")
+                                                        : "Bounced by the receiving server",
+                                                    reply: "'\(reply.code)', \(reply.lines)"))
+                case .deferred(let reason, let enhanced):
+                    entry.state.recipients[rid].detail = reason
+                    deferredThisRound.insert(job.mid)
+                    services.mailLog.write(.delayed(dcid: dcid, mid: job.mid, rid: rid, enhanced: enhanced, reason: reason))
+                }
+            }
+            if !delivered.isEmpty {
+                if !response.isEmpty { services.mailLog.write(.response(mid: job.mid, rids: delivered, text: response)) }
+                if let dcid { services.mailLog.write(.messageDone(dcid: dcid, mid: job.mid, rids: delivered)) }
+            }
+            messages[job.mid] = entry
+            inFlight[job.mid, default: 1] -= 1
+            if inFlight[job.mid] == 0 {
+                inFlight[job.mid] = nil
+                completeRound(job.mid)
+            }
+        }
+        tick()
+    }
+
+    private func completeRound(_ mid: Int) {
+        guard var entry = messages[mid], let runtime else { return }
+        if entry.state.pending.isEmpty {
+            finalize(mid)
+            return
+        }
+        if deferredThisRound.remove(mid) != nil {
+            entry.state.attempts += 1
+            let delay = runtime.configuration.bounce.retryDelay(afterAttempt: entry.state.attempts)
+            entry.state.nextAttempt = Date().addingTimeInterval(TimeInterval(delay))
+        }
+        messages[mid] = entry
+        do { try spool.save(entry.state, of: mid) } catch {
+            logger.error("cannot save the delivery state", metadata: ["mid": "\(mid)", "error": "\(error)"])
+        }
+    }
+
+    /// Every recipient has its outcome: bounce the failed ones to the sender, then drop the message.
+    func finalize(_ mid: Int) {
+        guard var entry = messages[mid], let runtime else { return }
+        let failed = entry.state.recipients.filter { $0.status == .bounced }
+        if !failed.isEmpty && !entry.envelope.sender.isEmpty && !entry.state.bounceQueued
+            && runtime.configuration.bounce.sendBounces
+        {
+            do {
+                let bounceMID = try queueBounce(for: entry.envelope, failed: failed, hostname: runtime.hostname)
+                services.mailLog.write(.bounceQueued(mid: mid, bounceMID: bounceMID))
+                entry.state.bounceQueued = true
+                try spool.save(entry.state, of: mid)
+            } catch {
+                logger.error("cannot queue the bounce", metadata: ["mid": "\(mid)", "error": "\(error)"])
+                return  // try again at the next tick
+            }
+        }
+        do {
+            try spool.finish(mid)
+            messages[mid] = nil
+            let outcome = failed.isEmpty ? "done" : entry.envelope.sender.isEmpty ? "done (bounces not sent for the null sender)" : "done"
+            services.mailLog.write(.messageFinished(mid: mid, outcome: outcome))
+        } catch {
+            logger.error("cannot remove a finished message", metadata: ["mid": "\(mid)", "error": "\(error)"])
+        }
+    }
+
+    private func queueBounce(for envelope: Envelope, failed: [DeliveryState.Recipient], hostname: String) throws -> Int {
+        let mid = services.ids.allocate(.mid)
+        let original = (try? spool.read(spool.entry(envelope.mid)))?
+            .message ?? Data()
+        let dsn = DeliveryStatusNotification(
+            reportingMTA: hostname, originalSender: envelope.sender, originalMID: envelope.mid,
+            arrival: envelope.receivedAt,
+            recipients: failed.map {
+                .init(address: $0.address, status: $0.enhanced ?? "5.0.0", diagnostic: $0.detail ?? "failed",
+                      remoteMTA: $0.remote)
+            },
+            originalHeaders: DeliveryStatusNotification.headers(of: original))
+        let now = Date()
+        let text = dsn.render(now: now, messageID: "<\(mid).\(Int(now.timeIntervalSince1970))@\(hostname)>")
+        let bounce = Envelope(mid: mid, icid: 0, sender: "", recipients: [envelope.sender], heloName: hostname,
+                              clientAddress: "127.0.0.1", clientName: hostname, listener: "bounce", tlsProtocol: nil,
+                              tlsCipher: nil, body8Bit: false, receivedAt: now)
+        let json = try JSONEncoder.spool.encode(bounce)
+        _ = try Array(text.utf8).withUnsafeBytes { try spool.store(id: mid, envelope: json, prefix: Data(), body: $0) }
+        return mid
+    }
+
+    // MARK: Requests from the CLI
+
+    /// Applies an admin's request to the queued recipients matching it; returns how many changed.
+    func apply(_ request: QueueRequest) -> Int {
+        var changed = 0
+        for mid in Set(spool.entries().map(\.id)).sorted() where inFlight[mid] == nil {
+            guard var entry = load(mid) else { continue }
+            if let wanted = request.mid, wanted != mid { continue }
+            var touched = false
+            for rid in entry.state.pending where request.matches(entry.state.recipients[rid].address) {
+                switch request.action {
+                case .delete:
+                    entry.state.recipients[rid].status = .deleted
+                    entry.state.recipients[rid].detail = "deleted by \(request.user)"
+                case .bounce:
+                    entry.state.recipients[rid].status = .bounced
+                    entry.state.recipients[rid].enhanced = "5.0.0"
+                    entry.state.recipients[rid].detail = "bounced by the administrator \(request.user)"
+                    services.mailLog.write(.bounced(dcid: nil, mid: mid, rid: rid, enhanced: "5.0.0",
+                                                    reason: "Bounced by the administrator", reply: "'000', []"))
+                case .retry:
+                    entry.state.nextAttempt = Date()
+                }
+                changed += 1
+                touched = true
+            }
+            guard touched else { continue }
+            messages[mid] = entry
+            if entry.state.pending.isEmpty {
+                finalize(mid)
+            } else {
+                try? spool.save(entry.state, of: mid)
+            }
+        }
+        return changed
+    }
+}
+
+extension SMTPClientSession.Outcome {
+    var isDeferred: Bool {
+        if case .deferred = self { return true }
+        return false
+    }
+}
+
+extension SMTPClientSession.TLSLevelPolicy {
+    init(_ level: TLSLevel) {
+        switch level {
+        case .no: self = .no
+        case .preferred: self = .preferred
+        case .required: self = .required
+        case .preferredVerify: self = .preferredVerify
+        case .requiredVerify: self = .requiredVerify
+        }
+    }
+}
+
+extension JSONDecoder {
+    static var spool: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+}
