@@ -54,6 +54,15 @@ let package = Package(
         .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
         .executableTarget(name: "posternd", dependencies: ["PosternEngine", "PosternStore", argumentParser, logging]),
 
+        // Benchmarks (scripts/bench).
+        .executableTarget(
+            name: "postern-load",
+            dependencies: ["PosternEngine", "PosternTLS", "PosternSMTPCore", "PosternConfig", nio, nioPosix,
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), argumentParser],
+            path: "Benchmarks/LoadGenerator"),
+        .executableTarget(name: "postern-hatbench", dependencies: ["PosternPolicy", "PosternConfig"],
+                          path: "Benchmarks/HATBench"),
+
         // One test target per library.
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),

@@ -3,29 +3,29 @@ import PosternSMTPCore
 import PosternTLS
 
 /// What the TLS handler tells the SMTP layer above it.
-enum TLSEvent {
+public enum TLSEvent {
     case handshakeCompleted(SMTPSession.TLSInfo, PeerCheck)
     case handshakeFailed(String)
 }
 
 /// What is known of the peer's certificate after the handshake.
-struct PeerCheck: Sendable, Equatable {
+public struct PeerCheck: Sendable, Equatable {
     /// The chain verified against the context's authorities.
-    var chainVerified: Bool
+    public var chainVerified: Bool
     /// OpenSSL's sentence for the verification result.
-    var verifyResult: String
+    public var verifyResult: String
     /// The first of the expected names the certificate matches, if any.
-    var matchedName: String?
+    public var matchedName: String?
 }
 
 /// Drives a `TLSConnection` in the pipeline: ciphertext in from the socket, plaintext up;
 /// plaintext writes encrypted down. Added at the head of a live pipeline after the `220`
 /// to STARTTLS has left in plaintext (style.md §9).
-final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = ByteBuffer
-    typealias InboundOut = ByteBuffer
-    typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = ByteBuffer
+    public typealias OutboundIn = ByteBuffer
+    public typealias OutboundOut = ByteBuffer
 
     /// Where the TLS session is.
     private enum State {
@@ -49,13 +49,13 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// Names the peer's certificate is checked against (delivery: the domain and the MX host).
     private let expectedNames: [String]
 
-    init(connection: TLSConnection, handshakeTimeout: TimeAmount = .seconds(30), expectedNames: [String] = []) {
+    public init(connection: TLSConnection, handshakeTimeout: TimeAmount = .seconds(30), expectedNames: [String] = []) {
         self.connection = connection
         self.handshakeTimeout = handshakeTimeout
         self.expectedNames = expectedNames
     }
 
-    func handlerAdded(context: ChannelHandlerContext) {
+    public func handlerAdded(context: ChannelHandlerContext) {
         handshakeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [self] in
             guard state == .handshaking else { return }
             fail(context: context, reason: "handshake timed out")
@@ -64,13 +64,13 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if connection.context.role == .client { _ = advanceHandshake(context: context) }
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    public func handlerRemoved(context: ChannelHandlerContext) {
         handshakeTimer?.cancel()
         for (_, promise) in pendingWrites { promise?.fail(ChannelError.ioOnClosedChannel) }
         pendingWrites = []
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let ciphertext = unwrapInboundIn(data)
         guard state != .closed else { return }
         ciphertext.withUnsafeReadableBytes { connection.feed($0) }
@@ -140,7 +140,7 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let plaintext = unwrapOutboundIn(data)
         switch state {
         case .handshaking:
@@ -152,7 +152,7 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func flush(context: ChannelHandlerContext) {
+    public func flush(context: ChannelHandlerContext) {
         if state == .handshaking {
             flushPending = true
         } else {
@@ -160,7 +160,7 @@ final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
-    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         if state == .active && mode == .all {
             // One-way shutdown: after QUIT nothing more is read, so close_notify and go.
             state = .closed
