@@ -25,7 +25,7 @@ public enum ConfigDiff {
 
     static func tree(_ configuration: Configuration) -> JSONValue? {
         guard let data = try? CanonicalJSON.encode(configuration) else { return nil }
-        return try? JSONDecoder().decode(JSONValue.self, from: data)
+        return try? TreeDecoder.decode(JSONValue.self, from: data)
     }
 
     static func diff(_ a: JSONValue, _ b: JSONValue, path: [String], into out: inout [ConfigChange]) {

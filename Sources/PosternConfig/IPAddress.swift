@@ -9,7 +9,7 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     public init?(_ text: String) {
         if let v4 = IPAddress.parseIPv4(text) {
             self = .v4(v4)
-        } else if text.contains(":"), let v6 = IPAddress.parseIPv6(text) {
+        } else if text.utf8.contains(0x3A), let v6 = IPAddress.parseIPv6(text) {
             self = .v6(v6)
         } else {
             return nil
@@ -90,8 +90,14 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     static func parseOctet(_ part: Substring) -> UInt8? {
-        guard !part.isEmpty, part.count <= 3, part.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return UInt8(part)
+        let bytes = part.utf8
+        guard !bytes.isEmpty, bytes.count <= 3 else { return nil }
+        var value = 0
+        for byte in bytes {
+            guard byte >= 0x30 && byte <= 0x39 else { return nil }
+            value = value * 10 + Int(byte - 0x30)
+        }
+        return value <= 255 ? UInt8(value) : nil
     }
 
     static func parseIPv6(_ text: String) -> UInt128? {

@@ -79,12 +79,10 @@ public enum CanonicalJSON {
     /// Decodes a document; a failure names where it is, using names instead of indexes
     /// where the array elements have one (`listeners[InboundMail].port`).
     public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(ConfigProblems) -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
         do {
-            return try decoder.decode(type, from: data)
+            return try TreeDecoder.decode(type, from: data)
         } catch let error as DecodingError {
-            let tree = try? decoder.decode(JSONValue.self, from: data)
+            let tree = try? TreeDecoder.decode(JSONValue.self, from: data)
             throw ConfigProblems([problem(for: error, in: tree)])
         } catch {
             throw ConfigProblems([ConfigProblem(path: "", message: "The file could not be read: \(error).")])

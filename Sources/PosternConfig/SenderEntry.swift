@@ -25,14 +25,21 @@ public struct SenderEntry: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses one entry; the error is a sentence for the administrator.
     public init(parsing raw: String) throws(SenderEntryError) {
-        let text = raw.trimmingWhitespace()
+        let padded = SenderEntry.isBlank(raw.utf8.first) || SenderEntry.isBlank(raw.utf8.last)
+        let text = padded ? raw.trimmingWhitespace() : raw
         guard !text.isEmpty else { throw SenderEntryError("An empty sender is not allowed.") }
         self.text = text
         self.kind = try SenderEntry.parseKind(text)
     }
 
     private static func parseKind(_ text: String) throws(SenderEntryError) -> Kind {
-        let upper = text.uppercased()
+        // The common case first, on bytes: an IPv4 form (tables of a million entries load
+        // at every commit and reload; Character-level checks cost ten times more).
+        let bytes = text.utf8
+        if bytes.allSatisfy(SenderEntry.isIPv4Byte) {
+            return try parseIPv4(text)
+        }
+        let upper = bytes.count <= 8 || "sSdDaA".utf8.contains(bytes.first!) ? text.uppercased() : ""
         if upper == "ALL" {
             throw SenderEntryError("\"ALL\" is the last sender group of every table, not a sender.")
         }
@@ -51,11 +58,8 @@ public struct SenderEntry: Hashable, Sendable, CustomStringConvertible {
             guard Hostname.isValid(zone) else { throw SenderEntryError("\"\(zone)\" is not a valid DNS list zone.") }
             return .dnsList(zone)
         }
-        if text.contains(":") {
+        if bytes.contains(0x3A) {  // ':'
             return try parseIPv6(text)
-        }
-        if text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "." || $0 == "-" || $0 == "/") }) {
-            return try parseIPv4(text)
         }
         if text.hasPrefix(".") {
             let domain = String(text.dropFirst()).lowercased()
@@ -67,6 +71,18 @@ public struct SenderEntry: Hashable, Sendable, CustomStringConvertible {
             throw SenderEntryError("Invalid hostname format \"\(text)\".")
         }
         return .hostname(host)
+    }
+
+    private static func isBlank(_ byte: UInt8?) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// A digit, `.`, `-` or `/`: the only bytes of the IPv4 forms.
+    private static func isIPv4Byte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x2E, 0x2D, 0x2F: return true
+        default: return false
+        }
     }
 
     private static func parseReputation(_ text: String) throws(SenderEntryError) -> Kind {

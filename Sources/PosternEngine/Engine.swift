@@ -47,7 +47,7 @@ public final class Engine: @unchecked Sendable {
             services = EngineServices(
                 spool: spool, ids: try IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json")),
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
-                queued: { wake.runner?.wake() })
+                queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache())
             runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
             wake.runner = runner
             listeners = ListenerManager(group: group, services: services, logger: logger)

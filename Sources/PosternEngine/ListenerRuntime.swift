@@ -25,4 +25,5 @@ struct EngineServices: Sendable {
     let threadPool: NIOThreadPool
     /// Called once a message is durable: the queue runner looks at once.
     let queued: @Sendable () -> Void
+    let reverseDNS: ReverseDNSCache
 }

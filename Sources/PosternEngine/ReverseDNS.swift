@@ -1,6 +1,32 @@
 import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
 import PosternConfig
 import PosternPolicy
+
+/// Remembers reverse-DNS answers for a while: mail servers reconnect often, and the lookup
+/// (PTR, then a forward query) would otherwise run for every connection. An answer lives 60
+/// seconds, a temporary failure 10; the cache holds at most `capacity` addresses.
+final class ReverseDNSCache: Sendable {
+    private let entries = NIOLockedValueBox<[IPAddress: (ReverseDNSResult, NIODeadline)]>([:])
+    private let capacity: Int
+
+    init(capacity: Int = 10_000) {
+        self.capacity = capacity
+    }
+
+    func lookup(_ address: IPAddress) -> ReverseDNSResult {
+        let now = NIODeadline.now()
+        if let (result, expiry) = entries.withLockedValue({ $0[address] }), expiry > now { return result }
+        let result = ReverseDNS.lookup(address)
+        let ttl: TimeAmount = result == .temporaryFailure ? .seconds(10) : .seconds(60)
+        entries.withLockedValue { cache in
+            if cache.count >= capacity { cache.removeAll(keepingCapacity: true) }
+            cache[address] = (result, now + ttl)
+        }
+        return result
+    }
+}
 
 /// Reverse DNS with forward confirmation, as the HAT needs for hostname entries and the
 /// mail log prints (`reverse dns host … verified yes`). Blocking resolver calls: run it on

@@ -66,7 +66,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let hat = runtime.compiled.hostAccess
         let loop = context.eventLoop
         // The mail log names the verified host of every connection, so the lookup always runs.
-        services.threadPool.runIfActive(eventLoop: loop) { ReverseDNS.lookup(remote) }
+        let dns = services.reverseDNS
+        services.threadPool.runIfActive(eventLoop: loop) { dns.lookup(remote) }
             .assumeIsolated()
             .whenComplete { [self] result in
                 let reverse = (try? result.get()) ?? .temporaryFailure

@@ -144,7 +144,9 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     private func loadTrust(_ trust: TLSTrust) throws(TLSError) {
-        if trust.useSystem && SSL_CTX_set_default_verify_paths(ctx) != 1 {
+        // The hashed directory, not the bundle: certificates are read when a chain needs them.
+        // Parsing the whole bundle costs about 50 ms, paid at every commit check and reload.
+        if trust.useSystem && SSL_CTX_load_verify_dir(ctx, X509_get_default_cert_dir()) != 1 {
             throw TLSError.drain(.configuration, "system certificate authorities")
         }
         if let bundle = trust.customBundlePath {
