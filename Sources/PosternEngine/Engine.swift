@@ -40,7 +40,7 @@ public final class Engine: @unchecked Sendable {
             try HomeBootstrap.prepare(home)
             threadPool.start()
             let spool = Spool(directory: home.queueDirectory)
-            let recovered = spool.recover()
+            let recovered = try spool.open()
             logger.info("spool recovered", metadata: ["messages": "\(recovered.messages)",
                                                       "discarded": "\(recovered.discarded)"])
             let wake = WakeBox()
@@ -209,6 +209,7 @@ public final class Engine: @unchecked Sendable {
             for channel in services.registry.channels { channel.close(promise: nil) }
             try? group.syncShutdownGracefully()
             try? threadPool.syncShutdownGracefully()
+            services.spool.stop()
             unlink(home.pidFile.path)
             logger.info("stopped")
             stopped.signal()

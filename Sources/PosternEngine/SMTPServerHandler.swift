@@ -301,14 +301,23 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         message = nil
         let received = runtime.listener.addReceivedHeader
             ? envelope.receivedHeader(byHost: runtime.hostname, esmtp: true) : ""
-        let spool = services.spool
-        services.threadPool.runIfActive(eventLoop: context.eventLoop) { () throws -> Int in
+        // The spool copies the bytes into its next group commit and answers from its writer
+        // thread once they are on disk; the answer hops back to this connection's loop.
+        let written = context.eventLoop.makePromise(of: Void.self)
+        do {
             let json = try JSONEncoder.spool.encode(envelope)
-            _ = try body.withUnsafeReadableBytes { raw in
-                try spool.store(id: envelope.mid, envelope: json, prefix: Data(received.utf8), body: raw)
+            body.withUnsafeReadableBytes { raw in
+                services.spool.store(id: envelope.mid, envelope: json, prefix: Data(received.utf8), body: raw) { result in
+                    switch result {
+                    case .success: written.succeed(())
+                    case .failure(let failure): written.fail(failure)
+                    }
+                }
             }
-            return body.readableBytes
+        } catch {
+            written.fail(error)
         }
+        written.futureResult
         .assumeIsolated()
         .whenComplete { [self] result in
             guard session != nil else { return }

@@ -5,9 +5,11 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
+import zlib
 
 BIN = os.environ.get("POSTERN_BIN", os.path.join(os.path.dirname(__file__), "..", "..", ".build", "debug"))
 POSTERN = os.path.join(BIN, "postern")
@@ -120,25 +122,50 @@ class Appliance:
             return ""
 
     def spool(self):
-        """{mid: (envelope dict, message bytes)} for every message in the queue."""
-        queue = os.path.join(self.home, "queue")
-        out = {}
-        for name in os.listdir(queue):
-            if not name.endswith(".msg"):
-                continue
+        """{mid: (envelope dict, message bytes)} for every message in the queue, read from the
+        segment files independently of the engine's code (Docs/engine.md, "The queue")."""
+        directory = os.path.join(self.home, "queue", "segments")
+        records = []
+        try:
+            names = os.listdir(directory)
+        except FileNotFoundError:
+            return {}
+        for name in sorted((n for n in names if n.endswith(".seg")), key=lambda n: int(n[:-4])):
             try:
-                with open(os.path.join(queue, name), "rb") as f:
+                with open(os.path.join(directory, name), "rb") as f:
                     data = f.read()
             except FileNotFoundError:
-                continue  # delivered and removed while we listed
-            magic, envelope, message = data.split(b"\n", 2)
-            assert magic == b"POSTERN-SPOOL 1", name
-            out[int(name[:-4])] = (json.loads(envelope), message)
+                continue  # every message in it was done and it went while we listed
+            records.extend(spool_records(data))
+        out = {}
+        for kind, mid, payload, envelope_length in records:
+            if kind == 1:
+                out[mid] = (json.loads(payload[:envelope_length - 1]), payload[envelope_length:])
+            else:
+                out.pop(mid, None)
         return out
 
     def remove(self):
         self.stop()
         shutil.rmtree(self.home, ignore_errors=True)
+
+
+def spool_records(data):
+    """(kind, mid, payload, envelope length) for each whole record of one segment; a torn
+    tail (a write in progress) ends the list."""
+    out = []
+    offset = 0
+    while offset + 32 <= len(data):
+        magic, version, kind, mid, envelope_length, message_length, crc = struct.unpack_from("<4sBBxxQIQI", data, offset)
+        end = offset + 32 + envelope_length + message_length
+        assert magic == b"PSPL" and version == 1 and kind in (1, 2), f"bad record header at {offset}"
+        if end > len(data):
+            break
+        payload = data[offset + 32:end]
+        assert zlib.crc32(payload) == crc, f"CRC mismatch at {offset}"
+        out.append((kind, mid, payload, envelope_length))
+        offset = end
+    return out
 
 
 def openssl_pki(directory):

@@ -148,7 +148,7 @@ final class QueueRunner: @unchecked Sendable {
 
     private func load(_ mid: Int) -> (envelope: Envelope, state: DeliveryState)? {
         if let known = messages[mid] { return known }
-        guard let (envelopeData, _) = try? spool.read(spool.entry(mid)),
+        guard let stored = spool.entry(mid), let (envelopeData, _) = try? spool.read(stored),
             let envelope = try? JSONDecoder.spool.decode(Envelope.self, from: envelopeData)
         else { return nil }
         let state = spool.state(of: mid) ?? DeliveryState(recipients: envelope.recipients, now: Date())
@@ -164,13 +164,14 @@ final class QueueRunner: @unchecked Sendable {
         let envelopes = jobs.map { messages[$0.mid]!.envelope }
         let recipients = jobs.map { job in job.rids.map { (rid: $0, address: messages[job.mid]!.state.recipients[$0].address) } }
         let loop = group.next()
-        services.threadPool.runIfActive(eventLoop: loop) { () -> (Router.Result, [ByteBuffer]) in
+        services.threadPool.runIfActive(eventLoop: loop) { () throws -> (Router.Result, [ByteBuffer]) in
             let route = Router.resolve(domain: domain, delivery: delivery)
             var bodies: [ByteBuffer] = []
             if case .hops = route {
                 for job in jobs {
-                    let entry = spool.entry(job.mid)
-                    let message = (try? spool.read(entry).message) ?? Data()
+                    // A message that cannot be read is deferred, never sent empty.
+                    guard let entry = spool.entry(job.mid) else { throw SpoolError.damaged("MID \(job.mid) is not queued") }
+                    let message = try spool.read(entry).message
                     bodies.append(ByteBuffer(bytes: DotStuffing.encode(message)))
                 }
             }
@@ -395,8 +396,7 @@ final class QueueRunner: @unchecked Sendable {
 
     private func queueBounce(for envelope: Envelope, failed: [DeliveryState.Recipient], hostname: String) throws -> Int {
         let mid = services.ids.allocate(.mid)
-        let original = (try? spool.read(spool.entry(envelope.mid)))?
-            .message ?? Data()
+        let original = spool.entry(envelope.mid).flatMap { try? spool.read($0).message } ?? Data()
         let dsn = DeliveryStatusNotification(
             reportingMTA: hostname, originalSender: envelope.sender, originalMID: envelope.mid,
             arrival: envelope.receivedAt,

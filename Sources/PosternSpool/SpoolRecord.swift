@@ -1,0 +1,126 @@
+import Foundation
+
+/// The segment record format and the scan that recovers the queue from it.
+extension Spool {
+    // MARK: Record format
+
+    enum Kind: UInt8 {
+        case message = 1
+        case tombstone = 2
+    }
+
+    static let headerSize = 32
+    static let magic: [UInt8] = Array("PSPL".utf8)
+
+    /// magic(4) version(1) kind(1) reserved(2) mid(8) envelopeLength(4) messageLength(8) crc32(4), little-endian.
+    static func record(kind: Kind, mid: Int, envelopeLength: Int, messageLength: Int, payload: [UInt8]) -> [UInt8] {
+        var out = magic
+        out.reserveCapacity(headerSize + payload.count)
+        out += [1, kind.rawValue, 0, 0]
+        out += withUnsafeBytes(of: UInt64(mid).littleEndian, Array.init)
+        out += withUnsafeBytes(of: UInt32(envelopeLength).littleEndian, Array.init)
+        out += withUnsafeBytes(of: UInt64(messageLength).littleEndian, Array.init)
+        out += withUnsafeBytes(of: CRC32.checksum(payload).littleEndian, Array.init)
+        out += payload
+        return out
+    }
+
+    struct ScanResult {
+        var index: [Int: Location] = [:]
+        var live: [Int: Int] = [:]
+        var segments: [Int] = []
+        var discarded = 0
+    }
+
+    /// Reads every segment in order. A record that does not check (torn by a crash, or
+    /// damaged on disk) is skipped up to the next record that does; its bytes are counted
+    /// in `discarded`. With `repair`, a torn tail is cut off its segment so that nothing is
+    /// ever appended after it.
+    static func scan(_ directory: URL, repair: Bool) -> ScanResult {
+        var result = ScanResult()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        result.segments = names.compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }.sorted()
+        for segment in result.segments {
+            let path = directory.appendingPathComponent("\(segment).seg").path
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            var offset = 0
+            while offset < data.count {
+                guard let (kind, mid, envelopeLength, messageLength) = parseHeader(data, at: offset) else {
+                    guard let next = nextRecord(in: data, after: offset) else {
+                        result.discarded += data.count - offset
+                        if repair { truncate(path, off_t(offset)) }
+                        break
+                    }
+                    result.discarded += next - offset
+                    offset = next
+                    continue
+                }
+                switch kind {
+                case .message:
+                    if let old = result.index[mid] { result.live[old.segment, default: 1] -= 1 }
+                    result.index[mid] = Location(segment: segment, offset: UInt64(offset), envelopeLength: envelopeLength,
+                                                 messageLength: messageLength)
+                    result.live[segment, default: 0] += 1
+                case .tombstone:
+                    if let old = result.index.removeValue(forKey: mid) { result.live[old.segment, default: 1] -= 1 }
+                }
+                offset += headerSize + envelopeLength + messageLength
+            }
+        }
+        return result
+    }
+
+    /// The offset of the next whole, checked record after a damaged one.
+    private static func nextRecord(in data: Data, after offset: Int) -> Int? {
+        var from = offset + 1
+        while from + headerSize <= data.count {
+            guard let found = data[from...].firstRange(of: magic)?.lowerBound else { return nil }
+            if parseHeader(data, at: found) != nil { return found }
+            from = found + 1
+        }
+        return nil
+    }
+
+    /// The header at `offset` if its record is whole and its CRC checks.
+    private static func parseHeader(_ data: Data, at offset: Int) -> (Kind, Int, Int, Int)? {
+        guard offset + headerSize <= data.count else { return nil }
+        return data.withUnsafeBytes { raw -> (Kind, Int, Int, Int)? in
+            let base = raw.baseAddress! + offset
+            guard Array(UnsafeRawBufferPointer(start: base, count: 4)) == magic, base.load(fromByteOffset: 4, as: UInt8.self) == 1,
+                let kind = Kind(rawValue: base.load(fromByteOffset: 5, as: UInt8.self))
+            else { return nil }
+            let mid = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
+            let envelopeLength = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+            let messageLength = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 20, as: UInt64.self)))
+            let crc = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
+            let end = offset + headerSize + envelopeLength + messageLength
+            guard end <= data.count else { return nil }
+            let payload = UnsafeRawBufferPointer(start: base + headerSize, count: envelopeLength + messageLength)
+            guard CRC32.checksum(payload) == crc else { return nil }
+            return (kind, mid, envelopeLength, messageLength)
+        }
+    }
+}
+
+/// CRC-32 (IEEE, as zlib), table-driven.
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum(_ bytes: some Collection<UInt8>) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        table.withUnsafeBufferPointer { t in
+            for byte in raw { crc = t[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+}
