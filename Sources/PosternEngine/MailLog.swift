@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import PosternSMTPCore
 
 /// The AsyncOS-format mail log (`HOME/logs/mail.log`, asyncos-cli.md §7): one line per
@@ -8,6 +9,8 @@ import PosternSMTPCore
 /// kernel keeps whole whichever event loop writes it, so no lock is needed.
 public final class MailLog: Sendable {
     private let fd: Int32
+    /// The timestamp of the last second logged: most lines share it.
+    private let stamp = NIOLockedValueBox((second: time_t(-1), text: ""))
 
     public init(path: String) throws {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
@@ -21,9 +24,15 @@ public final class MailLog: Sendable {
     }
 
     public func write(level: String, _ text: String, at date: Date = Date()) {
-        let line = "\(MailLog.timestamp(date)) \(level): \(text.replacing("\n", with: " "))\n"
-        var bytes = Array(line.utf8)
-        _ = bytes.withUnsafeMutableBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
+        let second = time_t(date.timeIntervalSince1970)
+        let timestamp = stamp.withLockedValue { cached in
+            if cached.second != second { cached = (second, MailLog.timestamp(date)) }
+            return cached.text
+        }
+        // A line break inside an event (a client's HELO name, say) must not start a fake line.
+        let flat = text.utf8.contains(0x0a) ? text.replacing("\n", with: " ") : text
+        var line = "\(timestamp) \(level): \(flat)\n"
+        line.withUTF8 { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
     }
 
     /// `Sun Nov 29 10:00:00 2026`: the ctime form AsyncOS logs use, in local time.

@@ -53,30 +53,48 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
-    /// Dot-atom or quoted-string (RFC 5321 §4.1.2), at most 64 octets.
+    /// Dot-atom or quoted-string (RFC 5321 §4.1.2), at most 64 octets. Bytes above ASCII
+    /// are passed through (SMTPUTF8-style local parts).
     static func isLocalPart(_ s: Substring) -> Bool {
-        guard !s.isEmpty, s.utf8.count <= 64 else { return false }
-        if s.first == "\"" {
-            guard s.count >= 2, s.last == "\"" else { return false }
-            return !s.dropFirst().dropLast().contains { $0 == "\r" || $0 == "\n" }
+        let bytes = s.utf8
+        guard !bytes.isEmpty, bytes.count <= 64 else { return false }
+        if bytes.first == UInt8(ascii: "\"") {
+            guard bytes.count >= 2, bytes.last == UInt8(ascii: "\"") else { return false }
+            return !bytes.dropFirst().dropLast().contains { $0 == 0x0d || $0 == 0x0a }
         }
-        let atext = "!#$%&'*+-/=?^_`{|}~"
-        guard !s.hasPrefix("."), !s.hasSuffix("."), !s.contains("..") else { return false }
-        return s.unicodeScalars.allSatisfy { c in
-            (c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || atext.unicodeScalars.contains(c)
-                || c == ".")) || c.value > 0x7f  // SMTPUTF8-style local parts are passed through
+        guard bytes.first != UInt8(ascii: "."), bytes.last != UInt8(ascii: ".") else { return false }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            guard byte >= 0x80 || atext[Int(byte)] || byte == UInt8(ascii: ".") else { return false }
+            if byte == UInt8(ascii: "."), previous == byte { return false }
+            previous = byte
         }
+        return true
     }
 
-    /// A hostname or an address literal `[192.0.2.1]` / `[IPv6:…]`.
+    /// RFC 5322 atext, indexed by ASCII byte.
+    private static let atext: [Bool] = (0..<128).map { byte in
+        let c = UInt8(byte)
+        return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)
+            || "!#$%&'*+-/=?^_`{|}~".utf8.contains(c)
+    }
+
+    /// A hostname or an address literal `[192.0.2.1]` / `[IPv6:…]`. Labels are letters,
+    /// digits, `-` and `_` (or bytes above ASCII, U-labels), not starting or ending in `-`.
     static func isDomain(_ s: Substring) -> Bool {
-        if s.first == "[" { return s.last == "]" && s.count > 2 }
-        let labels = s.split(separator: ".", omittingEmptySubsequences: false)
-        guard !labels.isEmpty, s.utf8.count <= 253 else { return false }
-        return labels.allSatisfy { label in
-            !label.isEmpty && label.utf8.count <= 63 && !label.hasPrefix("-") && !label.hasSuffix("-")
-                && label.unicodeScalars.allSatisfy { $0.value > 0x7f || $0.properties.isAlphabetic
-                    || ("0"..."9").contains($0) || $0 == "-" || $0 == "_" }
+        let bytes = s.utf8
+        if bytes.first == UInt8(ascii: "[") { return bytes.last == UInt8(ascii: "]") && bytes.count > 2 }
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
+            guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-")
+            else { return false }
+            for byte in label {
+                let letterOrDigit = ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a) || (byte >= 0x30 && byte <= 0x39)
+                guard byte >= 0x80 || letterOrDigit || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") else {
+                    return false
+                }
+            }
         }
+        return true
     }
 }

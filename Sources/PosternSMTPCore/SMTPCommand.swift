@@ -76,26 +76,25 @@ public enum SMTPParseError: Error, Hashable, Sendable {
 
 public enum SMTPCommandParser {
     /// Parses a command line (without CRLF). Verbs are case-insensitive (RFC 5321 §2.4).
+    /// Works on the UTF-8 bytes: this runs for every line of every session.
     public static func parse(_ line: String, defaultDomain: String = "") -> Result<SMTPCommand, SMTPParseError> {
-        let trimmed = line.drop { $0 == " " }
-        let verbText = trimmed.prefix { $0 != " " }
-        guard let verb = SMTPVerb(rawValue: verbText.uppercased()) else { return .failure(.unrecognized) }
-        let argument = trimmed.dropFirst(verbText.count).drop { $0 == " " }
-        let rest = argument.reversed().drop { $0 == " " }.reversed()
-        let arg = String(rest)
+        let trimmed = line[...].utf8.trimmingSpaces()
+        let verbEnd = trimmed.firstIndex(of: 0x20) ?? trimmed.endIndex
+        guard let verb = SMTPVerb(ascii: trimmed[..<verbEnd]) else { return .failure(.unrecognized) }
+        let arg = Substring(trimmed[verbEnd...].trimmingSpaces())
         switch verb {
         case .helo, .ehlo:
-            guard !arg.isEmpty, !arg.contains(" ") || verb == .ehlo else { return .failure(.syntax(Replies.syntax)) }
-            let name = String(arg.prefix { $0 != " " })
+            guard !arg.isEmpty, !arg.utf8.contains(0x20) || verb == .ehlo else { return .failure(.syntax(Replies.syntax)) }
+            let name = String(arg.utf8.prefix { $0 != 0x20 })!
             return .success(verb == .helo ? .helo(name) : .ehlo(name))
         case .mail:
-            return parseMail(Substring(arg), defaultDomain: defaultDomain)
+            return parseMail(arg, defaultDomain: defaultDomain)
         case .rcpt:
-            guard arg.uppercased().hasPrefix("TO:") else { return .failure(.syntax(Replies.syntax)) }
-            let pathText = arg.dropFirst(3).drop { $0 == " " }
-            let path = pathText.prefix { $0 != " " }
+            guard arg.utf8.hasPrefix(caseInsensitive: "TO:") else { return .failure(.syntax(Replies.syntax)) }
+            let pathText = arg.utf8.dropFirst(3).drop { $0 == 0x20 }
+            let path = pathText.prefix { $0 != 0x20 }
             if pathText.count > path.count { return .failure(.syntax(Replies.unsupportedParameter)) }
-            switch MailPath.parse(path, allowNull: false, defaultDomain: defaultDomain) {
+            switch MailPath.parse(Substring(path), allowNull: false, defaultDomain: defaultDomain) {
             case .success(let p): return .success(.rcpt(p))
             case .failure(let e): return .failure(.syntax(Replies.badRecipient(e.description)))
             }
@@ -113,36 +112,71 @@ public enum SMTPCommandParser {
             return .success(.help)
         case .vrfy:
             guard !arg.isEmpty else { return .failure(.syntax(Replies.syntax)) }
-            return .success(.vrfy(arg))
+            return .success(.vrfy(String(arg)))
         case .auth:
-            return .success(.auth(arg))
+            return .success(.auth(String(arg)))
         }
     }
 
     private static func parseMail(_ arg: Substring, defaultDomain: String) -> Result<SMTPCommand, SMTPParseError> {
-        guard arg.uppercased().hasPrefix("FROM:") else { return .failure(.syntax(Replies.syntax)) }
-        let rest = arg.dropFirst(5).drop { $0 == " " }
-        let words = rest.split(separator: " ")
+        guard arg.utf8.hasPrefix(caseInsensitive: "FROM:") else { return .failure(.syntax(Replies.syntax)) }
+        let words = arg.utf8.dropFirst(5).split(separator: 0x20)
         guard let pathText = words.first else { return .failure(.syntax(Replies.badSender("the address is empty"))) }
         let path: MailPath
-        switch MailPath.parse(pathText, allowNull: true, defaultDomain: defaultDomain) {
+        switch MailPath.parse(Substring(pathText), allowNull: true, defaultDomain: defaultDomain) {
         case .success(let p): path = p
         case .failure(let e): return .failure(.syntax(Replies.badSender(e.description)))
         }
         var parameters = MailParameters()
         for word in words.dropFirst() {
-            let parts = word.split(separator: "=", maxSplits: 1)
-            let key = parts[0].uppercased()
-            let value = parts.count > 1 ? String(parts[1]) : nil
-            switch (key, value?.uppercased()) {
-            case ("SIZE", let v?):
-                guard let size = Int(v), size >= 0 else { return .failure(.syntax(Replies.syntax)) }
+            let equals = word.firstIndex(of: UInt8(ascii: "=")) ?? word.endIndex
+            let key = word[..<equals]
+            let value = equals == word.endIndex ? nil : word[word.index(after: equals)...]
+            if key.equals(caseInsensitive: "SIZE"), let value {
+                guard let size = Int(Substring(value)), size >= 0 else { return .failure(.syntax(Replies.syntax)) }
                 parameters.declaredSize = size
-            case ("BODY", "8BITMIME"): parameters.body8Bit = true
-            case ("BODY", "7BIT"): parameters.body8Bit = false
-            default: return .failure(.syntax(Replies.unsupportedParameter))
+            } else if key.equals(caseInsensitive: "BODY"), let value, value.equals(caseInsensitive: "8BITMIME") {
+                parameters.body8Bit = true
+            } else if key.equals(caseInsensitive: "BODY"), let value, value.equals(caseInsensitive: "7BIT") {
+                parameters.body8Bit = false
+            } else {
+                return .failure(.syntax(Replies.unsupportedParameter))
             }
         }
         return .success(.mail(path, parameters))
+    }
+}
+
+extension SMTPVerb {
+    /// The verb spelled by `bytes` in any case, without building a String.
+    init?(ascii bytes: Substring.UTF8View) {
+        guard let verb = SMTPVerb.allCases.first(where: { bytes.equals(caseInsensitive: $0.rawValue) }) else { return nil }
+        self = verb
+    }
+}
+
+extension Substring.UTF8View {
+    /// Without leading and trailing spaces.
+    func trimmingSpaces() -> Substring.UTF8View {
+        var slice = self
+        while slice.first == 0x20 { slice = slice.dropFirst() }
+        while slice.last == 0x20 { slice = slice.dropLast() }
+        return slice
+    }
+
+    /// ASCII case-insensitive equality with an upper-case literal.
+    func equals(caseInsensitive upper: String) -> Bool {
+        count == upper.utf8.count && hasPrefix(caseInsensitive: upper)
+    }
+
+    /// ASCII case-insensitive prefix test against an upper-case literal.
+    func hasPrefix(caseInsensitive upper: String) -> Bool {
+        var mine = makeIterator()
+        for expected in upper.utf8 {
+            guard let byte = mine.next() else { return false }
+            let folded = byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte
+            guard folded == expected else { return false }
+        }
+        return true
     }
 }

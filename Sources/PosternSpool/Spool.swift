@@ -56,8 +56,11 @@ public final class Spool: @unchecked Sendable {
         let completion: (@Sendable (Result<Entry, DurableFile.Failure>) -> Void)?
     }
 
+    private let segmentsPath: String
+
     public init(directory: URL, segmentLimit: UInt64 = 64 * 1024 * 1024) {
         self.directory = directory
+        segmentsPath = directory.appendingPathComponent("segments", isDirectory: true).path
         self.segmentLimit = segmentLimit
     }
 
@@ -235,7 +238,7 @@ public final class Spool: @unchecked Sendable {
     }
 
     private func segmentPath(_ segment: Int) -> String {
-        segmentsDirectory.appendingPathComponent("\(segment).seg").path
+        "\(segmentsPath)/\(segment).seg"
     }
 
     // MARK: Finishing

@@ -120,6 +120,30 @@ func splits(_ input: String) -> [[String]] {
         #expect(SMTPCommandParser.parse("STARTTLS now") != .success(.starttls))
     }
 
+    @Test func casesSpacesAndParametersInAnySpelling() throws {
+        guard case .mail(let path, let parameters) = try SMTPCommandParser.parse("  mail from: <Joe@Example.COM> size=42 body=8bitmime  ").get()
+        else { Issue.record("not MAIL"); return }
+        #expect(path.address == "Joe@Example.COM")
+        #expect(parameters.declaredSize == 42 && parameters.body8Bit)
+        #expect(SMTPCommandParser.parse("MAIL FROM:<a@b> SIZE=-1") == .failure(.syntax(Replies.syntax)))
+        #expect(SMTPCommandParser.parse("MAIL FROM:<a@b> BODY=BINARYMIME") == .failure(.syntax(Replies.unsupportedParameter)))
+        #expect(SMTPCommandParser.parse("MAILX FROM:<a@b>") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("HELO two words") == .failure(.syntax(Replies.syntax)))
+        #expect(try SMTPCommandParser.parse("EHLO [192.0.2.1] extra").get() == .ehlo("[192.0.2.1]"))
+        #expect(SMTPCommandParser.parse("RCPT TO:<a@b> NOTIFY=NEVER") == .failure(.syntax(Replies.unsupportedParameter)))
+    }
+
+    @Test(arguments: [
+        ("<a.b+tag@example.com>", true), ("<\"odd local\"@example.com>", true), ("<jörg@example.com>", true),
+        ("<a..b@example.com>", false), ("<.a@example.com>", false), ("<a@-example.com>", false),
+        ("<a@exa mple.com>", false), ("<a@example..com>", false), ("<a@[192.0.2.1]>", true), ("<a(b)@example.com>", false),
+        ("<a@bücher.example>", true), ("<a@under_score.example>", true),
+    ])
+    func addressSyntax(text: String, valid: Bool) {
+        let parsed = MailPath.parse(Substring(text), allowNull: false)
+        if case .success = parsed { #expect(valid, "\(text) accepted") } else { #expect(!valid, "\(text) refused") }
+    }
+
     @Test func defaultDomainCompletesABareLocalPart() throws {
         guard case .rcpt(let path) = try SMTPCommandParser.parse("RCPT TO:<postmaster>", defaultDomain: "example.com").get()
         else { Issue.record("not RCPT"); return }

@@ -230,6 +230,12 @@ struct Driver {
 
             """)
     }
+
+    @Test func rfc5322DatesAgreeWithTheCalendar() {
+        // 2026-11-29 09:05:03 UTC was a Sunday; 2024-02-29 23:59:59.9 UTC a Thursday.
+        #expect(Envelope.rfc5322Date(Date(timeIntervalSince1970: 1_795_943_103)) == "Sun, 29 Nov 2026 09:05:03 +0000")
+        #expect(Envelope.rfc5322Date(Date(timeIntervalSince1970: 1_709_251_199.9)) == "Thu, 29 Feb 2024 23:59:59 +0000")
+    }
 }
 
 @Suite struct SessionRaceTests {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PosternConfig
@@ -30,6 +31,7 @@ final class QueueRunner: @unchecked Sendable {
     private var runtime: DeliveryRuntime?
     private var timer: DispatchSourceTimer?
     private var stopping = false
+    private let wakeScheduled = NIOLockedValueBox(false)
     /// Messages known to the runner: their envelope and delivery state.
     private var messages: [Int: (envelope: Envelope, state: DeliveryState)] = [:]
     /// Connections still open per message in this round, and what this round did per RID.
@@ -62,9 +64,17 @@ final class QueueRunner: @unchecked Sendable {
         }
     }
 
-    /// A message was queued: look now instead of at the next tick.
+    /// A message was queued: look soon instead of at the next tick. Wakes within 50 ms are
+    /// taken together, so a busy listener costs a few scans a second, not one per message.
     func wake() {
-        queue.async { [self] in tick() }
+        guard wakeScheduled.withLockedValue({ scheduled in
+            defer { scheduled = true }
+            return !scheduled
+        }) else { return }
+        queue.asyncAfter(deadline: .now() + .milliseconds(50)) { [self] in
+            wakeScheduled.withLockedValue { $0 = false }
+            tick()
+        }
     }
 
     /// Stops starting deliveries; connections in progress are dropped with the event loops,
