@@ -79,7 +79,12 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Strict dotted quad: four decimal octets 0-255, no leading `+`, no empty parts.
     static func parseIPv4(_ text: String) -> UInt32? {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        parseIPv4(Array(text.utf8)[...])
+    }
+
+    /// Exactly four decimal octets separated by dots.
+    static func parseIPv4(_ bytes: ArraySlice<UInt8>) -> UInt32? {
+        let parts = bytes.split(separator: 0x2E, omittingEmptySubsequences: false)
         guard parts.count == 4 else { return nil }
         var value: UInt32 = 0
         for part in parts {
@@ -90,14 +95,22 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     static func parseOctet(_ part: Substring) -> UInt8? {
-        let bytes = part.utf8
+        parseDecimal(part.utf8, max: 255).map(UInt8.init)
+    }
+
+    static func parseOctet(_ part: ArraySlice<UInt8>) -> UInt8? {
+        parseDecimal(part, max: 255).map(UInt8.init)
+    }
+
+    /// One to three decimal digits, at most `max`.
+    static func parseDecimal(_ bytes: some Collection<UInt8>, max: Int) -> Int? {
         guard !bytes.isEmpty, bytes.count <= 3 else { return nil }
         var value = 0
         for byte in bytes {
             guard byte >= 0x30 && byte <= 0x39 else { return nil }
             value = value * 10 + Int(byte - 0x30)
         }
-        return value <= 255 ? UInt8(value) : nil
+        return value <= max ? value : nil
     }
 
     static func parseIPv6(_ text: String) -> UInt128? {

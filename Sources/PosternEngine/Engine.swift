@@ -102,6 +102,7 @@ public final class Engine: @unchecked Sendable {
     public func reload(force: Bool = true) {
         control.async { [self] in
             guard !stopping else { return }
+            let started = ContinuousClock.now
             let store = ConfigStore(home: home)
             let document: ConfigDocument
             do {
@@ -113,16 +114,22 @@ public final class Engine: @unchecked Sendable {
             let generation = document.commit.generation
             // The watcher and the CLI's SIGHUP both announce one commit: the watcher's call
             // skips a generation already served or already rejected. SIGHUP always re-reads
-            // (to retry a listener that could not bind, say).
+            // (to retry a listener that could not bind, or to load a renewed certificate file).
             if !force && (generation == status.generation || status.lastReload?.generation == generation) {
                 return
             }
+            let loaded = ContinuousClock.now
             do throws(ConfigProblems) {
                 let compiled = try CompiledConfiguration(document.configuration, home: home)
+                let built = ContinuousClock.now
                 apply(compiled, generation: generation)
                 status.lastReload = EngineStatus.ReloadReport(generation: generation, outcome: .applied, problems: [],
                                                               at: Date())
-                logger.info("configuration applied", metadata: ["generation": "\(generation)"])
+                func ms(_ d: Duration) -> String { "\(d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)" }
+                logger.info("configuration applied", metadata: [
+                    "generation": "\(generation)", "load_ms": "\(ms(loaded - started))",
+                    "compile_ms": "\(ms(built - loaded))", "apply_ms": "\(ms(ContinuousClock.now - built))",
+                ])
             } catch {
                 reject(generation: generation, problems: error.problems.map(\.description))
                 return

@@ -18,6 +18,18 @@ public struct ConfigStore: Sendable {
         try read(home.currentFile)
     }
 
+    /// The commit record of the current generation, without decoding the configuration
+    /// (a million sender entries take a while to parse; a commit only needs the generation).
+    public func currentCommit() throws(StoreError) -> CommitRecord {
+        let url = home.currentFile
+        guard let data = FileManager.default.contents(atPath: url.path) else { throw StoreError.missing(url.path) }
+        guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let commit = top["commit"],
+            let commitData = try? JSONSerialization.data(withJSONObject: commit),
+            let record = try? CanonicalJSON.decode(CommitRecord.self, from: commitData)
+        else { throw StoreError.unreadable(url.path, ConfigProblems([])) }
+        return record
+    }
+
     /// A generation from the history.
     public func load(generation: Int) throws(StoreError) -> ConfigDocument {
         try read(home.historyFile(generation))
@@ -58,9 +70,9 @@ public struct ConfigStore: Sendable {
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
         return try withLock { () throws(StoreError) -> CommitRecord in
             faultHook?(.locked)
-            let current = try load()
-            guard current.commit.generation == base else {
-                throw StoreError.conflict(base: base, current: current.commit)
+            let current = try currentCommit()
+            guard current.generation == base else {
+                throw StoreError.conflict(base: base, current: current)
             }
             // Whole seconds: what the ISO 8601 record keeps, so the record returned equals the one read back.
             let time = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
