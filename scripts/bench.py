@@ -153,7 +153,25 @@ postlog   unix-dgram n - n - 1 postlogd
         self.postfix("reload")
 
 
+def busy_seconds():
+    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
+    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def load(bindir, port, seconds, messages, starttls, connections=50):
+    """The generator's report, plus `server_cpu_share`: the machine's busy time that was not
+    the generator's, as a share of all cores (the server and the kernel working for it)."""
+    busy = busy_seconds()
+    result = _load(bindir, port, seconds, messages, starttls, connections)
+    cores = os.cpu_count()
+    machine = (busy_seconds() - busy) / (result["elapsed"] * cores)
+    result["server_cpu_share"] = max(0.0, machine - result["generator_cpu_share"])
+    return result
+
+
+def _load(bindir, port, seconds, messages, starttls, connections):
     args = [os.path.join(bindir, "postern-load"), "--port", str(port), "--connections", str(connections),
             "--duration", str(seconds), "--messages", str(messages), "--size", "4096", "--ciphers", CIPHERS]
     if starttls:
@@ -233,6 +251,7 @@ def main():
     print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
     results = {s[0]: {"Postern": [], "Postfix": []} for s in SCENARIOS}
     generator_cpu = {s[0]: [] for s in SCENARIOS}
+    server_cpu = {s[0]: {"Postern": [], "Postfix": []} for s in SCENARIOS}
     try:
         for server in (postern, postfix):
             server.start()
@@ -244,8 +263,14 @@ def main():
                         print(f"  ! {server.name} scenario {key_}: {r['errors']}", file=sys.stderr)
                     results[key_][server.name].append(r[metric])
                     generator_cpu[key_].append(r["generator_cpu_share"])
+                    server_cpu[key_][server.name].append(r["server_cpu_share"])
         sign, ecdh = crypto_ceiling(speed_seconds)
-        reload_runs = {s.name: under_reloads(s, options.bin, reload_seconds, 20) for s in (postern, postfix)}
+        # Each reload run is compared with a run of the same length just before it: the
+        # machine's speed drifts more over minutes than a reload costs.
+        reload_base, reload_runs = {}, {}
+        for server in (postern, postfix):
+            reload_base[server.name] = load(options.bin, server.port, reload_seconds, 1, True)
+            reload_runs[server.name] = under_reloads(server, options.bin, reload_seconds, 20)
         postfix.stop()
         latencies = commit_latency(postern, 3 if options.quick else 7)
     finally:
@@ -266,11 +291,17 @@ def main():
     c = statistics.median(results["c"]["Postern"])
     print(f"\nCrypto ceiling ({os.cpu_count()} cores, openssl speed): RSA-2048 sign {sign:.0f}/s, X25519 {ecdh:.0f}/s; "
           f"scenario (c) is {c / sign * 100:.0f}% of the RSA-2048 sign ceiling.")
-    base = statistics.median(results["a"]["Postern"]), statistics.median(results["a"]["Postfix"])
-    print("\n| under 20 reloads, scenario (a) | failed transactions | msg/s | dip against (a) |")
-    print("|---|---|---|---|")
-    for (name, r), b in zip(reload_runs.items(), base):
-        print(f"| {name} | {r['failed']} {r['errors'] or ''} | {r['messages_per_second']:.0f} | "
+    for name in ("Postern", "Postfix"):
+        share = statistics.median(server_cpu["c"][name])
+        rate = statistics.median(results["c"][name])
+        print(f"{name} in (c) used {share * 100:.0f}% of the machine: {share * os.cpu_count() / rate * 1e6:.0f} µs of CPU "
+              f"per handshake against {os.cpu_count() / sign * 1e6:.0f} µs for one RSA-2048 signature "
+              f"({rate / (sign * share) * 100:.0f}% of the ceiling for the CPU it had).")
+    print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions | msg/s | msg/s just before, no reloads | dip |")
+    print("|---|---|---|---|---|")
+    for name, r in reload_runs.items():
+        b = reload_base[name]["messages_per_second"]
+        print(f"| {name} | {r['failed']} {r['errors'] or ''} | {r['messages_per_second']:.0f} | {b:.0f} | "
               f"{(1 - r['messages_per_second'] / b) * 100:.0f}% |")
     print(f"\nCommit latency at 10,000 sender-group entries (postern -c start to the engine applying it): "
           f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} commits.")

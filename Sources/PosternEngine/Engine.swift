@@ -51,20 +51,30 @@ public final class Engine: @unchecked Sendable {
             runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
             wake.runner = runner
             listeners = ListenerManager(group: group, services: services, logger: logger)
-            let document = try ConfigStore(home: home).load()
+            // Watching starts before the first load, so a commit made while the engine starts
+            // is never missed; its reload runs on this queue once start() is done.
+            watcher = ConfigWatcher(home: home, logger: logger) { [weak self] in self?.reload(force: false) }
+            let document: ConfigDocument
             let compiled: CompiledConfiguration
-            do throws(ConfigProblems) {
-                compiled = try CompiledConfiguration(document.configuration, home: home)
+            do {
+                document = try ConfigStore(home: home).load()
+                do throws(ConfigProblems) {
+                    compiled = try CompiledConfiguration(document.configuration, home: home)
+                } catch {
+                    throw EngineError.unservable(generation: document.commit.generation, error)
+                }
             } catch {
-                throw EngineError.unservable(generation: document.commit.generation, error)
+                stopping = true
+                watcher?.stop()
+                throw error
             }
             status = EngineStatus(pid: getpid(), startedAt: Date(), generation: document.commit.generation)
+            status.watchesConfiguration = watcher != nil
             apply(compiled, generation: document.commit.generation)
             try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)
             writeStatus()
             startStatusTimer()
             runner.start()
-            watcher = ConfigWatcher(home: home, logger: logger) { [weak self] in self?.reload(force: false) }
         }
         // A window that expired while the engine was down is acted on now.
         control.async { [self] in checkConfirmation() }
@@ -112,8 +122,8 @@ public final class Engine: @unchecked Sendable {
                 return
             }
             let generation = document.commit.generation
-            // The watcher and the CLI's SIGHUP both announce one commit: the watcher's call
-            // skips a generation already served or already rejected. SIGHUP always re-reads
+            // The watcher announces a commit (the CLI signals only an engine without one); its
+            // call skips a generation already served or already rejected. SIGHUP always re-reads
             // (to retry a listener that could not bind, or to load a renewed certificate file).
             if !force && (generation == status.generation || status.lastReload?.generation == generation) {
                 return

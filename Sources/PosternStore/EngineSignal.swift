@@ -33,9 +33,11 @@ public struct EngineSignal: Sendable {
     /// Sends SIGHUP and waits until `status.json` reports `generation` applied or rejected.
     public func reload(expecting generation: Int, timeout: Duration = .seconds(15)) -> Outcome {
         guard let pid = runningEnginePID() else { return .notRunning }
-        // An admin account may not be allowed to signal an engine running as another user;
-        // the engine also watches current.json, so the wait is the same either way.
-        if kill(pid, SIGHUP) != 0 && errno != EPERM { return .notRunning }
+        // An engine that watches current.json has seen the commit already; signalling it too
+        // would make it read and compile the configuration twice. An admin account may not
+        // be allowed to signal an engine running as another user; the wait is the same.
+        let watching = EngineStatus.read(home).map { $0.pid == pid && $0.watchesConfiguration == true } ?? false
+        if !watching && kill(pid, SIGHUP) != 0 && errno != EPERM { return .notRunning }
         return wait(for: generation, timeout: timeout)
     }
 

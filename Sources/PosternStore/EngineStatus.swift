@@ -21,6 +21,9 @@ public struct EngineStatus: Codable, Sendable, Hashable {
     public var confirmation: ConfirmWindow?
     /// The last rollback the engine made because a commit was not confirmed.
     public var automaticRollback: AutomaticRollback?
+    /// The engine applies a new `current.json` by itself (inotify), so a commit need not
+    /// signal it. Absent in files from engines that did not say.
+    public var watchesConfiguration: Bool?
 
     public struct AutomaticRollback: Codable, Sendable, Hashable {
         /// The generation that was not confirmed, the one restored, and the new generation holding it.

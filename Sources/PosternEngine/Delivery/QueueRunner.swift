@@ -407,21 +407,11 @@ final class QueueRunner: @unchecked Sendable {
     private func queueBounce(for envelope: Envelope, failed: [DeliveryState.Recipient], hostname: String) throws -> Int {
         let mid = services.ids.allocate(.mid)
         let original = spool.entry(envelope.mid).flatMap { try? spool.read($0).message } ?? Data()
-        let dsn = DeliveryStatusNotification(
-            reportingMTA: hostname, originalSender: envelope.sender, originalMID: envelope.mid,
-            arrival: envelope.receivedAt,
-            recipients: failed.map {
-                .init(address: $0.address, status: $0.enhanced ?? "5.0.0", diagnostic: $0.detail ?? "failed",
-                      remoteMTA: $0.remote)
-            },
-            originalHeaders: DeliveryStatusNotification.headers(of: original))
-        let now = Date()
-        let text = dsn.render(now: now, messageID: "<\(mid).\(Int(now.timeIntervalSince1970))@\(hostname)>")
-        let bounce = Envelope(mid: mid, icid: 0, sender: "", recipients: [envelope.sender], heloName: hostname,
-                              clientAddress: "127.0.0.1", clientName: hostname, listener: "bounce", tlsProtocol: nil,
-                              tlsCipher: nil, body8Bit: false, receivedAt: now)
-        let json = try JSONEncoder.spool.encode(bounce)
-        _ = try Array(text.utf8).withUnsafeBytes { try spool.store(id: mid, envelope: json, prefix: Data(), body: $0) }
+        let bounce = Bounce(mid: mid, original: envelope, originalMessage: original, failed: failed, hostname: hostname)
+        let json = try JSONEncoder.spool.encode(bounce.envelope)
+        _ = try Array(bounce.message.utf8).withUnsafeBytes {
+            try spool.store(id: mid, envelope: json, prefix: Data(), body: $0)
+        }
         return mid
     }
 
@@ -460,32 +450,5 @@ final class QueueRunner: @unchecked Sendable {
             }
         }
         return changed
-    }
-}
-
-extension SMTPClientSession.Outcome {
-    var isDeferred: Bool {
-        if case .deferred = self { return true }
-        return false
-    }
-}
-
-extension SMTPClientSession.TLSLevelPolicy {
-    init(_ level: TLSLevel) {
-        switch level {
-        case .no: self = .no
-        case .preferred: self = .preferred
-        case .required: self = .required
-        case .preferredVerify: self = .preferredVerify
-        case .requiredVerify: self = .requiredVerify
-        }
-    }
-}
-
-extension JSONDecoder {
-    static var spool: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
     }
 }
