@@ -236,7 +236,13 @@ def main():
     parser.add_argument("--bin", required=True)
     parser.add_argument("--quick", action="store_true")
     options = parser.parse_args()
-    seconds, rounds, reload_seconds, speed_seconds = (5, 1, 12, 1) if options.quick else (15, 3, 40, 3)
+    # This class of machine drifts by a third over minutes (shared cores, CPU frequency): every
+    # comparison is made between runs seconds apart, alternating which server goes first,
+    # and the tables give the median of the per-round ratios with their spread.
+    if options.quick:
+        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 4, 2, 10, 1, 1
+    else:
+        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 8, 7, 15, 3, 3
     if os.geteuid() != 0:
         raise SystemExit("scripts/bench runs Postfix, which needs root.")
     work = tempfile.mkdtemp(prefix="postern-bench-")
@@ -249,9 +255,11 @@ def main():
     postfix = Postfix(work, cert, key)
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
+    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections")
     results = {s[0]: {"Postern": [], "Postfix": []} for s in SCENARIOS}
     generator_cpu = {s[0]: [] for s in SCENARIOS}
     server_cpu = {s[0]: {"Postern": [], "Postfix": []} for s in SCENARIOS}
+    reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
     try:
         for server in (postern, postfix):
             server.start()
@@ -265,12 +273,16 @@ def main():
                     generator_cpu[key_].append(r["generator_cpu_share"])
                     server_cpu[key_][server.name].append(r["server_cpu_share"])
         sign, ecdh = crypto_ceiling(speed_seconds)
-        # Each reload run is compared with a run of the same length just before it: the
-        # machine's speed drifts more over minutes than a reload costs.
-        reload_base, reload_runs = {}, {}
-        for server in (postern, postfix):
-            reload_base[server.name] = load(options.bin, server.port, reload_seconds, 1, True)
-            reload_runs[server.name] = under_reloads(server, options.bin, reload_seconds, 20)
+        # Each run with reloads is paired with one without, just before or after it.
+        for pair in range(reload_pairs):
+            for server in (postern, postfix):
+                quiet_first = pair % 2 == 0
+                quiet = load(options.bin, server.port, reload_seconds, 1, True) if quiet_first else None
+                busy = under_reloads(server, options.bin, reload_seconds, 20)
+                if not quiet_first:
+                    quiet = load(options.bin, server.port, reload_seconds, 1, True)
+                reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
+                                             busy["failed"], busy["errors"]))
         postfix.stop()
         latencies = commit_latency(postern, 3 if options.quick else 7)
     finally:
@@ -280,29 +292,38 @@ def main():
                          "200000" if options.quick else "1000000").stdout)
 
     print()
-    print("| scenario | Postern | Postfix | Postern/Postfix | generator CPU |")
+    print("| scenario | Postern | Postfix | Postern/Postfix (range over rounds) | generator CPU |")
     print("|---|---|---|---|---|")
     for key_, title, _, metric in SCENARIOS:
-        a = statistics.median(results[key_]["Postern"])
-        b = statistics.median(results[key_]["Postfix"])
+        mine, theirs = results[key_]["Postern"], results[key_]["Postfix"]
+        ratios = [a / b for a, b in zip(mine, theirs)]
         unit = "handshakes/s" if metric == "handshakes_per_second" else "msg/s"
-        print(f"| ({key_}) {title} | {a:.0f} {unit} | {b:.0f} {unit} | {a / b:.2f} | "
+        print(f"| ({key_}) {title} | {statistics.median(mine):.0f} {unit} | {statistics.median(theirs):.0f} {unit} | "
+              f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
               f"{statistics.median(generator_cpu[key_]) * 100:.0f}% |")
     c = statistics.median(results["c"]["Postern"])
     print(f"\nCrypto ceiling ({os.cpu_count()} cores, openssl speed): RSA-2048 sign {sign:.0f}/s, X25519 {ecdh:.0f}/s; "
           f"scenario (c) is {c / sign * 100:.0f}% of the RSA-2048 sign ceiling.")
     for name in ("Postern", "Postfix"):
+        per_handshake = [share * os.cpu_count() / rate
+                         for share, rate in zip(server_cpu["c"][name], results["c"][name]) if rate > 0]
         share = statistics.median(server_cpu["c"][name])
-        rate = statistics.median(results["c"][name])
-        print(f"{name} in (c) used {share * 100:.0f}% of the machine: {share * os.cpu_count() / rate * 1e6:.0f} µs of CPU "
-              f"per handshake against {os.cpu_count() / sign * 1e6:.0f} µs for one RSA-2048 signature "
-              f"({rate / (sign * share) * 100:.0f}% of the ceiling for the CPU it had).")
-    print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions | msg/s | msg/s just before, no reloads | dip |")
+        cost = statistics.median(per_handshake)
+        print(f"{name} in (c) used {share * 100:.0f}% of the machine: {cost * 1e6:.0f} µs of CPU per handshake "
+              f"against {os.cpu_count() / sign * 1e6:.0f} µs for one RSA-2048 signature "
+              f"({os.cpu_count() / sign / cost * 100:.0f}% of the ceiling for the CPU it used).")
+    print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions "
+          "| msg/s with reloads | msg/s without, same pair | dip (median of pairs) |")
     print("|---|---|---|---|---|")
-    for name, r in reload_runs.items():
-        b = reload_base[name]["messages_per_second"]
-        print(f"| {name} | {r['failed']} {r['errors'] or ''} | {r['messages_per_second']:.0f} | {b:.0f} | "
-              f"{(1 - r['messages_per_second'] / b) * 100:.0f}% |")
+    for name, pairs in reloads.items():
+        failed = sum(p[2] for p in pairs)
+        errors = {}
+        for p in pairs:
+            for kind, n in p[3].items():
+                errors[kind] = errors.get(kind, 0) + n
+        dips = [1 - busy / quiet for quiet, busy, _, _ in pairs]
+        print(f"| {name} | {failed} {errors or ''} | {statistics.median(p[1] for p in pairs):.0f} | "
+              f"{statistics.median(p[0] for p in pairs):.0f} | {statistics.median(dips) * 100:.0f}% |")
     print(f"\nCommit latency at 10,000 sender-group entries (postern -c start to the engine applying it): "
           f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} commits.")
     print(f"\nHAT scale, {hat['entries']} entries (addresses, CIDRs, ranges) in {hat['groups']} groups: compile "

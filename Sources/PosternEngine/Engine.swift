@@ -124,7 +124,7 @@ public final class Engine: @unchecked Sendable {
             let generation = document.commit.generation
             // The watcher announces a commit (the CLI signals only an engine without one); its
             // call skips a generation already served or already rejected. SIGHUP always re-reads
-            // (to retry a listener that could not bind, or to load a renewed certificate file).
+            // (to retry a listener that could not bind, say).
             if !force && (generation == status.generation || status.lastReload?.generation == generation) {
                 return
             }
