@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternPolicy
 import PosternSpool
 import PosternStore
 
@@ -47,7 +48,8 @@ public final class Engine: @unchecked Sendable {
             services = EngineServices(
                 spool: spool, ids: try IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json")),
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
-                queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache())
+                queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache(),
+                recipientLimiter: RecipientRateLimiter())
             runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
             wake.runner = runner
             listeners = ListenerManager(group: group, services: services, logger: logger)

@@ -1,6 +1,7 @@
 import Foundation
 import NIOPosix
 import PosternConfig
+import PosternPolicy
 import PosternSpool
 import PosternStore
 
@@ -26,4 +27,6 @@ struct EngineServices: Sendable {
     /// Called once a message is durable: the queue runner looks at once.
     let queued: @Sendable () -> Void
     let reverseDNS: ReverseDNSCache
+    /// Recipients per hour per host, kept across reloads.
+    let recipientLimiter: RecipientRateLimiter
 }

@@ -117,7 +117,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             icid: icid, hostname: hostname, listenerName: runtime.listener.name, listenerType: runtime.listener.type,
             peer: facts, match: match, recipientAccess: runtime.compiled.recipientAccess,
             defaultDomain: runtime.listener.defaultDomain, tlsAvailable: true,
-            maxHeaderLines: runtime.settings.maxHeaderLines)
+            maxHeaderLines: runtime.settings.maxHeaderLines, recipientLimiter: services.recipientLimiter)
         let ids = services.ids
         session = SMTPSession(context: sessionContext, allocateMID: { ids.allocate(.mid) })
         startTimers(context: context)

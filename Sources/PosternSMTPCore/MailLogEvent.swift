@@ -13,6 +13,7 @@ public enum MailLogEvent: Sendable, Hashable {
     case sender(mid: Int, icid: Int, address: String)
     case recipient(mid: Int, icid: Int, rid: Int, address: String)
     case recipientRejected(mid: Int, icid: Int, address: String)
+    case recipientRateLimited(mid: Int, icid: Int, address: String)
     case messageID(mid: Int, id: String)
     case subject(mid: Int, subject: String)
     case ready(mid: Int, bytes: Int, from: String)
@@ -78,6 +79,9 @@ public enum MailLogEvent: Sendable, Hashable {
             return "MID \(mid) ICID \(icid) RID \(rid) To: <\(address)>"
         case let .recipientRejected(mid, icid, address):
             return "MID \(mid) ICID \(icid) To: <\(address)> Rejected by RAT"
+        case let .recipientRateLimited(mid, icid, address):
+            // [I]: the wording of the sourced "Rejected by RAT" line, naming AsyncOS's receiving control.
+            return "MID \(mid) ICID \(icid) To: <\(address)> Rejected by Receiving Control"
         case let .messageID(mid, id):
             return "MID \(mid) Message-ID '\(id)'"
         case let .subject(mid, subject):

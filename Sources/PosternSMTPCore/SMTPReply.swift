@@ -1,3 +1,5 @@
+import PosternConfig
+
 /// An SMTP reply: a code and one or more lines of text (RFC 5321 §4.2).
 public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
     public let code: Int
@@ -91,6 +93,10 @@ public enum Replies {
     public static let messageTooLarge = SMTPReply(552, "#5.3.4 message size exceeds limit")
     /// [I] asyncos-cli.md §3.1.
     public static let tooManyRecipients = SMTPReply(452, "#4.5.3 Too many recipients")
+    /// The policy's "limit exceeded" response; its text when none is set is [I].
+    public static func recipientsPerHourExceeded(_ response: SMTPResponse) -> SMTPReply {
+        SMTPReply(response.code, response.text.isEmpty ? "#4.5.3 Too many recipients received this hour" : response.text)
+    }
     /// [I] asyncos-cli.md §3.1.
     public static func addressRejected(_ path: String) -> SMTPReply { SMTPReply(550, "#5.1.0 Address rejected \(path)") }
     public static let tooManyMessages = SMTPReply(452, "4.5.3 Too many messages in this session")

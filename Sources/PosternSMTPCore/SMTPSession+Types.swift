@@ -58,11 +58,18 @@ extension SMTPSession {
         public var maxHeaderLines: Int
         /// AsyncOS disconnects after this many bad commands (S6).
         public var badCommandLimit: Int
+        /// Recipients per hour per host, shared by every session of the engine; nil
+        /// leaves the policy's `max_rcpts_per_hour` unenforced (tests of other things).
+        public var recipientLimiter: RecipientRateLimiter?
+
+        /// Whom the hourly recipient limit counts against: this host on this listener.
+        public var rateKey: RecipientRateLimiter.Key { .init(listener: listenerName, address: peer.address) }
 
         public init(
             icid: Int, hostname: String, listenerName: String, listenerType: ListenerType, peer: PeerFacts,
             match: HATMatch, recipientAccess: CompiledRecipientAccess?, defaultDomain: String = "",
-            tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5
+            tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5,
+            recipientLimiter: RecipientRateLimiter? = nil
         ) {
             self.icid = icid
             self.hostname = hostname
@@ -75,6 +82,7 @@ extension SMTPSession {
             self.tlsAvailable = tlsAvailable
             self.maxHeaderLines = maxHeaderLines
             self.badCommandLimit = badCommandLimit
+            self.recipientLimiter = recipientLimiter
         }
     }
 }

@@ -175,6 +175,7 @@ public struct SMTPSession {
         enter(.idle)
         guard durable else { return [.reply(Replies.storageFailure)] }
         messagesAccepted += 1
+        context.recipientLimiter?.record(t.recipients.count, for: context.rateKey)
         return [.log(.queued(mid: t.mid)), .reply(Replies.accepted(mid: t.mid))]
     }
 
@@ -345,6 +346,12 @@ public struct SMTPSession {
                 return [.log(.recipientRejected(mid: t.mid, icid: context.icid, address: recipient.address)),
                         .reply(reply)]
             }
+        }
+        // Recipients of messages already accepted this hour, and of this one so far.
+        if let limiter = context.recipientLimiter, parameters.maxRecipientsPerHour >= 0,
+           limiter.used(context.rateKey) + t.recipients.count >= parameters.maxRecipientsPerHour {
+            return [.log(.recipientRateLimited(mid: t.mid, icid: context.icid, address: recipient.address)),
+                    .reply(Replies.recipientsPerHourExceeded(parameters.rateLimitResponse))]
         }
         let rid = t.recipients.count
         t.recipients.append(recipient)

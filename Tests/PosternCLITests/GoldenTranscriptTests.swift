@@ -39,7 +39,7 @@ enum Golden {
         defer { t.remove() }
         let result = try Transcript.run(home: t.home, [
             "listenerconfig", "edit", "InboundMail", "hostaccess", "default",
-            "", "", "", "", "", "", "", "3", "", "", "", "", "",
+            "", "", "", "", "", "", "", "", "3", "", "", "", "", "",
             "commit", "enabled TLS on InboundMail", "",
             "listenerconfig", "edit", "1", "", "", "quit",
         ])
@@ -72,7 +72,7 @@ enum Golden {
         defer { t.remove() }
         let result = try Transcript.run(home: t.home, [
             "listenerconfig", "edit", "InboundMail", "hostaccess",
-            "new", "2", "PARTNER_TLS", "1", "Y", "", "", "", "", "", "", "", "2", "", "",
+            "new", "2", "PARTNER_TLS", "1", "Y", "", "", "", "", "", "", "", "", "2", "", "",
             "new", "1", "PARTNERS", "10.1.1.0/24, .partner.example", "PARTNER_TLS", "TLS from our partner",
             "print", "", "", "",
             "commit", "partner TLS", "", "quit",
@@ -93,7 +93,8 @@ enum Golden {
         let result = try Transcript.run(home: t.home, [
             "listenerconfig", "frob", "edit", "7", "Nope", "InboundMail",
             "limits", "0", "many", "500", "100000000", "60",
-            "hostaccess", "default", "10Q", "5M", "0", "", "", "", "maybe", "N", "", "", "9", "2", "", "",
+            "hostaccess", "default", "10Q", "5M", "0", "", "", "", "maybe", "N", "", "", "Y", "-5", "100", "",
+            "9", "2", "", "",
             "new", "1", "", "ALL", "GROUP1", "10.1.1.0/33", "10.1.1.0/24", "Policy: NOPE", "$NOPE", "3", "",
             "", "", "", "showchanges", "quit", "maybe", "Y",
         ])
@@ -150,6 +151,31 @@ enum Golden {
         #expect(result.output.contains("There is no data to commit."), "\(result.output)")
         #expect(try t.store.load().configuration.listeners[0].hostAccess == exported)
         #expect(try t.store.load().commit.generation == 2)
+    }
+
+    /// Rate limiting per host (§2.5 question 8) in the batch form, for the defaults and a policy.
+    @Test func rateLimitsInBatch() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        var result = try Transcript.batch(home: t.home,
+            "listenerconfig edit InboundMail hostaccess default --rate_lim=yes --max_rcpts_per_hour=-3")
+        #expect(result.status == 1)
+        #expect(result.output.contains("max_rcpts_per_hour"), "\(result.output)")
+        result = try Transcript.batch(home: t.home,
+            "listenerconfig edit InboundMail hostaccess default --rate_lim=yes --max_rcpts_per_hour=200; "
+                + "listenerconfig edit InboundMail hostaccess new policy SLOW accept --rate_lim=yes "
+                + "--max_rcpts_per_hour=5 --cust_lim=yes --lim_code=421 --lim_text=\"Too fast\"; commit limits Y")
+        #expect(result.status == 0, "\(result.output)")
+        let hat = try t.store.load().configuration.listeners[0].hostAccess
+        #expect(hat.defaultParameters.maxRecipientsPerHour == 200)
+        #expect(hat.defaultParameters.rateLimitResponse == SMTPResponse(code: 452))
+        let slow = hat.policy(named: "SLOW")?.overrides
+        #expect(slow?.maxRecipientsPerHour == 5)
+        #expect(slow?.rateLimitResponse == SMTPResponse(code: 421, text: "Too fast"))
+        result = try Transcript.batch(home: t.home,
+            "listenerconfig edit InboundMail hostaccess default --rate_lim=no; commit \"no limit\" Y")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try t.store.load().configuration.listeners[0].hostAccess.defaultParameters.maxRecipientsPerHour == -1)
     }
 
     @Test func missingBatchAnswersNameTheOption() throws {

@@ -14,7 +14,8 @@ struct Driver {
     var startedTLS: SMTPSession.ClientCertificatePolicy?
     var stored: Envelope?
 
-    init(tls: TLSLevel = .no, behavior: Behavior = .accept, configure: (inout PolicyParameters) -> Void = { _ in }) {
+    init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
+         peer: String = "192.0.2.9", configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
         configure(&parameters)
@@ -23,7 +24,7 @@ struct Driver {
         let rat = CompiledRecipientAccess(FactoryDefaults.configuration.listeners[0].recipientAccess!)
         let context = SMTPSession.Context(
             icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: .public,
-            peer: PeerFacts(address: IPAddress("192.0.2.9")!), match: match, recipientAccess: rat)
+            peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter)
         let counter = Counter()
         session = SMTPSession(context: context, allocateMID: { counter.next() },
                               now: { Date(timeIntervalSince1970: 0) })

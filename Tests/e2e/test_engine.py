@@ -273,6 +273,29 @@ class LimitTests(unittest.TestCase):
             s.close()
         self.assertIn("Receiving Failed: Connection limit exceeded", self.appliance.mail_log())
 
+    def test_recipients_per_hour_per_host_survive_a_reload(self):
+        self.appliance.cli("listenerconfig edit InboundMail hostaccess default --rate_lim=yes --max_rcpts_per_hour=3; "
+                           "commit rate Y")
+        self.appliance.start()
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            self.assertEqual(client.sendmail("a@b.example", ["joe@example.com", "ann@example.com"], "Subject: 1\r\n\r\nx\r\n"), {})
+        # A commit in between reloads the engine; the count stays with the host.
+        before = self.appliance.status()["generation"]
+        self.appliance.cli('listenerconfig edit InboundMail limits 900 50; commit "other change" Y')
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            client.ehlo("c")
+            client.mail("a@b.example")
+            self.assertEqual(client.rcpt("bob@example.com")[0], 250)
+            code, text = client.rcpt("eve@example.com")
+            self.assertEqual((code, text), (452, b"#4.5.3 Too many recipients received this hour"))
+            code, _ = client.data("Subject: 2\r\n\r\ny\r\n")
+            self.assertEqual(code, 250)
+        # Another host has its own count.
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10, source_address=("127.0.0.7", 0)) as client:
+            self.assertEqual(client.sendmail("a@b.example", ["joe@example.com"], "Subject: 3\r\n\r\nz\r\n"), {})
+        self.assertRegex(self.appliance.mail_log(), r"MID \d+ ICID \d+ To: <eve@example\.com> Rejected by Receiving Control")
+        self.appliance.wait_generation(before + 1)
+
 
 class DurabilityTests(unittest.TestCase):
     def setUp(self):

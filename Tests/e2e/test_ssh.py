@@ -114,7 +114,7 @@ LogLevel VERBOSE
                                  ("hostaccess", "[]> "), ("default", "[10M]> ")]:
                 cli.sendline(answer)
                 cli.expect_exact(wait)
-            for _ in range(7):
+            for _ in range(8):
                 cli.sendline("")
                 cli.expect_exact("]> ")
             cli.sendline("3")

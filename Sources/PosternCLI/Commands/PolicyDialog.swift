@@ -38,6 +38,13 @@ struct PolicyDialog {
         o.rejectResponse = try response(
             "Would you like to specify a custom SMTP rejection response?", standard: 554, codes: 400...599,
             current: current.rejectResponse, base: base.rejectResponse, keys: ("cust_rej", "rej_code", "rej_text"))
+        o.maxRecipientsPerHour = try rateLimit(current.maxRecipientsPerHour, base.maxRecipientsPerHour)
+        if (o.maxRecipientsPerHour ?? base.maxRecipientsPerHour) >= 0 {
+            o.rateLimitResponse = try response(
+                "Would you like to specify a custom SMTP limit exceeded response?", standard: 452, codes: 400...599,
+                current: current.rateLimitResponse, base: base.rateLimitResponse,
+                keys: ("cust_lim", "lim_code", "lim_text"))
+        }
         o.tls = try tls(current.tls, base.tls)
         let tlsNow = o.tls ?? base.tls
         o.smtpAuth = try choiceField(
@@ -119,6 +126,16 @@ struct PolicyDialog {
         }
     }
 
+    /// Recipients per hour from one remote host; -1 is no limit.
+    private func rateLimit(_ current: Int?, _ base: Int) throws(DialogAbort) -> Int? {
+        guard let wants = try yesNoField("Do you want to enable rate limiting per host?", current.map { $0 >= 0 },
+                                         base >= 0, key: "rate_lim") else { return nil }
+        guard wants else { return -1 }
+        let known = [current, base].compactMap { $0 }.first { $0 >= 0 }
+        return try dialog.number("Enter the maximum number of recipients per hour from a remote host.",
+                                 default: known, range: 0...Int(Int32.max), key: "max_rcpts_per_hour")
+    }
+
     private func response(
         _ question: String, standard: Int, codes: ClosedRange<Int>, current: SMTPResponse?, base: SMTPResponse,
         keys: (String, String, String)
@@ -167,6 +184,8 @@ enum PolicySummary {
             "SMTP Banner Hostname: \(p.bannerHostname.isEmpty ? "Use the interface hostname" : p.bannerHostname)",
             "Custom SMTP Acceptance Response: \(response(p.acceptResponse, standard: 220))",
             "Custom SMTP Rejection Response: \(response(p.rejectResponse, standard: 554))",
+            "Rate Limiting Per Host: \(p.maxRecipientsPerHour < 0 ? "No" : "\(p.maxRecipientsPerHour) recipients per hour")",
+            "Custom SMTP Limit Exceeded Response: \(response(p.rateLimitResponse, standard: 452))",
             "Use TLS: \(p.tls.label)",
             "Allow SMTP Authentication: \(p.smtpAuth.label)",
             "Require TLS To Offer SMTP authentication: \(p.requireTLSForAuth ? "Yes" : "No")",
