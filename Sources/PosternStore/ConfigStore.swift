@@ -217,7 +217,14 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .missing(let path):
             return "There is no configuration at \(path)."
         case .unreadable(let path, let problems):
-            return "The configuration \(path) cannot be read:\n\(problems)"
+            var text = "The configuration \(path) cannot be read:\n\(problems)"
+            if path.hasSuffix("/current.json") {
+                // Written only by rename, so something outside Postern changed it; say how to recover.
+                text += "\nEvery committed generation is also kept in config/history/<generation>.json: copy the "
+                    + "newest one over config/current.json to recover. A running engine keeps serving the "
+                    + "configuration it last loaded."
+            }
+            return text
         case .invalid(let problems):
             return problems.description
         case .conflict(let base, let current):

@@ -76,6 +76,21 @@ import Testing
                                            message: "The file certs/partner.crt does not exist or cannot be read.")])
     }
 
+    @Test func aDamagedCurrentFileSaysHowToRecover() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        try Data("{\"schema\": 1, \"broken".utf8).write(to: t.home.currentFile)
+        #expect(throws: StoreError.self) { try t.store.load() }
+        do {
+            _ = try t.store.load()
+        } catch {
+            #expect(error.description.contains("The file is not valid JSON."))
+            #expect(error.description.contains("copy the newest one over config/current.json"))
+        }
+        // The history still holds generation 1, byte for byte what current.json was.
+        #expect(try t.store.load(generation: 1).commit.generation == 1)
+    }
+
     @Test func historyIgnoresAGenerationThatNeverBecameCurrent() throws {
         let t = try TemporaryHome()
         defer { t.remove() }
