@@ -175,7 +175,9 @@ public struct SMTPSession {
         enter(.idle)
         guard durable else { return [.reply(Replies.storageFailure)] }
         messagesAccepted += 1
-        context.recipientLimiter?.record(t.recipients.count, for: context.rateKey)
+        if parameters.maxRecipientsPerHour >= 0 {  // hosts under no limit are not tracked
+            context.recipientLimiter?.record(t.recipients.count, for: context.rateKey)
+        }
         return [.log(.queued(mid: t.mid)), .reply(Replies.accepted(mid: t.mid))]
     }
 

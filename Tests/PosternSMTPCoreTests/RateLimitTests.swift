@@ -83,4 +83,17 @@ import Testing
         #expect(message(&none, to: ["a@example.com"]) == [421])
         #expect(none.replies.contains(SMTPReply(421, "Slow down")))
     }
+
+    @Test func hostsUnderNoLimitAreNotTracked() {
+        let clock = FakeClock()
+        let shared = limiter(clock)
+        var d = Driver(limiter: shared) { $0.maxRecipientsPerHour = -1 }
+        d.send("EHLO x")
+        #expect(message(&d, to: ["a@example.com"]) == [250])
+        #expect(shared.trackedHosts == 0)
+        var limited = Driver(limiter: shared) { $0.maxRecipientsPerHour = 10 }
+        limited.send("EHLO x")
+        #expect(message(&limited, to: ["a@example.com"]) == [250])
+        #expect(shared.trackedHosts == 1)
+    }
 }
