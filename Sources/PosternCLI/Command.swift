@@ -59,6 +59,7 @@ public enum CommandTable {
         ListenerConfigCommand(),
         ExitCommand(name: "quit"),
         DeliverySwitchCommand(name: "resumedel", suspend: false),
+        RecoverConfigCommand(),
         RollbackConfigCommand(),
         ShowChangesCommand(),
         ShowConfigCommand(),

@@ -29,7 +29,9 @@ public struct CommitRecord: Codable, Hashable, Sendable {
 
     /// JSON string quoting keeps one record on one line whatever the comment holds.
     private static func quote(_ text: String) -> String {
-        guard let data = try? JSONEncoder().encode(text), let quoted = String(data: data, encoding: .utf8) else {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes  // "ciphers HIGH/TLSv1.3", not "HIGH\/TLSv1.3"
+        guard let data = try? encoder.encode(text), let quoted = String(data: data, encoding: .utf8) else {
             return "\"\""
         }
         return quoted

@@ -211,6 +211,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case conflict(base: Int, current: CommitRecord)
     case locked
     case io(String)
+    /// `recover` was asked for while current.json reads fine.
+    case intact
 
     public var description: String {
         switch self {
@@ -220,9 +222,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             var text = "The configuration \(path) cannot be read:\n\(problems)"
             if path.hasSuffix("/current.json") {
                 // Written only by rename, so something outside Postern changed it; say how to recover.
-                text += "\nEvery committed generation is also kept in config/history/<generation>.json: copy the "
-                    + "newest one over config/current.json to recover. A running engine keeps serving the "
-                    + "configuration it last loaded."
+                text += "\nEvery committed generation is also kept in config/history/. `postern -c recoverconfig` "
+                    + "(over SSH: ssh <admin>@<appliance> recoverconfig) commits the newest one that reads back "
+                    + "again. A running engine keeps serving the configuration it last loaded."
             }
             return text
         case .invalid(let problems):
@@ -235,6 +237,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
             return "Another commit is in progress; try again in a moment."
         case .io(let detail):
             return "The configuration could not be written: \(detail)"
+        case .intact:
+            return "The committed configuration reads back; there is nothing to recover. "
+                + "Use rollbackconfig to go back to an earlier generation."
         }
     }
 }

@@ -41,13 +41,25 @@ struct Postern: ParsableCommand {
         }
         var store = ConfigStore(home: home)
         store.faultHook = Postern.faultHook()
+        let dialog = Dialog(reader: reader, output: output, mode: mode)
         let session: CLISession
         do {
-            session = try CLISession(home: home, store: store, dialog: Dialog(reader: reader, output: output, mode: mode),
-                                     user: user, source: Postern.source())
+            session = try CLISession(home: home, store: store, dialog: dialog, user: user, source: Postern.source())
         } catch {
             FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
-            throw ExitCode(2)
+            guard store.isDamagedCurrent(error),
+                ConfigRecovery.offer(store: store, dialog: dialog, user: user, source: Postern.source(),
+                                     commands: commands)
+            else { throw ExitCode(2) }
+            output.flush()
+            // `-c recoverconfig` has done its work; at a terminal the session starts on the recovered generation.
+            if commands != nil { throw ExitCode(0) }
+            do {
+                session = try CLISession(home: home, store: store, dialog: dialog, user: user, source: Postern.source())
+            } catch {
+                FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
         }
         // A dropped SSH connection ends the session cleanly instead of killing it mid-write.
         CLISession.endOnHangup()

@@ -85,10 +85,33 @@ import Testing
             _ = try t.store.load()
         } catch {
             #expect(error.description.contains("The file is not valid JSON."))
-            #expect(error.description.contains("copy the newest one over config/current.json"))
+            #expect(error.description.contains("recoverconfig"))
         }
         // The history still holds generation 1, byte for byte what current.json was.
         #expect(try t.store.load(generation: 1).commit.generation == 1)
+    }
+
+    @Test func recoveryCommitsTheNewestReadableGenerationAgain() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        #expect(throws: StoreError.self) { try t.store.recover(user: "bob", source: "local") }  // nothing is damaged
+        _ = try t.commit("cipher change to HIGH/TLSv1.3", user: "alice") { $0.ssl.inbound.ciphers = "HIGH:!aNULL" }
+        _ = try t.commit("limits", user: "alice") { $0.listeners[0].maxConcurrency = 700 }
+        let second = try t.store.load(generation: 2)
+        // current.json and the newest history file are both damaged: generation 2 is the newest that reads.
+        try Data("{".utf8).write(to: t.home.currentFile)
+        try Data("[]".utf8).write(to: t.home.historyFile(3))
+        let recovery = try t.store.recover(user: "bob", source: "192.0.2.4")
+        #expect(recovery.from == second.commit)
+        #expect(recovery.record.generation == 4)
+        #expect(recovery.record.parent == 2)
+        #expect(recovery.record.user == "bob")
+        let current = try t.store.load()
+        #expect(current.commit == recovery.record)
+        #expect(current.configuration == second.configuration)
+        let log = try String(contentsOf: t.home.commitsLog, encoding: .utf8)
+        #expect(log.contains("comment=\"Recovered generation 2: config/current.json could not be read\""))
+        #expect(log.contains("comment=\"cipher change to HIGH/TLSv1.3\""))
     }
 
     @Test func historyIgnoresAGenerationThatNeverBecameCurrent() throws {

@@ -149,5 +149,60 @@ class ReloadTests(unittest.TestCase):
         self.assertIn("generation 3 rejected", status)
 
 
+class RecoveryTests(unittest.TestCase):
+    """config/current.json damaged from outside: the engine keeps serving, the CLI says how
+    to recover, and `recoverconfig` (batch or at a terminal) commits the newest good generation."""
+
+    def setUp(self):
+        self.appliance = Appliance().start()
+        self.appliance.cli('listenerconfig edit InboundMail limits 700 50; commit "limits" Y')
+        self.current = os.path.join(self.appliance.home, "config", "current.json")
+
+    def tearDown(self):
+        self.appliance.remove()
+
+    def damage(self):
+        with open(self.current, "w") as f:
+            f.write('{"schema": 1, "commit": ')
+
+    def test_batch_recovery_over_a_damaged_current_file(self):
+        self.damage()
+        refused = self.appliance.cli("status", check=False)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn("cannot be read", refused.stderr)
+        self.assertIn("recoverconfig", refused.stderr)
+        # The engine keeps what it loaded last.
+        report = wait_for(lambda: ((self.appliance.status() or {}).get("lastReload") or {}).get("outcome") == "rejected"
+                          and self.appliance.status(), what="the engine to reject the damaged file")
+        self.assertEqual(report["generation"], 3)
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            self.assertEqual(client.ehlo("x")[0], 250)
+        result = self.appliance.cli("recoverconfig")
+        self.assertIn("Recovered: generation 4 is generation 3 again", result.stdout)
+        self.appliance.wait_generation(4)
+        self.assertEqual(self.appliance.status()["lastReload"]["outcome"], "applied")
+        self.assertEqual(self.appliance.current()["configuration"]["listeners"][0]["maxConcurrency"], 700)
+        again = self.appliance.cli("recoverconfig", check=False)
+        self.assertEqual(again.returncode, 1)
+        self.assertIn("nothing to recover", again.stdout + again.stderr)
+
+    def test_an_admin_at_a_terminal_is_offered_recovery(self):
+        import pexpect
+        self.damage()
+        env = dict(os.environ, TERM="xterm", LANG="C.UTF-8", HOME=self.appliance.home)
+        cli = pexpect.spawn(POSTERN, ["--home", self.appliance.home], env=env, encoding="utf-8", timeout=20)
+        try:
+            cli.expect_exact("The newest readable generation is 3")
+            cli.expect_exact("Commit it again to recover? [Y]> ")
+            cli.sendline("")
+            cli.expect_exact("Recovered: generation 4 is generation 3 again")
+            cli.expect_exact("> ")
+            cli.sendline("quit")
+            cli.expect(pexpect.EOF)
+        finally:
+            cli.terminate(force=True)
+        self.appliance.wait_generation(4)
+
+
 if __name__ == "__main__":
     unittest.main()
