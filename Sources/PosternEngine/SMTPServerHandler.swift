@@ -225,6 +225,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 }
             case .log(let event):
                 services.mailLog.write(event)
+                switch event {
+                case .recipientRejected, .recipientRateLimited: services.registry.count { $0.recipientsRejected += 1 }
+                default: break
+                }
             case .beginData:
                 framer.beginData()
                 message = context.channel.allocator.buffer(capacity: 4096)

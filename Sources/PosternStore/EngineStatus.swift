@@ -102,6 +102,7 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         public var tlsFailures = 0
         public var messagesAccepted = 0
         public var recipientsAccepted = 0
+        /// Refused by the RAT or by a policy's recipients-per-hour limit.
         public var recipientsRejected = 0
 
         public init() {}

@@ -294,6 +294,8 @@ class LimitTests(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10, source_address=("127.0.0.7", 0)) as client:
             self.assertEqual(client.sendmail("a@b.example", ["joe@example.com"], "Subject: 3\r\n\r\nz\r\n"), {})
         self.assertRegex(self.appliance.mail_log(), r"MID \d+ ICID \d+ To: <eve@example\.com> Rejected by Receiving Control")
+        wait_for(lambda: self.appliance.status()["counters"]["recipientsRejected"] == 1, what="the refused recipient counted")
+        self.assertIn("1 recipients refused (RAT or rate limit)", self.appliance.cli("status").stdout)
         self.appliance.wait_generation(before + 1)
 
 

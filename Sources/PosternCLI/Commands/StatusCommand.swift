@@ -35,7 +35,8 @@ struct StatusCommand: CLICommand {
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
-        dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients")
+        dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
+            + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
         if let rollback = status.automaticRollback {
             dialog.say("Automatic rollback at \(CommitCommand.format(rollback.at)): generation \(rollback.unconfirmed) was "
                 + "not confirmed; generation \(rollback.restored) restored as generation \(rollback.generation).")
