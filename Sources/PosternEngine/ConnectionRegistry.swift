@@ -16,6 +16,7 @@ final class ConnectionRegistry: Sendable {
         var channels: [ObjectIdentifier: any Channel] = [:]
         var counters = EngineStatus.Counters()
         var lastDrained: [Int: Date] = [:]
+        var tlsOpen = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -77,6 +78,21 @@ final class ConnectionRegistry: Sendable {
             s.counters.connectionsOpen = s.total
         }
     }
+
+    /// One more TLS connection, unless `limit` are open across all listeners.
+    func acquireTLS(limit: Int) -> Bool {
+        state.withLockedValue { s in
+            guard s.tlsOpen < limit else { return false }
+            s.tlsOpen += 1
+            return true
+        }
+    }
+
+    func releaseTLS() {
+        state.withLockedValue { $0.tlsOpen = max(0, $0.tlsOpen - 1) }
+    }
+
+    var tlsOpen: Int { state.withLockedValue { $0.tlsOpen } }
 
     func count(_ update: @Sendable (inout EngineStatus.Counters) -> Void) {
         state.withLockedValue { update(&$0.counters) }

@@ -117,7 +117,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             icid: icid, hostname: hostname, listenerName: runtime.listener.name, listenerType: runtime.listener.type,
             peer: facts, match: match, recipientAccess: runtime.compiled.recipientAccess,
             defaultDomain: runtime.listener.defaultDomain, tlsAvailable: true,
-            maxHeaderLines: runtime.settings.maxHeaderLines, recipientLimiter: services.recipientLimiter)
+            maxHeaderLines: runtime.settings.maxHeaderLines, recipientLimiter: services.recipientLimiter,
+            acquireTLSSlot: { [registry = services.registry, limit = runtime.settings.maxTLSConnections] in
+                registry.acquireTLS(limit: limit)
+            })
         let ids = services.ids
         session = SMTPSession(context: sessionContext, allocateMID: { ids.allocate(.mid) })
         startTimers(context: context)
@@ -131,6 +134,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         if var s = session {
             perform(s.connectionClosed(), context: context)
             session = s
+            if s.holdsTLSSlot { services.registry.releaseTLS() }
             services.mailLog.write(.close(icid: icid))
         }
         if admitted {

@@ -64,6 +64,8 @@ public enum Replies {
     /// [I] asyncos-cli.md §3.1.
     public static let startTLS = SMTPReply(220, "Go ahead with TLS")
     public static let tlsNotAvailable = SMTPReply(454, "4.7.0 TLS not available")
+    /// RFC 3207 §4: the temporary form, for a full concurrent TLS limit.
+    public static let tlsBusy = SMTPReply(454, "4.7.0 TLS not available due to temporary reason")
     public static let tlsAlreadyActive = SMTPReply(503, "5.5.1 TLS already active")
     /// [S] RFC 3207 §4.
     public static let mustStartTLS = SMTPReply(530, "Must issue a STARTTLS command first")

@@ -61,6 +61,9 @@ extension SMTPSession {
         /// Recipients per hour per host, shared by every session of the engine; nil
         /// leaves the policy's `max_rcpts_per_hour` unenforced (tests of other things).
         public var recipientLimiter: RecipientRateLimiter?
+        /// Takes one of the engine's concurrent TLS connections (`listenerconfig setup`), or
+        /// says there is none free; nil is no limit.
+        public var acquireTLSSlot: (@Sendable () -> Bool)?
 
         /// Whom the hourly recipient limit counts against: this host on this listener.
         public var rateKey: RecipientRateLimiter.Key { .init(listener: listenerName, address: peer.address) }
@@ -69,7 +72,7 @@ extension SMTPSession {
             icid: Int, hostname: String, listenerName: String, listenerType: ListenerType, peer: PeerFacts,
             match: HATMatch, recipientAccess: CompiledRecipientAccess?, defaultDomain: String = "",
             tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5,
-            recipientLimiter: RecipientRateLimiter? = nil
+            recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil
         ) {
             self.icid = icid
             self.hostname = hostname
@@ -83,6 +86,7 @@ extension SMTPSession {
             self.maxHeaderLines = maxHeaderLines
             self.badCommandLimit = badCommandLimit
             self.recipientLimiter = recipientLimiter
+            self.acquireTLSSlot = acquireTLSSlot
         }
     }
 }

@@ -44,6 +44,8 @@ public struct SMTPSession {
     private var transaction: Transaction?
     private var badCommands = 0
     public private(set) var messagesAccepted = 0
+    /// Whether this connection took a TLS slot, which the handler gives back when it closes.
+    public private(set) var holdsTLSSlot = false
     private var loggedTLSRequired = false
     private let allocateMID: @Sendable () -> Int
     private let now: @Sendable () -> Date
@@ -288,6 +290,13 @@ public struct SMTPSession {
         case .starttls:
             guard tls == nil else { return [.reply(Replies.tlsAlreadyActive)] }
             guard offersTLS else { return [.reply(Replies.tlsNotAvailable)] }
+            if let acquire = context.acquireTLSSlot {
+                guard acquire() else {
+                    return [.log(.tlsFailed(icid: context.icid, reason: "the limit of concurrent TLS connections is reached")),
+                            .reply(Replies.tlsBusy)]
+                }
+                holdsTLSSlot = true
+            }
             transaction = nil
             enter(.handshaking)
             return [.reply(Replies.startTLS), .startTLS(clientCertificatePolicy)]

@@ -15,7 +15,8 @@ struct Driver {
     var stored: Envelope?
 
     init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
-         peer: String = "192.0.2.9", configure: (inout PolicyParameters) -> Void = { _ in }) {
+         tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9",
+         configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
         configure(&parameters)
@@ -24,11 +25,17 @@ struct Driver {
         let rat = CompiledRecipientAccess(FactoryDefaults.configuration.listeners[0].recipientAccess!)
         let context = SMTPSession.Context(
             icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: .public,
-            peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter)
+            peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter,
+            acquireTLSSlot: Driver.slot(tlsSlotFree))
         let counter = Counter()
         session = SMTPSession(context: context, allocateMID: { counter.next() },
                               now: { Date(timeIntervalSince1970: 0) })
         apply(session.start())
+    }
+
+    static func slot(_ free: Bool?) -> (@Sendable () -> Bool)? {
+        guard let free else { return nil }
+        return { free }
     }
 
     final class Counter: @unchecked Sendable {
@@ -112,6 +119,23 @@ struct Driver {
         #expect(!d.last.lines.contains("STARTTLS"))
         #expect(d.send("STARTTLS") == [503])
         #expect(d.send("MAIL FROM:<a@b.example>") == [250])
+    }
+
+    @Test func aFullTLSLimitAnswersTheTemporaryReply() {
+        var full = Driver(tls: .preferred, tlsSlotFree: false)
+        full.send("EHLO x")
+        #expect(full.send("STARTTLS") == [454])
+        #expect(full.last == SMTPReply(454, "4.7.0 TLS not available due to temporary reason"))
+        #expect(full.logs == ["ICID 7 TLS failed: the limit of concurrent TLS connections is reached"])
+        #expect(full.startedTLS == nil)
+        #expect(!full.session.holdsTLSSlot)
+        // Preferred: the client may go on in plaintext.
+        #expect(full.send("MAIL FROM:<a@b.example>") == [250])
+        var free = Driver(tls: .preferred, tlsSlotFree: true)
+        free.send("EHLO x")
+        #expect(free.send("STARTTLS") == [220])
+        #expect(free.startedTLS == .notRequested)
+        #expect(free.session.holdsTLSSlot)
     }
 
     @Test func verifyLevelsAskForClientCertificates() {

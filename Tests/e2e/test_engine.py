@@ -273,6 +273,27 @@ class LimitTests(unittest.TestCase):
             s.close()
         self.assertIn("Receiving Failed: Connection limit exceeded", self.appliance.mail_log())
 
+    def test_the_global_limit_of_concurrent_tls_connections(self):
+        self.appliance.cli("listenerconfig setup --max_tls_connections=1; "
+                           "listenerconfig edit InboundMail hostaccess default --tls=preferred --demo=yes; commit tls1 Y")
+        self.appliance.start()
+        first = smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10)
+        first.starttls(context=unverified())
+        self.assertEqual(first.ehlo("one")[0], 250)
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as second:
+            second.ehlo("two")
+            self.assertEqual(second.docmd("STARTTLS"), (454, b"4.7.0 TLS not available due to temporary reason"))
+            # TLS Preferred: the second client may go on in plaintext.
+            self.assertEqual(second.sendmail("a@b.example", ["joe@example.com"], "Subject: p\r\n\r\nx\r\n"), {})
+        first.quit()
+        # The slot is given back when the first connection ends.
+        def third_gets_tls():
+            with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as third:
+                third.ehlo("three")
+                return third.docmd("STARTTLS")[0] == 220
+        wait_for(third_gets_tls, what="a TLS slot to be free again")
+        self.assertIn("TLS failed: the limit of concurrent TLS connections is reached", self.appliance.mail_log())
+
     def test_recipients_per_hour_per_host_survive_a_reload(self):
         self.appliance.cli("listenerconfig edit InboundMail hostaccess default --rate_lim=yes --max_rcpts_per_hour=3; "
                            "commit rate Y")
