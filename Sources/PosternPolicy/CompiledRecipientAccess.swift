@@ -7,6 +7,8 @@ public struct RATDecision: Sendable, Hashable {
     public let response: SMTPResponse?
     /// The entry that matched, or nil for ALL.
     public let entry: String?
+    /// The entry lets this recipient past receiving control (the recipients-per-hour limits).
+    public var bypassesReceivingControl = false
 }
 
 /// A Recipient Access Table compiled for lookups: first match in table order, then ALL.
@@ -54,6 +56,7 @@ public struct CompiledRecipientAccess: Sendable {
         }
         guard best != .max else { return RATDecision(action: all, response: nil, entry: nil) }
         let entry = entries[best]
-        return RATDecision(action: entry.action, response: entry.response, entry: entry.pattern.text)
+        return RATDecision(action: entry.action, response: entry.response, entry: entry.pattern.text,
+                           bypassesReceivingControl: entry.bypassReceivingControl)
     }
 }

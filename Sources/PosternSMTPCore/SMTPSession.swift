@@ -35,6 +35,8 @@ public struct SMTPSession {
         var parameters: MailParameters
         var recipients: [MailPath] = []
         var rejected = 0
+        /// Recipients that count against the hourly limit (not those whose RAT entry bypasses it).
+        var counted = 0
     }
 
     public let context: Context
@@ -178,7 +180,7 @@ public struct SMTPSession {
         guard durable else { return [.reply(Replies.storageFailure)] }
         messagesAccepted += 1
         if parameters.maxRecipientsPerHour >= 0 {  // hosts under no limit are not tracked
-            context.recipientLimiter?.record(t.recipients.count, for: context.rateKey)
+            context.recipientLimiter?.record(t.counted, for: context.rateKey)
         }
         return [.log(.queued(mid: t.mid)), .reply(Replies.accepted(mid: t.mid))]
     }
@@ -347,6 +349,7 @@ public struct SMTPSession {
         guard var t = transaction else { return [.reply(hello == nil ? Replies.needHelo : Replies.needMail)] }
         guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
         // Public listeners accept only what the RAT allows, unless the sender group relays.
+        var bypassesLimits = false
         if context.match.behavior != .relay, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
             if decision.action == .reject {
@@ -357,15 +360,17 @@ public struct SMTPSession {
                 return [.log(.recipientRejected(mid: t.mid, icid: context.icid, address: recipient.address)),
                         .reply(reply)]
             }
+            bypassesLimits = decision.bypassesReceivingControl
         }
         // Recipients of messages already accepted this hour, and of this one so far.
-        if let limiter = context.recipientLimiter, parameters.maxRecipientsPerHour >= 0,
-           limiter.used(context.rateKey) + t.recipients.count >= parameters.maxRecipientsPerHour {
+        if !bypassesLimits, let limiter = context.recipientLimiter, parameters.maxRecipientsPerHour >= 0,
+           limiter.used(context.rateKey) + t.counted >= parameters.maxRecipientsPerHour {
             return [.log(.recipientRateLimited(mid: t.mid, icid: context.icid, address: recipient.address)),
                     .reply(Replies.recipientsPerHourExceeded(parameters.rateLimitResponse))]
         }
         let rid = t.recipients.count
         t.recipients.append(recipient)
+        if !bypassesLimits { t.counted += 1 }
         transaction = t
         return [.log(.recipient(mid: t.mid, icid: context.icid, rid: rid, address: recipient.address)),
                 .reply(Replies.recipient(recipient.address))]

@@ -96,4 +96,20 @@ import Testing
         #expect(message(&limited, to: ["a@example.com"]) == [250])
         #expect(shared.trackedHosts == 1)
     }
+
+    @Test func recipientsWhoseRATEntryBypassesReceivingControlAreNeitherLimitedNorCounted() throws {
+        let clock = FakeClock()
+        let shared = limiter(clock)
+        let rat = RecipientAccessTable(entries: [
+            RecipientAccessEntry(pattern: try RecipientPattern(parsing: "postmaster@"), action: .accept,
+                                 bypassReceivingControl: true),
+            RecipientAccessEntry(pattern: try RecipientPattern(parsing: "example.com"), action: .accept),
+        ])
+        var d = Driver(limiter: shared, recipientAccess: rat) { $0.maxRecipientsPerHour = 1 }
+        d.send("EHLO x")
+        #expect(message(&d, to: ["joe@example.com", "postmaster@example.com"]) == [250, 250])
+        #expect(shared.used(d.session.context.rateKey) == 1)
+        #expect(message(&d, to: ["ann@example.com", "postmaster@example.com"]) == [452, 250])
+        #expect(shared.used(d.session.context.rateKey) == 1)
+    }
 }

@@ -15,14 +15,14 @@ struct Driver {
     var stored: Envelope?
 
     init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
-         tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9",
+         tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9", recipientAccess: RecipientAccessTable? = nil,
          configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
         configure(&parameters)
         let match = HATMatch(group: "UNKNOWNLIST", entry: "sbrs[none]", policy: "ACCEPTED", behavior: behavior,
                              parameters: parameters)
-        let rat = CompiledRecipientAccess(FactoryDefaults.configuration.listeners[0].recipientAccess!)
+        let rat = CompiledRecipientAccess(recipientAccess ?? FactoryDefaults.configuration.listeners[0].recipientAccess!)
         let context = SMTPSession.Context(
             icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: .public,
             peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter,

@@ -110,6 +110,11 @@ struct RecipientAccessEditor {
                                             key: "text")
             entry.response = SMTPResponse(code: code, text: text)
         }
+        if entry.action == .accept {
+            entry.bypassReceivingControl = try dialog.yesNo(
+                "Would you like to bypass receiving control for this entry?",
+                default: current?.bypassReceivingControl ?? false, key: "bypass_rc")
+        }
         return entry
     }
 }
@@ -121,18 +126,28 @@ enum RecipientAccessText {
             if let r = entry.response {
                 line += " \(r.code) \"\(r.text.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n"))\""
             }
+            if entry.bypassReceivingControl { line += " \(bypassToken)" }
             return line
         }
         lines.append("ALL \(table.all.rawValue)")
         return lines.joined(separator: "\n") + "\n"
     }
 
+    /// Ends an entry that bypasses receiving control (the recipients-per-hour limits) [I].
+    static let bypassToken = "BYPASS_RC"
+
     static func parse(_ text: String) -> Result<RecipientAccessTable, DialogError> {
         var entries: [RecipientAccessEntry] = []
         var all = RecipientAction.reject
         for (number, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingWhitespace()
+            var line = raw.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
+            // A quoted response ends with a quote, so a last bare word is the flag.
+            var bypass = false
+            if line.uppercased().hasSuffix(" " + bypassToken) {
+                bypass = true
+                line = String(line.dropLast(bypassToken.count)).trimmingWhitespace()
+            }
             let parts = line.split(separator: " ", maxSplits: 3).map(String.init)
             guard parts.count >= 2, let action = RecipientAction(rawValue: parts[1].uppercased()) else {
                 return .failure(DialogError("Line \(number + 1): expected \"<address> ACCEPT|REJECT\"."))
@@ -158,6 +173,10 @@ enum RecipientAccessText {
             } else if parts.count > 2 {
                 return .failure(DialogError("Line \(number + 1): a custom response is written 550 \"text\"."))
             }
+            if bypass && action != .accept {
+                return .failure(DialogError("Line \(number + 1): only an ACCEPT entry can bypass receiving control."))
+            }
+            entry.bypassReceivingControl = bypass
             entries.append(entry)
         }
         return .success(RecipientAccessTable(entries: entries, all: all))
