@@ -18,6 +18,7 @@ public enum MailLogEvent: Sendable, Hashable {
     case subject(mid: Int, subject: String)
     case ready(mid: Int, bytes: Int, from: String)
     case queued(mid: Int)
+    case discarded(mid: Int)
     case receivingFailed(icid: Int, reason: String)
     case close(icid: Int)
     case lost(icid: Int)
@@ -90,6 +91,8 @@ public enum MailLogEvent: Sendable, Hashable {
             return "MID \(mid) ready \(bytes) bytes from <\(from)>"
         case let .queued(mid):
             return "MID \(mid) queued for delivery"
+        case let .discarded(mid):
+            return "MID \(mid) discarded by a blackhole listener"  // [I]
         case let .receivingFailed(icid, reason):
             return "ICID \(icid) Receiving Failed: \(reason)"
         case let .close(icid):

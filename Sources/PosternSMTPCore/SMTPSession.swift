@@ -167,6 +167,8 @@ public struct SMTPSession {
             tlsProtocol: tls?.protocolVersion, tlsCipher: tls?.cipher, body8Bit: t.parameters.body8Bit,
             receivedAt: now())
         enter(.storing)
+        // A blackhole listener answers like any other and keeps nothing.
+        if context.listenerType == .blackhole { return actions + accepted(discarded: true) }
         return actions + [.store(envelope)]
     }
 
@@ -174,15 +176,25 @@ public struct SMTPSession {
     public mutating func stored(_ durable: Bool) -> [Action] {
         // The client may have gone while the spool wrote: the message is queued, nobody hears it.
         if state == .closed { return durable ? [.log(.queued(mid: transaction?.mid ?? 0))] : [] }
-        guard state == .storing, let t = transaction else { fatalError("stored() in state \(state)") }
+        guard state == .storing, transaction != nil else { fatalError("stored() in state \(state)") }
+        guard durable else {
+            transaction = nil
+            enter(.idle)
+            return [.reply(Replies.storageFailure)]
+        }
+        return accepted(discarded: false)
+    }
+
+    /// The message is on disk (or, on a blackhole listener, dropped): 250 and back to idle.
+    private mutating func accepted(discarded: Bool) -> [Action] {
+        guard let t = transaction else { return [] }
         transaction = nil
         enter(.idle)
-        guard durable else { return [.reply(Replies.storageFailure)] }
         messagesAccepted += 1
         if parameters.maxRecipientsPerHour >= 0 {  // hosts under no limit are not tracked
             context.recipientLimiter?.record(t.counted, for: context.rateKey)
         }
-        return [.log(.queued(mid: t.mid)), .reply(Replies.accepted(mid: t.mid))]
+        return [.log(discarded ? .discarded(mid: t.mid) : .queued(mid: t.mid)), .reply(Replies.accepted(mid: t.mid))]
     }
 
     /// The TLS handshake finished. Everything learned before it is forgotten (RFC 3207 §4.2).

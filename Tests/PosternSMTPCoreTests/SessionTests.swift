@@ -16,6 +16,7 @@ struct Driver {
 
     init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
          tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9", recipientAccess: RecipientAccessTable? = nil,
+         listenerType: ListenerType = .public,
          configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
@@ -24,7 +25,7 @@ struct Driver {
                              parameters: parameters)
         let rat = CompiledRecipientAccess(recipientAccess ?? FactoryDefaults.configuration.listeners[0].recipientAccess!)
         let context = SMTPSession.Context(
-            icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: .public,
+            icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: listenerType,
             peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter,
             acquireTLSSlot: Driver.slot(tlsSlotFree))
         let counter = Counter()
@@ -87,6 +88,22 @@ struct Driver {
                            "MID 101 queued for delivery"])
         #expect(d.send("QUIT") == [221])
         #expect(d.closed)
+    }
+
+    @Test func aBlackholeListenerAcceptsAndKeepsNothing() {
+        var d = Driver(listenerType: .blackhole)
+        d.send("EHLO x")
+        #expect(d.send("MAIL FROM:<a@b.example>") == [250])
+        #expect(d.send("RCPT TO:<joe@example.com>") == [250])
+        #expect(d.send("RCPT TO:<no@else.example>") == [550])  // its RAT still decides
+        #expect(d.send("DATA") == [354])
+        d.apply(d.session.dataComplete(size: 10, oversize: false, headerLines: 1, messageID: nil, subject: nil))
+        #expect(d.stored == nil)
+        #expect(d.last == Replies.accepted(mid: 101))
+        #expect(d.logs.suffix(2) == ["MID 101 ready 10 bytes from <a@b.example>",
+                                     "MID 101 discarded by a blackhole listener"])
+        #expect(d.session.messagesAccepted == 1)
+        #expect(d.send("MAIL FROM:<a@b.example>") == [250])
     }
 
     @Test func startTLSIsAdvertisedOnlyWhenThePolicyOffersIt() {

@@ -294,6 +294,23 @@ class LimitTests(unittest.TestCase):
         wait_for(third_gets_tls, what="a TLS slot to be free again")
         self.assertIn("TLS failed: the limit of concurrent TLS connections is reached", self.appliance.mail_log())
 
+    def test_a_blackhole_listener_answers_and_keeps_nothing(self):
+        from harness import free_port
+        sink = free_port()
+        self.appliance.cli(f"listenerconfig new Sink blackhole Loopback smtp --port={sink} --accept=example.com; "
+                           "commit sink Y")
+        self.appliance.start()
+        with smtplib.SMTP("127.0.0.1", sink, timeout=10) as client:
+            self.assertEqual(client.sendmail("a@b.example", ["joe@example.com"], "Subject: gone\r\n\r\nx\r\n"), {})
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            self.assertEqual(client.sendmail("a@b.example", ["joe@example.com"], "Subject: kept\r\n\r\ny\r\n"), {})
+        log = wait_for(lambda: "queued for delivery" in self.appliance.mail_log() and self.appliance.mail_log(),
+                       what="the kept message")
+        self.assertRegex(log, r"MID \d+ discarded by a blackhole listener")
+        kept = [message for _, message in self.appliance.spool().values()]
+        self.assertEqual(len(kept), 1)
+        self.assertIn(b"Subject: kept", kept[0])
+
     def test_recipients_per_hour_per_host_survive_a_reload(self):
         self.appliance.cli("listenerconfig edit InboundMail hostaccess default --rate_lim=yes --max_rcpts_per_hour=3; "
                            "commit rate Y")
