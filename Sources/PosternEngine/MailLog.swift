@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import PosternConfig
 import PosternSMTPCore
 
 /// The AsyncOS-format mail log (`HOME/logs/mail.log`, asyncos-cli.md §7): one line per
@@ -37,11 +38,6 @@ public final class MailLog: Sendable {
 
     /// `Sun Nov 29 10:00:00 2026`: the ctime form AsyncOS logs use, in local time.
     static func timestamp(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let n = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &parts)
-        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        LocalTime.format(date, "%a %b %e %H:%M:%S %Y")
     }
 }

@@ -19,12 +19,14 @@ public final class Spool: @unchecked Sendable {
     // @unchecked: index, live counts, the pending queue and the active segment are guarded
     // by `lock`; file writes happen only on the writer thread.
     public let directory: URL
-    public var segmentsDirectory: URL { directory.appendingPathComponent("segments", isDirectory: true) }
+    public let segmentsDirectory: URL
     private let lock = NSCondition()
     private var index: [Int: Location] = [:]
     private var live: [Int: Int] = [:]
     private var pending: [PendingRecord] = []
     private var active = 0
+    /// The segment files on disk, oldest first (the active one once it is created).
+    private var segments: [Int] = []
     private var activeSize: UInt64 = 0
     private var activeFD: Int32 = -1
     private var writer: Thread?
@@ -56,11 +58,11 @@ public final class Spool: @unchecked Sendable {
         let completion: (@Sendable (Result<Entry, DurableFile.Failure>) -> Void)?
     }
 
-    private let segmentsPath: String
+    private var segmentsPath: String { segmentsDirectory.path }
 
     public init(directory: URL, segmentLimit: UInt64 = 64 * 1024 * 1024) {
         self.directory = directory
-        segmentsPath = directory.appendingPathComponent("segments", isDirectory: true).path
+        segmentsDirectory = directory.appendingPathComponent("segments", isDirectory: true)
         self.segmentLimit = segmentLimit
     }
 
@@ -80,6 +82,7 @@ public final class Spool: @unchecked Sendable {
         lock.lock()
         index = scan.index
         live = scan.live
+        segments = scan.segments
         active = (scan.segments.last ?? 0) + 1  // a fresh segment; older ones are never written again
         isOwner = true
         lock.unlock()
@@ -108,17 +111,17 @@ public final class Spool: @unchecked Sendable {
         id: Int, envelope: Data, prefix: Data, body: UnsafeRawBufferPointer,
         completion: @escaping @Sendable (Result<Entry, DurableFile.Failure>) -> Void
     ) {
-        var payload = [UInt8]()
-        payload.reserveCapacity(envelope.count + 1 + prefix.count + body.count)
-        payload += envelope
-        payload.append(0x0a)
-        let envelopeLength = payload.count
-        payload += prefix
-        payload += body
+        let envelopeLength = envelope.count + 1
+        let messageLength = prefix.count + body.count
         let record = Spool.record(kind: .message, mid: id, envelopeLength: envelopeLength,
-                                  messageLength: payload.count - envelopeLength, payload: payload)
-        enqueue(PendingRecord(mid: id, bytes: record, envelopeLength: envelopeLength,
-                              messageLength: payload.count - envelopeLength, completion: completion))
+                                  capacity: envelopeLength + messageLength) { out in
+            out += envelope
+            out.append(0x0a)
+            out += prefix
+            out += body
+        }
+        enqueue(PendingRecord(mid: id, bytes: record, envelopeLength: envelopeLength, messageLength: messageLength,
+                              completion: completion))
     }
 
     /// The blocking form: returns once the message is durable.
@@ -223,7 +226,10 @@ public final class Spool: @unchecked Sendable {
         let path = segmentPath(active)
         let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw DurableFile.Failure(path: path, operation: "open", errno: errno) }
-        try DurableFile.syncDirectory(segmentsDirectory.path)
+        lock.lock()
+        segments.append(active)
+        lock.unlock()
+        try DurableFile.syncDirectory(segmentsPath)
         activeFD = fd
         activeSize = 0
     }
@@ -256,7 +262,7 @@ public final class Spool: @unchecked Sendable {
         if let location = index.removeValue(forKey: id) {
             live[location.segment, default: 1] -= 1
         }
-        let tombstone = Spool.record(kind: .tombstone, mid: id, envelopeLength: 0, messageLength: 0, payload: [])
+        let tombstone = Spool.record(kind: .tombstone, mid: id, envelopeLength: 0)
         pending.append(PendingRecord(mid: id, bytes: tombstone, envelopeLength: 0, messageLength: 0, completion: nil))
         lock.signal()
         lock.unlock()
@@ -267,13 +273,10 @@ public final class Spool: @unchecked Sendable {
     /// the one being written.
     private func removeDeadSegments() {
         lock.lock()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: segmentsDirectory.path)) ?? []
-        let segments = names.compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }.sorted()
         var removed: [Int] = []
-        for segment in segments {
-            guard segment < active, (live[segment] ?? 0) == 0 else { break }
-            removed.append(segment)
-            live[segment] = nil
+        while let oldest = segments.first, oldest < active, (live[oldest] ?? 0) == 0 {
+            removed.append(segments.removeFirst())
+            live[oldest] = nil
         }
         lock.unlock()
         for segment in removed { unlink(segmentPath(segment)) }

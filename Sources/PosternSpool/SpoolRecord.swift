@@ -12,17 +12,33 @@ extension Spool {
     static let headerSize = 32
     static let magic: [UInt8] = Array("PSPL".utf8)
 
-    /// magic(4) version(1) kind(1) reserved(2) mid(8) envelopeLength(4) messageLength(8) crc32(4), little-endian.
-    static func record(kind: Kind, mid: Int, envelopeLength: Int, messageLength: Int, payload: [UInt8]) -> [UInt8] {
-        var out = magic
-        out.reserveCapacity(headerSize + payload.count)
-        out += [1, kind.rawValue, 0, 0]
-        out += withUnsafeBytes(of: UInt64(mid).littleEndian, Array.init)
-        out += withUnsafeBytes(of: UInt32(envelopeLength).littleEndian, Array.init)
-        out += withUnsafeBytes(of: UInt64(messageLength).littleEndian, Array.init)
-        out += withUnsafeBytes(of: CRC32.checksum(payload).littleEndian, Array.init)
-        out += payload
+    /// A whole record in one buffer: the header, then the payload `fill` appends (its first
+    /// `envelopeLength` bytes are the envelope line, the rest the message). The header is
+    /// magic(4) version(1) kind(1) reserved(2) mid(8) envelopeLength(4) messageLength(8)
+    /// crc32(4), little-endian.
+    static func record(kind: Kind, mid: Int, envelopeLength: Int, capacity: Int = 0,
+                       fill: (inout [UInt8]) -> Void = { _ in }) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: headerSize)
+        out.reserveCapacity(headerSize + capacity)
+        fill(&out)
+        let messageLength = out.count - headerSize - envelopeLength
+        let crc = out.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[headerSize...])) }
+        out.withUnsafeMutableBytes { header in
+            header.copyBytes(from: magic)
+            header[4] = 1
+            header[5] = kind.rawValue
+            header.storeBytes(of: UInt64(mid).littleEndian, toByteOffset: 8, as: UInt64.self)
+            header.storeBytes(of: UInt32(envelopeLength).littleEndian, toByteOffset: 16, as: UInt32.self)
+            header.storeBytes(of: UInt64(messageLength).littleEndian, toByteOffset: 20, as: UInt64.self)
+            header.storeBytes(of: crc.littleEndian, toByteOffset: 28, as: UInt32.self)
+        }
         return out
+    }
+
+    /// The numbers of the segment files in `directory`, oldest first.
+    static func segmentNumbers(in directory: String) -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }.sorted()
     }
 
     struct ScanResult {
@@ -38,8 +54,7 @@ extension Spool {
     /// ever appended after it.
     static func scan(_ directory: URL, repair: Bool) -> ScanResult {
         var result = ScanResult()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
-        result.segments = names.compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }.sorted()
+        result.segments = segmentNumbers(in: directory.path)
         for segment in result.segments {
             let path = directory.appendingPathComponent("\(segment).seg").path
             guard let data = FileManager.default.contents(atPath: path) else { continue }
@@ -108,12 +123,6 @@ enum CRC32 {
         var c = UInt32(n)
         for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
         return c
-    }
-
-    static func checksum(_ bytes: some Collection<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
     }
 
     static func checksum(_ raw: UnsafeRawBufferPointer) -> UInt32 {

@@ -16,7 +16,11 @@ extension ConfigStore {
 
     /// The generation `recover` would take: the newest in the history that reads back.
     public func recoverySource() -> ConfigDocument? {
-        generations().reversed().lazy.compactMap { try? self.load(generation: $0) }.first
+        newestReadable(in: generations())
+    }
+
+    private func newestReadable(in generations: [Int]) -> ConfigDocument? {
+        generations.reversed().lazy.compactMap { try? self.load(generation: $0) }.first
     }
 
     /// config/current.json cannot be read (only something outside Postern writes it other
@@ -25,7 +29,8 @@ extension ConfigStore {
     public func recover(user: String, source: String, now: Date = Date()) throws(StoreError) -> Recovery {
         try withLock { () throws(StoreError) -> Recovery in
             if (try? load()) != nil { throw StoreError.intact }
-            guard let newest = generations().last, let document = recoverySource() else {
+            let all = generations()
+            guard let newest = all.last, let document = newestReadable(in: all) else {
                 throw StoreError.unreadable(home.historyDirectory.path, ConfigProblems([ConfigProblem(
                     path: "", message: "No generation in the history can be read.")]))
             }

@@ -148,7 +148,7 @@ public struct ConfigStore: Sendable {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: home.historyDirectory.path) else {
             return []
         }
-        let current = (try? load())?.commit.generation ?? Int.max
+        let current = (try? currentCommit())?.generation ?? Int.max
         return names.compactMap { name -> Int? in
             guard name.hasSuffix(".json"), let generation = Int(name.dropLast(5)), generation <= current else {
                 return nil

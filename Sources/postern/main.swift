@@ -42,21 +42,21 @@ struct Postern: ParsableCommand {
         var store = ConfigStore(home: home)
         store.faultHook = Postern.faultHook()
         let dialog = Dialog(reader: reader, output: output, mode: mode)
+        let source = Postern.source()
+        let open = { () throws(StoreError) -> CLISession in
+            try CLISession(home: home, store: store, dialog: dialog, user: user, source: source)
+        }
         let session: CLISession
         do {
-            session = try CLISession(home: home, store: store, dialog: dialog, user: user, source: Postern.source())
+            session = try open()
         } catch {
             FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
-            guard store.isDamagedCurrent(error),
-                ConfigRecovery.offer(store: store, dialog: dialog, user: user, source: Postern.source(),
-                                     commands: commands)
-            else { throw ExitCode(2) }
+            let recovered = store.isDamagedCurrent(error)
+                && ConfigRecovery.offer(store: store, dialog: dialog, user: user, source: source, commands: commands)
             output.flush()
             // `-c recoverconfig` has done its work; at a terminal the session starts on the recovered generation.
-            if commands != nil { throw ExitCode(0) }
-            do {
-                session = try CLISession(home: home, store: store, dialog: dialog, user: user, source: Postern.source())
-            } catch {
+            guard recovered, commands == nil else { throw ExitCode(recovered ? 0 : 2) }
+            do { session = try open() } catch {
                 FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
                 throw ExitCode(2)
             }

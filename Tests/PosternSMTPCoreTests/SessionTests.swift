@@ -66,6 +66,15 @@ struct Driver {
     }
 
     var last: SMTPReply { replies.last! }
+
+    /// HELO, MAIL, one RCPT, DATA and the final dot: the session then waits for the spool.
+    mutating func messageUpToStoring() {
+        send("HELO x")
+        send("MAIL FROM:<a@b>")
+        send("RCPT TO:<a@example.com>")
+        send("DATA")
+        apply(session.dataComplete(size: 5, oversize: false, headerLines: 0, messageID: nil, subject: nil))
+    }
 }
 
 @Suite struct SessionTests {
@@ -239,11 +248,7 @@ struct Driver {
 
     @Test func aFailedSpoolWriteIsATemporaryError() {
         var d = Driver()
-        d.send("HELO x")
-        d.send("MAIL FROM:<a@b>")
-        d.send("RCPT TO:<a@example.com>")
-        d.send("DATA")
-        d.apply(d.session.dataComplete(size: 5, oversize: false, headerLines: 0, messageID: nil, subject: nil))
+        d.messageUpToStoring()
         d.apply(d.session.stored(false))
         #expect(d.last.code == 451)
         #expect(d.session.messagesAccepted == 0)
@@ -285,11 +290,7 @@ struct Driver {
     /// nothing is replied, nothing crashes.
     @Test func aClientGoneDuringTheSpoolWrite() {
         var d = Driver()
-        d.send("HELO x")
-        d.send("MAIL FROM:<a@b>")
-        d.send("RCPT TO:<a@example.com>")
-        d.send("DATA")
-        d.apply(d.session.dataComplete(size: 5, oversize: false, headerLines: 0, messageID: nil, subject: nil))
+        d.messageUpToStoring()
         let replies = d.replies.count
         d.apply(d.session.connectionClosed())
         d.apply(d.session.stored(true))

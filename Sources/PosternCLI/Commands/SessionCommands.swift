@@ -84,12 +84,7 @@ struct CommitCommand: CLICommand {
 
     /// `Tue Sep 22 09:05:00 2026 CEST` (asyncos-cli.md §6.2, S14).
     static func format(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&seconds, &parts)
-        var buffer = [CChar](repeating: 0, count: 64)
-        let n = strftime(&buffer, buffer.count, "%a %b %d %H:%M:%S %Y %Z", &parts)
-        return String(decoding: buffer.prefix(n).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        LocalTime.format(date, "%a %b %d %H:%M:%S %Y %Z")
     }
 }
 

@@ -94,9 +94,10 @@ final class QueueRunner: @unchecked Sendable {
         guard !runtime.configuration.suspended else { return }
         let now = Date()
         var batches: [String: [(mid: Int, rids: [Int])]] = [:]
-        let present = Set(spool.entries().map(\.id))
+        let queued = spool.entries().map(\.id)  // oldest first
+        let present = Set(queued)
         for mid in messages.keys where !present.contains(mid) && inFlight[mid] == nil { messages[mid] = nil }
-        for mid in present.sorted() where inFlight[mid] == nil {
+        for mid in queued where inFlight[mid] == nil {
             guard var entry = load(mid) else { continue }
             guard entry.state.nextAttempt <= now else { continue }
             let lifetime = TimeInterval(runtime.configuration.bounce.maxQueueLifetime)
@@ -190,25 +191,18 @@ final class QueueRunner: @unchecked Sendable {
             queue.async { [self] in
                 switch result {
                 case .failure(let error):
-                    connectionDone(domain: domain, jobs: jobs, outcomes: deferAll(jobs, "\(error)", "4.3.0"), dcid: nil)
+                    connectionDone(domain: domain, jobs: jobs,
+                                   outcomes: every(jobs, .deferred("\(error)", enhanced: "4.3.0")), dcid: nil)
                 case .success((.discard, _)):
-                    var outcomes: [Int: [Int: SMTPClientSession.Outcome]] = [:]
-                    for (i, job) in jobs.enumerated() {
-                        outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map {
-                            ($0, .delivered(SMTPReply(250, "discarded by the route /dev/null")))
-                        })
-                    }
-                    connectionDone(domain: domain, jobs: jobs, outcomes: outcomes, dcid: nil)
+                    connectionDone(domain: domain, jobs: jobs,
+                                   outcomes: every(jobs, .delivered(SMTPReply(250, "discarded by the route /dev/null"))),
+                                   dcid: nil)
                 case .success((.permanentFailure(let reason, let enhanced), _)):
-                    var outcomes: [Int: [Int: SMTPClientSession.Outcome]] = [:]
-                    for (i, job) in jobs.enumerated() {
-                        outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map {
-                            ($0, .failed(SMTPReply(550, "\(enhanced) \(reason)")))
-                        })
-                    }
-                    connectionDone(domain: domain, jobs: jobs, outcomes: outcomes, dcid: nil)
+                    connectionDone(domain: domain, jobs: jobs,
+                                   outcomes: every(jobs, .failed(SMTPReply(550, "\(enhanced) \(reason)"))), dcid: nil)
                 case .success((.temporaryFailure(let reason), _)):
-                    connectionDone(domain: domain, jobs: jobs, outcomes: deferAll(jobs, reason, "4.4.3"), dcid: nil)
+                    connectionDone(domain: domain, jobs: jobs, outcomes: every(jobs, .deferred(reason, enhanced: "4.4.3")),
+                                   dcid: nil)
                 case .success((.hops(let hops), let bodies)):
                     let sessionJobs = zip(envelopes, recipients).enumerated().map { i, pair in
                         SMTPClientSession.Job(mid: jobs[i].mid, sender: pair.0.sender,
@@ -234,7 +228,8 @@ final class QueueRunner: @unchecked Sendable {
             if let report, !report.outcomes.isEmpty {
                 connectionDone(domain: domain, jobs: jobs, outcomes: report.outcomes, dcid: nil)
             } else {
-                connectionDone(domain: domain, jobs: jobs, outcomes: deferAll(jobs, reason, "4.4.1"), dcid: nil)
+                connectionDone(domain: domain, jobs: jobs, outcomes: every(jobs, .deferred(reason, enhanced: "4.4.1")),
+                               dcid: nil)
             }
             return
         }
@@ -303,12 +298,13 @@ final class QueueRunner: @unchecked Sendable {
             }
     }
 
-    private func deferAll(_ jobs: [(mid: Int, rids: [Int])], _ reason: String, _ enhanced: String)
+    /// The same outcome for every recipient of every job, as a connection reports outcomes.
+    private func every(_ jobs: [(mid: Int, rids: [Int])], _ outcome: SMTPClientSession.Outcome)
         -> [Int: [Int: SMTPClientSession.Outcome]]
     {
         var outcomes: [Int: [Int: SMTPClientSession.Outcome]] = [:]
         for (i, job) in jobs.enumerated() {
-            outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map { ($0, .deferred(reason, enhanced: enhanced)) })
+            outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map { ($0, outcome) })
         }
         return outcomes
     }
@@ -420,7 +416,7 @@ final class QueueRunner: @unchecked Sendable {
     /// Applies an admin's request to the queued recipients matching it; returns how many changed.
     func apply(_ request: QueueRequest) -> Int {
         var changed = 0
-        for mid in Set(spool.entries().map(\.id)).sorted() where inFlight[mid] == nil {
+        for mid in spool.entries().map(\.id) where inFlight[mid] == nil {
             guard var entry = load(mid) else { continue }
             if let wanted = request.mid, wanted != mid { continue }
             var touched = false
