@@ -39,8 +39,42 @@ def run(*args, **kw):
     return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
 
 
+def _stat(pid):
+    """(ppid, own CPU seconds, reaped children's CPU seconds) of a process, from /proc/PID/stat."""
+    try:
+        text = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return None
+    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) "
+    tick = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    children = (int(fields[13]) + int(fields[14])) / tick  # cutime, cstime
+    return int(fields[1]), own, children
+
+
+def process_tree_cpu(root):
+    """CPU seconds spent so far by a server: its root process, every living descendant, and the
+    descendants that have exited and been reaped (their time is in their parent's cutime/cstime).
+    Read from the server's own processes, so it does not depend on what else the machine does."""
+    stats = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st:
+                stats[int(entry)] = st
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, (ppid, _, _) in stats.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return sum(stats[pid][1] + stats[pid][2] for pid in tree if pid in stats)
+
+
 class Postern:
     name = "Postern"
+    scenarios = "abc"
 
     def __init__(self, bindir, work, cert, key):
         self.bin = bindir
@@ -66,6 +100,12 @@ class Postern:
                                      stdout=subprocess.DEVNULL, stderr=open(os.path.join(self.home, "bench.log"), "a"))
         wait_port(self.port)
 
+    def pid(self):
+        return self.proc.pid
+
+    def between_rounds(self):
+        pass
+
     def stop(self):
         if self.proc:
             self.proc.send_signal(signal.SIGTERM)
@@ -78,6 +118,7 @@ class Postern:
 
 class Postfix:
     name = "Postfix"
+    scenarios = "abc"
 
     def __init__(self, work, cert, key):
         self.dir = os.path.join(work, "postfix")
@@ -103,6 +144,9 @@ inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
 smtpd_relay_restrictions = permit_mynetworks, reject
+# As deployed, with qmgr running; every accepted message goes to the hold queue (Postern's
+# delivery is suspended the same way), and the hold queue is emptied between rounds.
+smtpd_recipient_restrictions = check_recipient_access static:HOLD
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
 default_process_limit = 400
@@ -113,15 +157,25 @@ smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_ciphers = high
 tls_high_cipherlist = {CIPHERS}
 tls_preempt_cipherlist = yes
-# Queue-only has no qmgr to hand out flow-control tokens; without this each message waits 1 s.
+# Held messages never pass through qmgr, which hands out cleanup's flow-control tokens only
+# for the messages it takes from the incoming queue: without this each message waits 1 s.
 in_flow_delay = 0
 maillog_file = {self.dir}/maillog
 maillog_file_prefixes = {self.dir}
 """)
-        # Queue only, like Postern with delivery suspended: no qmgr, no pickup.
+        # The daemons a deployed Postfix runs for SMTP reception, qmgr among them.
         with open(os.path.join(self.etc, "master.cf"), "w") as f:
             f.write(f"""127.0.0.1:{self.port} inet n - n - - smtpd
+pickup    unix n - n 60 1 pickup
 cleanup   unix n - n - 0 cleanup
+qmgr      unix n - n 300 1 qmgr
+bounce    unix - - n - 0 bounce
+defer     unix - - n - 0 bounce
+trace     unix - - n - 0 bounce
+verify    unix - - n - 1 verify
+flush     unix n - n 1000? 0 flush
+retry     unix - - n - - error
+error     unix - - n - - error
 tlsmgr    unix - - n 1000? 1 tlsmgr
 rewrite   unix - - n - - trivial-rewrite
 proxymap  unix - - n - - proxymap
@@ -145,6 +199,13 @@ postlog   unix-dgram n - n - 1 postlogd
                              + result.stderr + log)
         wait_port(self.port)
 
+    def pid(self):
+        return int(open(os.path.join(self.dir, "queue", "pid", "master.pid")).read().split()[0])
+
+    def between_rounds(self):
+        # Each round adds thousands of held messages; a deployed Postfix would not keep them.
+        subprocess.run(["postsuper", "-c", self.etc, "-d", "ALL", "hold"], capture_output=True, env=self.env)
+
     def stop(self):
         self.postfix("stop")
         time.sleep(1)
@@ -153,21 +214,70 @@ postlog   unix-dgram n - n - 1 postlogd
         self.postfix("reload")
 
 
-def busy_seconds():
-    """CPU seconds the whole machine has spent busy (all cores), from /proc/stat."""
-    fields = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    idle = fields[3] + fields[4]  # idle, iowait
-    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+class Nginx:
+    """nginx's mail module as a STARTTLS server: C, event-driven, on the same OpenSSL. Only the
+    handshake scenario runs against it (it proxies mail rather than queueing it)."""
+    name = "nginx"
+    scenarios = "c"
+
+    def __init__(self, work, cert, key):
+        self.dir = os.path.join(work, "nginx")
+        os.makedirs(self.dir)
+        self.port = free_port()
+        self.conf = os.path.join(self.dir, "nginx.conf")
+        module = "/usr/lib/nginx/modules/ngx_mail_module.so"
+        with open(self.conf, "w") as f:
+            f.write(f"""load_module {module};
+daemon on;
+worker_processes {os.cpu_count()};
+pid {self.dir}/nginx.pid;
+error_log {self.dir}/error.log;
+events {{ worker_connections 20000; }}
+mail {{
+    server_name bench.example;
+    # Never called: the handshake scenario quits before MAIL FROM.
+    auth_http 127.0.0.1:9/auth;
+    ssl_certificate {cert};
+    ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    ssl_ciphers {CIPHERS};
+    ssl_prefer_server_ciphers on;
+    ssl_session_cache shared:MAIL:10m;
+    ssl_session_tickets on;
+    server {{
+        listen 127.0.0.1:{self.port};
+        protocol smtp;
+        smtp_auth none;
+        starttls on;
+    }}
+}}
+""")
+
+    def start(self):
+        result = subprocess.run(["nginx", "-e", os.path.join(self.dir, "error.log"), "-p", self.dir,
+                                 "-c", self.conf], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit("nginx did not start: " + result.stderr)
+        wait_port(self.port)
+
+    def pid(self):
+        return int(open(os.path.join(self.dir, "nginx.pid")).read())
+
+    def between_rounds(self):
+        pass
+
+    def stop(self):
+        subprocess.run(["nginx", "-e", os.path.join(self.dir, "error.log"), "-p", self.dir, "-c", self.conf,
+                        "-s", "stop"], capture_output=True)
+        time.sleep(0.5)
 
 
-def load(bindir, port, seconds, messages, starttls, connections=50):
-    """The generator's report, plus `server_cpu_share`: the machine's busy time that was not
-    the generator's, as a share of all cores (the server and the kernel working for it)."""
-    busy = busy_seconds()
-    result = _load(bindir, port, seconds, messages, starttls, connections)
-    cores = os.cpu_count()
-    machine = (busy_seconds() - busy) / (result["elapsed"] * cores)
-    result["server_cpu_share"] = max(0.0, machine - result["generator_cpu_share"])
+def load(bindir, server, seconds, messages, starttls, connections=50):
+    """The generator's report, plus `server_cpu_seconds`: the CPU the server's own processes
+    spent during the run (/proc/PID/stat of the server's process tree)."""
+    before = process_tree_cpu(server.pid())
+    result = _load(bindir, server.port, seconds, messages, starttls, connections)
+    result["server_cpu_seconds"] = process_tree_cpu(server.pid()) - before
     return result
 
 
@@ -199,7 +309,7 @@ def under_reloads(server, bindir, seconds, reloads):
     """Scenario (a) while `reloads` configuration reloads happen; the generator's result."""
     result = {}
     worker = threading.Thread(target=lambda: result.update(
-        load(bindir, server.port, seconds, 1, True)))
+        load(bindir, server, seconds, 1, True)))
     worker.start()
     time.sleep(seconds * 0.15)
     spacing = seconds * 0.7 / reloads
@@ -253,65 +363,78 @@ def main():
     os.chmod(key, 0o644)  # Postfix reads it as its own user
     postern = Postern(options.bin, work, cert, key)
     postfix = Postfix(work, cert, key)
+    nginx = Nginx(work, cert, key) if shutil.which("nginx") else None
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
-    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections")
-    results = {s[0]: {"Postern": [], "Postfix": []} for s in SCENARIOS}
+    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections; "
+          f"{run('openssl', 'version').stdout.strip()}")
+    servers = [s for s in (postern, postfix, nginx) if s]
+    results = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
     generator_cpu = {s[0]: [] for s in SCENARIOS}
-    server_cpu = {s[0]: {"Postern": [], "Postfix": []} for s in SCENARIOS}
+    # CPU per unit of work (message or handshake), from each server's own processes.
+    unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
     reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
     try:
-        for server in (postern, postfix):
+        for server in servers:
             server.start()
         for round_ in range(rounds):
             for key_, _, args, metric in SCENARIOS:
-                for server in (postern, postfix) if round_ % 2 == 0 else (postfix, postern):
-                    r = load(options.bin, server.port, seconds, **args)
+                # nginx proxies mail instead of queueing it: it takes part in the handshake scenario only.
+                runners = [s for s in servers if key_ in s.scenarios]
+                for server in runners if round_ % 2 == 0 else reversed(runners):
+                    server.between_rounds()
+                    r = load(options.bin, server, seconds, **args)
                     if r["failed"]:
                         print(f"  ! {server.name} scenario {key_}: {r['errors']}", file=sys.stderr)
                     results[key_][server.name].append(r[metric])
                     generator_cpu[key_].append(r["generator_cpu_share"])
-                    server_cpu[key_][server.name].append(r["server_cpu_share"])
+                    units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
+                    if units:
+                        unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
+        if nginx:
+            nginx.stop()
         sign, ecdh = crypto_ceiling(speed_seconds)
         # Each run with reloads is paired with one without, just before or after it.
         for pair in range(reload_pairs):
             for server in (postern, postfix):
+                server.between_rounds()
                 quiet_first = pair % 2 == 0
-                quiet = load(options.bin, server.port, reload_seconds, 1, True) if quiet_first else None
+                quiet = load(options.bin, server, reload_seconds, 1, True) if quiet_first else None
                 busy = under_reloads(server, options.bin, reload_seconds, 20)
                 if not quiet_first:
-                    quiet = load(options.bin, server.port, reload_seconds, 1, True)
+                    quiet = load(options.bin, server, reload_seconds, 1, True)
                 reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
                                              busy["failed"], busy["errors"]))
         postfix.stop()
         latencies = commit_latency(postern, 3 if options.quick else 7)
     finally:
-        postern.stop()
-        postfix.stop()
+        for server in servers:
+            server.stop()
     hat = json.loads(run(os.path.join(options.bin, "postern-hatbench"),
                          "200000" if options.quick else "1000000").stdout)
 
-    print()
-    print("| scenario | Postern | Postfix | Postern/Postfix (range over rounds) | generator CPU |")
-    print("|---|---|---|---|---|")
     for key_, title, _, metric in SCENARIOS:
-        mine, theirs = results[key_]["Postern"], results[key_]["Postfix"]
-        ratios = [a / b for a, b in zip(mine, theirs)]
+        names = [s.name for s in servers if key_ in s.scenarios]
         unit = "handshakes/s" if metric == "handshakes_per_second" else "msg/s"
-        print(f"| ({key_}) {title} | {statistics.median(mine):.0f} {unit} | {statistics.median(theirs):.0f} {unit} | "
-              f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | "
-              f"{statistics.median(generator_cpu[key_]) * 100:.0f}% |")
-    c = statistics.median(results["c"]["Postern"])
-    print(f"\nCrypto ceiling ({os.cpu_count()} cores, openssl speed): RSA-2048 sign {sign:.0f}/s, X25519 {ecdh:.0f}/s; "
-          f"scenario (c) is {c / sign * 100:.0f}% of the RSA-2048 sign ceiling.")
-    for name in ("Postern", "Postfix"):
-        per_handshake = [share * os.cpu_count() / rate
-                         for share, rate in zip(server_cpu["c"][name], results["c"][name]) if rate > 0]
-        share = statistics.median(server_cpu["c"][name])
-        cost = statistics.median(per_handshake)
-        print(f"{name} in (c) used {share * 100:.0f}% of the machine: {cost * 1e6:.0f} µs of CPU per handshake "
-              f"against {os.cpu_count() / sign * 1e6:.0f} µs for one RSA-2048 signature "
-              f"({os.cpu_count() / sign / cost * 100:.0f}% of the ceiling for the CPU it used).")
+        per = "handshake" if metric == "handshakes_per_second" else "message"
+        print(f"\n({key_}) {title}; generator CPU {statistics.median(generator_cpu[key_]) * 100:.0f}% of the machine")
+        print(f"| server | {unit} | CPU per {per} (server's own processes) | Postern/server {unit} (range) "
+              f"| server/Postern CPU per {per} (range) |")
+        print("|---|---|---|---|---|")
+        mine, mine_cpu = results[key_]["Postern"], unit_cpu[key_]["Postern"]
+        for name in names:
+            rate, cost = results[key_][name], unit_cpu[key_][name]
+            line = f"| {name} | {statistics.median(rate):.0f} | {statistics.median(cost) * 1e6:.0f} µs |"
+            if name == "Postern":
+                line += " | |"
+            else:
+                ratios = [a / b for a, b in zip(mine, rate) if b]
+                costs = [b / a for a, b in zip(mine_cpu, cost) if a]
+                line += (f" {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) |"
+                         f" {statistics.median(costs):.2f} ({min(costs):.2f}-{max(costs):.2f}) |")
+            print(line)
+    print(f"\nopenssl speed ({os.cpu_count()} cores): RSA-2048 sign {sign:.0f}/s "
+          f"({os.cpu_count() / sign * 1e6:.0f} µs of CPU each), X25519 {ecdh:.0f}/s.")
     print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions "
           "| msg/s with reloads | msg/s without, same pair | dip (median of pairs) |")
     print("|---|---|---|---|---|")
@@ -328,8 +451,10 @@ def main():
           f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} commits.")
     print(f"\nHAT scale, {hat['entries']} entries (addresses, CIDRs, ranges) in {hat['groups']} groups: compile "
           f"{hat['compile_seconds'] * 1000:.0f} ms, compiled tables {hat['compiled_bytes'] / 1e6:.1f} MB "
-          f"(RSS +{hat['rss_growth_bytes'] / 1e6:.1f} MB), lookup {hat['lookup_ns']:.0f} ns per connection "
-          f"(median of {hat['lookups']} lookups; parsing the entries took {hat['parse_seconds']:.1f} s).")
+          f"(RSS +{hat['rss_growth_bytes'] / 1e6:.1f} MB); over {hat['lookups']} lookups each timed alone, "
+          f"median {hat['lookup_median_ns']:.0f} ns, p99 {hat['lookup_p99_ns']:.0f} ns "
+          f"(clock reading of {hat['clock_ns']:.0f} ns subtracted); parsing the entries took "
+          f"{hat['parse_seconds']:.1f} s.")
     shutil.rmtree(work, ignore_errors=True)
 
 
