@@ -20,6 +20,12 @@ final class ConnectionRegistry: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Connections the file-descriptor limit leaves room for (`DescriptorLimit.connectionBudget`).
+    let descriptorBudget: Int
+
+    init(descriptorBudget: Int = DescriptorLimit.connectionBudget()) {
+        self.descriptorBudget = descriptorBudget
+    }
 
     enum Admission: Equatable {
         case admitted
@@ -32,6 +38,13 @@ final class ConnectionRegistry: Sendable {
         state.withLockedValue { s in
             guard s.total < overallLimit else {
                 s.counters.connectionsRefused += 1
+                return .overallLimit
+            }
+            // Past the descriptor budget the engine could not open its queue, logs or status
+            // file; the client gets the same answer as at the overall limit.
+            guard s.total < descriptorBudget else {
+                s.counters.connectionsRefused += 1
+                s.counters.connectionsRefusedForDescriptors = (s.counters.connectionsRefusedForDescriptors ?? 0) + 1
                 return .overallLimit
             }
             guard s.perListener[listener, default: 0] < listenerLimit else {

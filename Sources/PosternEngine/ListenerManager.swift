@@ -80,6 +80,15 @@ final class ListenerManager {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Out of descriptors, accept fails while the socket stays readable: pause a
+                    // second instead of spinning, and count it for `status`.
+                    try channel.pipeline.syncOperations.addHandler(AcceptBackoffHandler())
+                    try channel.pipeline.syncOperations.addHandler(DescriptorShortageRecorder(
+                        registry: services.registry, warn: { services.mailLog.write(level: "Warning", $0) }))
+                }
+            }
             .childChannelInitializer { channel in
                 let current = box.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {

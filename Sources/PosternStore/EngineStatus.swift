@@ -104,6 +104,10 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         public var recipientsAccepted = 0
         /// Refused by the RAT or by a policy's recipients-per-hour limit.
         public var recipientsRejected = 0
+        /// Connections refused for lack of file descriptors: past the engine's descriptor
+        /// budget, or failed in `accept` (EMFILE, ENFILE). Absent in files from engines that did
+        /// not count them.
+        public var connectionsRefusedForDescriptors: Int?
 
         public init() {}
     }

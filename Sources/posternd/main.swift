@@ -34,6 +34,11 @@ struct Posternd: ParsableCommand {
         let home = Home.resolve(home)
         if check { try runCheck(home) }
 
+        // Each connection costs a descriptor; the default soft limit (1,024) is far below what an
+        // event-driven server holds, and the hard limit is what the administrator allowed.
+        if let limits = DescriptorLimit.raiseToHardLimit() {
+            logger.info("file descriptors", metadata: ["before": "\(limits.before)", "limit": "\(limits.after)"])
+        }
         let engine = Engine(home: home, logger: logger, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         // Signal handlers only raise an event; the work runs on ordinary queues (style.md §11).
         let signals = DispatchQueue(label: "posternd.signals")

@@ -66,9 +66,10 @@ class Appliance:
 
     # -- the engine -----------------------------------------------------------------
 
-    def start(self):
+    def start(self, preexec_fn=None):
         with open(os.path.join(self.home, "posternd.stderr"), "ab") as log:
-            self.engine = subprocess.Popen([POSTERND, "--home", self.home, "--threads", "2"], stdout=log, stderr=log)
+            self.engine = subprocess.Popen([POSTERND, "--home", self.home, "--threads", "2"], stdout=log, stderr=log,
+                                           preexec_fn=preexec_fn)
         wait_for(lambda: self.engine.poll() is not None or self.listening(), what="posternd to listen")
         if self.engine.poll() is not None:
             raise AssertionError("posternd exited:\n" + open(os.path.join(self.home, "posternd.stderr")).read())

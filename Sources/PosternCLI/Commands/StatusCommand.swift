@@ -34,6 +34,10 @@ struct StatusCommand: CLICommand {
         let c = status.counters
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
+        if let short = c.connectionsRefusedForDescriptors, short > 0 {
+            dialog.say("  \(short) of them for lack of file descriptors (raise the engine's limit: "
+                + "LimitNOFILE= in its service unit, or ulimit -n)")
+        }
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
