@@ -15,6 +15,8 @@ import tempfile
 import threading
 import time
 
+from bench_hold import IdleSessions
+
 CIPHERS = "HIGH:!aNULL:!MD5"
 
 
@@ -84,10 +86,10 @@ class Postern:
         self.cli(f"certconfig certificate import Bench {cert} {key}; "
                  f"listenerconfig edit InboundMail certificate Bench; "
                  f"listenerconfig edit InboundMail interface Loopback smtp {self.port}; "
-                 f"listenerconfig edit InboundMail limits 10000 1024; "
-                 f"listenerconfig edit InboundMail hostaccess default --tls=preferred --max_conn=10000 "
+                 f"listenerconfig edit InboundMail limits 20000 1024; "
+                 f"listenerconfig edit InboundMail hostaccess default --tls=preferred --max_conn=20000 "
                  f"--max_msgs=1000000 --max_rcpt=100; "
-                 f"listenerconfig setup --max_connections=10000 --max_tls_connections=10000; "
+                 f"listenerconfig setup --max_connections=20000 --max_tls_connections=20000; "
                  f"sslconfig inbound tlsv1.2/tlsv1.3 {CIPHERS} "
                  f"TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256; "
                  f"suspenddel; commit bench Y")
@@ -149,7 +151,8 @@ smtpd_relay_restrictions = permit_mynetworks, reject
 smtpd_recipient_restrictions = check_recipient_access static:HOLD
 smtpd_client_connection_count_limit = 0
 smtpd_client_connection_rate_limit = 0
-default_process_limit = 400
+# Scenario (e) holds 1,000 idle sessions, a process each, beside the 50 of the load.
+default_process_limit = 1200
 smtpd_tls_security_level = may
 smtpd_tls_cert_file = {cert}
 smtpd_tls_key_file = {key}
@@ -289,6 +292,57 @@ def _load(bindir, port, seconds, messages, starttls, connections):
     return json.loads(run(*args).stdout)
 
 
+def process_tree(root):
+    """The pids of a process and all its living descendants."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            st = _stat(int(entry))
+            if st:
+                parents[int(entry)] = st[0]
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        for pid, ppid in parents.items():
+            if ppid == parent and pid not in tree:
+                tree.add(pid)
+                frontier.append(pid)
+    return tree
+
+
+def memory_bytes(root):
+    """Proportional set size of a server's process tree (shared pages counted once in all),
+    from /proc/PID/smaps_rollup: what the server's processes cost the machine."""
+    total = 0
+    for pid in process_tree(root):
+        try:
+            for line in open(f"/proc/{pid}/smaps_rollup"):
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            pass
+    return total
+
+
+def idle_sessions(server, bindir, seconds, count):
+    """Scenario (e): scenario (a)'s load alone, then beside `count` idle sessions (half after
+    STARTTLS). Returns the latencies of both runs and the memory the sessions cost."""
+    server.between_rounds()
+    quiet = load(bindir, server, seconds, 1, True)
+    before = memory_bytes(server.pid())
+    held = IdleSessions(server.port, count, tls_share=0.5, ciphers=CIPHERS)
+    try:
+        holding = memory_bytes(server.pid())
+        busy = load(bindir, server, seconds, 1, True)
+    finally:
+        opened = len(held.sockets)
+        held.close()
+    return {"count": count, "opened": opened, "failed": held.failed, "bytes": holding - before,
+            "quiet_p50": quiet["transaction_p50_ms"], "quiet_p99": quiet["transaction_p99_ms"],
+            "busy_p50": busy["transaction_p50_ms"], "busy_p99": busy["transaction_p99_ms"],
+            "busy_failed": busy["failed"]}
+
+
 SCENARIOS = [
     ("a", "STARTTLS + one 4 KiB message per connection", dict(messages=1, starttls=True), "messages_per_second"),
     ("b", "plaintext, 10 messages of 4 KiB per connection", dict(messages=10, starttls=False), "messages_per_second"),
@@ -405,6 +459,10 @@ def main():
                     quiet = load(options.bin, server, reload_seconds, 1, True)
                 reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
                                              busy["failed"], busy["errors"]))
+        # Postfix holds a process per session: 1,000 of them show its cost per session without
+        # filling this machine's memory with 10,000.
+        idle = {"Postern": idle_sessions(postern, options.bin, seconds, 2000 if options.quick else 10_000),
+                "Postfix": idle_sessions(postfix, options.bin, seconds, 200 if options.quick else 1000)}
         postfix.stop()
         latencies = commit_latency(postern, 3 if options.quick else 7)
     finally:
@@ -447,6 +505,14 @@ def main():
         dips = [1 - busy / quiet for quiet, busy, _, _ in pairs]
         print(f"| {name} | {failed} {errors or ''} | {statistics.median(p[1] for p in pairs):.0f} | "
               f"{statistics.median(p[0] for p in pairs):.0f} | {statistics.median(dips) * 100:.0f}% |")
+    print("\n(e) idle sessions (half in plaintext after EHLO, half after STARTTLS) held beside scenario (a)'s load")
+    print("| server | idle sessions held | memory per idle session (PSS of its processes) | load p50/p99 without "
+          "| load p50/p99 with | failed transactions with |")
+    print("|---|---|---|---|---|---|")
+    for name, e in idle.items():
+        per = e["bytes"] / e["opened"] / 1024 if e["opened"] else 0
+        print(f"| {name} | {e['opened']} of {e['count']} | {per:.1f} KiB | {e['quiet_p50']:.1f} / {e['quiet_p99']:.1f} ms "
+              f"| {e['busy_p50']:.1f} / {e['busy_p99']:.1f} ms | {e['busy_failed']} |")
     print(f"\nCommit latency at 10,000 sender-group entries (postern -c start to the engine applying it): "
           f"median {statistics.median(latencies):.0f} ms, max {max(latencies):.0f} ms over {len(latencies)} commits.")
     print(f"\nHAT scale, {hat['entries']} entries (addresses, CIDRs, ranges) in {hat['groups']} groups: compile "
