@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "PosternTestSupport",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI"]
+            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI", "PosternSpool"]
         ),
 
         // Executables: flags, logging bootstrap, wiring.
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
         .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
-        .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool"]),
+        .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]

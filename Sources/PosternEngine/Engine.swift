@@ -44,9 +44,17 @@ public final class Engine: @unchecked Sendable {
             let recovered = try spool.open()
             logger.info("spool recovered", metadata: ["messages": "\(recovered.messages)",
                                                       "discarded": "\(recovered.discarded)"])
+            // MIDs start above every one the queue holds, whatever ids.json says (or if it is gone).
+            let ids = IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json"),
+                                  floors: [.mid: recovered.highestMID + 1])
+            if let note = ids.startNote { logger.warning("\(note)") }
+            if let problem = ids.reservationProblem {
+                logger.error("cannot reserve message IDs; mail is refused with 451 until the disk accepts writes",
+                             metadata: ["error": "\(problem)"])
+            }
             let wake = WakeBox()
             services = EngineServices(
-                spool: spool, ids: try IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json")),
+                spool: spool, ids: ids,
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
                 queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache(),
                 recipientLimiter: RecipientRateLimiter())

@@ -46,6 +46,7 @@ extension Spool {
         var live: [Int: Int] = [:]
         var segments: [Int] = []
         var discarded = 0
+        var highestMID = 0
     }
 
     /// Reads every segment in order. A record that does not check (torn by a crash, or
@@ -70,6 +71,7 @@ extension Spool {
                     offset = next
                     continue
                 }
+                result.highestMID = max(result.highestMID, mid)
                 switch kind {
                 case .message:
                     if let old = result.index[mid] { result.live[old.segment, default: 1] -= 1 }

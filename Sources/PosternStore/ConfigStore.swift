@@ -128,7 +128,7 @@ public struct ConfigStore: Sendable {
             }
         }
         lines += record.logLine
-        try? DurableFile.writeAll(fd: fd, data: Data(lines.utf8), path: home.commitsLog.path)
+        try? DurableFile.writeAll(Data(lines.utf8), fd: fd, path: home.commitsLog.path)
         fsync(fd)
     }
 
