@@ -43,7 +43,13 @@ public final class Engine: @unchecked Sendable {
             let spool = Spool(directory: home.queueDirectory)
             let recovered = try spool.open()
             logger.info("spool recovered", metadata: ["messages": "\(recovered.messages)",
-                                                      "discarded": "\(recovered.discarded)"])
+                                                      "discarded": "\(recovered.discarded)",
+                                                      "quarantined": "\(recovered.quarantined)"])
+            if recovered.quarantined > 0 {
+                let files = recovered.quarantineFiles.map { "queue/quarantine/" + $0 }.joined(separator: ", ")
+                logger.error("damaged queue segment: the rest of it was quarantined",
+                             metadata: ["bytes": "\(recovered.quarantined)", "files": "\(files)"])
+            }
             // MIDs start above every one the queue holds, whatever ids.json says (or if it is gone).
             let ids = IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json"),
                                   floors: [.mid: recovered.highestMID + 1])
@@ -79,6 +85,9 @@ public final class Engine: @unchecked Sendable {
                 throw error
             }
             status = EngineStatus(pid: getpid(), startedAt: Date(), generation: document.commit.generation)
+            status.spoolRecovery = EngineStatus.SpoolRecovery(
+                messages: recovered.messages, discardedBytes: recovered.discarded,
+                quarantinedBytes: recovered.quarantined, quarantineFiles: recovered.quarantineFiles)
             status.watchesConfiguration = watcher != nil
             apply(compiled, generation: document.commit.generation)
             try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)

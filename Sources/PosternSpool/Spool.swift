@@ -13,8 +13,8 @@ import Foundation
 ///
 /// A finished message gets a tombstone record; a segment is deleted once none of its
 /// messages is live and every older segment is gone (so no tombstone outlives what it
-/// buries). Recovery scans the segments in order and drops a torn tail (a record whose
-/// length or CRC does not check), which was never acknowledged.
+/// buries). Recovery scans the segments in order, drops a torn tail (never acknowledged) and
+/// quarantines what follows damage, never resynchronising inside message bytes (`scan`).
 public final class Spool: @unchecked Sendable {
     // @unchecked: index, live counts, the pending queue and the active segment are guarded
     // by `lock`; file writes happen only on the writer thread.
@@ -82,6 +82,9 @@ public final class Spool: @unchecked Sendable {
         public let messages: Int
         /// Bytes of torn tail dropped (never acknowledged).
         public let discarded: Int
+        /// Bytes after damage on disk, moved to `queue/quarantine/` (see `scan`), and the files holding them.
+        public let quarantined: Int
+        public let quarantineFiles: [String]
         /// The highest MID any record carries (0 when none): new MIDs start above it.
         public let highestMID: Int
     }
@@ -104,7 +107,8 @@ public final class Spool: @unchecked Sendable {
         thread.name = "posternd.spool"
         thread.start()
         writer = thread
-        return Recovery(messages: scan.index.count, discarded: scan.discarded, highestMID: scan.highestMID)
+        return Recovery(messages: scan.index.count, discarded: scan.discarded, quarantined: scan.quarantined,
+                        quarantineFiles: scan.quarantineFiles, highestMID: scan.highestMID)
     }
 
     /// Stops the writer once what is queued is written, and waits for it.
