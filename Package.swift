@@ -67,7 +67,7 @@ let package = Package(
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
-        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternTestSupport"]),
+        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(

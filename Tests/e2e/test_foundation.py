@@ -13,6 +13,7 @@ COMMIT_STEPS = ["locked",
                 "history-temp-written", "history-temp-synced", "history-renamed", "history-directory-synced",
                 "current-temp-written", "current-temp-synced", "current-renamed", "current-directory-synced",
                 "logged"]
+CONFIRM_STEPS = ["confirm-temp-written", "confirm-temp-synced", "confirm-renamed", "confirm-directory-synced"]
 
 
 class FreshHomeTests(unittest.TestCase):
@@ -74,6 +75,39 @@ class CrashSafetyTests(unittest.TestCase):
                     self.assertEqual([int(l.split("generation=")[1].split()[0]) for l in logged],
                                      list(range(1, generation + 2)), step)
                     self.assertEqual([n for n in os.listdir(os.path.join(home, "config")) if ".tmp." in n], [])
+                    shutil.rmtree(home)
+        finally:
+            template.remove()
+
+
+    def test_kill_at_every_step_of_a_confirmed_commit(self):
+        """commit confirmed: whenever the new generation is current, its rollback window is on
+        disk too (the window is written first), so a crash never makes the change permanent."""
+        template = Appliance()
+        try:
+            for step in ["locked"] + CONFIRM_STEPS + COMMIT_STEPS[1:]:
+                with self.subTest(step=step):
+                    home = tempfile.mkdtemp(prefix="postern-crash-")
+                    shutil.rmtree(home)
+                    shutil.copytree(template.home, home)
+                    result = subprocess.run(
+                        [POSTERN, "--home", home, "-c",
+                         'listenerconfig edit InboundMail limits 77 50; commit confirmed 5 "crash" Y'],
+                        capture_output=True, text=True, env=dict(os.environ, POSTERN_COMMIT_FAULT=step))
+                    self.assertEqual(result.returncode, -9, f"{step}: {result.stdout}{result.stderr}")
+                    with open(os.path.join(home, "config", "current.json")) as f:
+                        generation = json.load(f)["commit"]["generation"]
+                    self.assertIn(generation, [2, 3], step)
+                    window = os.path.join(home, "config", "confirm.json")
+                    if generation == 3:
+                        with open(window) as f:
+                            self.assertEqual(json.load(f)["generation"], 3, step)
+                    # The store keeps working, and a stale window never rolls anything back.
+                    after = subprocess.run([POSTERN, "--home", home, "-c",
+                                            'listenerconfig edit InboundMail limits 88 50; commit "after" Y'],
+                                           capture_output=True, text=True)
+                    self.assertEqual(after.returncode, 0, after.stdout + after.stderr)
+                    self.assertFalse(os.path.exists(window), step)
                     shutil.rmtree(home)
         finally:
             template.remove()
