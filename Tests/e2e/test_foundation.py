@@ -240,3 +240,58 @@ class RecoveryTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConcurrentCommitTests(unittest.TestCase):
+    """Two admins commit from the same generation: the second gets the conflict naming the
+    first, is offered to re-apply its edits on top, and its next commit holds both."""
+
+    def test_two_committers_and_reapplying_on_top(self):
+        import pexpect
+        appliance = Appliance()
+        try:
+            env = dict(os.environ, TERM="xterm")
+            prompt = "postern.example.com> "
+            second = pexpect.spawn(POSTERN, ["--home", appliance.home], env=env, encoding="utf-8", timeout=30)
+            second.expect_exact(prompt)
+            second.sendline("listenerconfig edit InboundMail limits 77 50")
+            second.expect_exact(prompt)
+            # Meanwhile the first admin commits a change of another setting.
+            appliance.cli('listenerconfig edit InboundMail interface Loopback smtp 2626; commit "first" Y')
+            second.sendline('commit "second" Y')
+            second.expect_exact("was changed by another user since this session started")
+            second.expect_exact("re-apply your changes on top of generation 3?")
+            second.sendline("Y")
+            second.expect_exact("Your changes were re-applied on top of generation 3.")
+            second.expect_exact(prompt)
+            second.sendline('commit "second again" Y')
+            second.expect_exact("Changes committed")
+            second.expect_exact(prompt)
+            second.sendline("quit")
+            second.expect(pexpect.EOF)
+            current = appliance.current()
+            self.assertEqual(current["commit"]["generation"], 4)
+            listener = current["configuration"]["listeners"][0]
+            self.assertEqual((listener["port"], listener["maxConcurrency"]), (2626, 77))
+
+            # The same setting changed by both: the conflict is named, nothing is merged.
+            third = pexpect.spawn(POSTERN, ["--home", appliance.home], env=env, encoding="utf-8", timeout=30)
+            third.expect_exact(prompt)
+            third.sendline("listenerconfig edit InboundMail limits 66 50")
+            third.expect_exact(prompt)
+            appliance.cli('listenerconfig edit InboundMail limits 55 50; commit "other" Y')
+            third.sendline('commit "third" Y')
+            third.expect_exact("re-apply your changes on top of generation 5?")
+            third.sendline("Y")
+            third.expect_exact("Your changes cannot be re-applied: Both you and the other commit changed: "
+                               "listeners[InboundMail].maxConcurrency")
+            third.expect_exact("discard all of your changes?")
+            third.sendline("N")
+            third.expect_exact(prompt)
+            third.sendline("quit")
+            third.expect_exact("Are you sure you want to exit?")  # quit asks about the pending changes
+            third.sendline("Y")
+            third.expect(pexpect.EOF)
+            self.assertEqual(appliance.current()["configuration"]["listeners"][0]["maxConcurrency"], 55)
+        finally:
+            appliance.remove()
