@@ -295,3 +295,53 @@ class ConcurrentCommitTests(unittest.TestCase):
             self.assertEqual(appliance.current()["configuration"]["listeners"][0]["maxConcurrency"], 55)
         finally:
             appliance.remove()
+
+
+class UnservableCommitTests(unittest.TestCase):
+    """Issue 13 §5: a commit the engine cannot serve says so, and the old socket stays."""
+
+    def test_a_listener_moved_to_a_port_in_use_keeps_its_old_socket(self):
+        import socket
+        appliance = Appliance().start()
+        holder = socket.socket()
+        try:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            taken = holder.getsockname()[1]
+            result = appliance.cli(f'listenerconfig edit InboundMail interface Loopback smtp {taken}; '
+                                   f'commit "move" Y', check=False)
+            self.assertNotEqual(result.returncode, 0, result.stdout)
+            self.assertIn("The engine applied generation 3, but not every listener is serving:", result.stderr)
+            self.assertIn(f"InboundMail: Could not listen on 127.0.0.1 port {taken}: Address already in use; "
+                          f"still accepting on 127.0.0.1 port {appliance.port}, its previous address", result.stderr)
+            # The old socket still serves.
+            with smtplib.SMTP("127.0.0.1", appliance.port, timeout=10) as client:
+                self.assertEqual(client.ehlo("x")[0], 250)
+            status = appliance.cli("status").stdout
+            self.assertIn(f"InboundMail 127.0.0.1 port {taken}: FAILED: Could not listen on", status)
+            self.assertNotIn("errno", status)
+            # Once the port is free, a reload binds it and lets the old socket go.
+            holder.close()
+            appliance.reload()
+            wait_for(lambda: appliance.listening(), what="the listener on its new port")
+            with smtplib.SMTP("127.0.0.1", taken, timeout=10) as client:
+                self.assertEqual(client.ehlo("x")[0], 250)
+            with self.assertRaises(OSError):
+                smtplib.SMTP("127.0.0.1", appliance.port, timeout=5)
+        finally:
+            holder.close()
+            appliance.remove()
+
+    def test_commitcheck_warns_about_an_address_this_host_does_not_have(self):
+        appliance = Appliance()
+        try:
+            # 192.0.2.1 (TEST-NET-1) is only checked against this host's addresses; nothing binds it.
+            result = appliance.cli('interfaceconfig new Far 192.0.2.1 24 far.example.com; '
+                                   'listenerconfig edit InboundMail interface Far smtp 2525; commitcheck')
+            self.assertIn("The configuration is valid.", result.stdout)
+            self.assertIn("Warning: interface Far has the address 192.0.2.1, which is not configured on this host",
+                          result.stdout)
+            quiet = appliance.cli("commitcheck")
+            self.assertNotIn("Warning", quiet.stdout)
+        finally:
+            appliance.remove()

@@ -69,6 +69,13 @@ struct CommitCommand: CLICommand {
         }
         switch session.engine.reload(expecting: record.generation) {
         case .applied:
+            // Applied, but a listener it asks for could not listen: the commit is not served as asked.
+            let failed = EngineStatus.read(home)?.listeners.filter { $0.state == .failed } ?? []
+            guard failed.isEmpty else {
+                dialog.error("The engine applied generation \(record.generation), but not every listener is serving:")
+                for listener in failed { dialog.error("  \(listener.name): \(listener.error ?? "unknown error")") }
+                return .failed
+            }
             return .ok
         case .notRunning:
             dialog.say("The engine is not running; it will serve generation \(record.generation) when it starts.")
