@@ -47,7 +47,7 @@ let package = Package(
         ),
         .target(
             name: "PosternTestSupport",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI"]
+            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI", "PosternSpool"]
         ),
 
         // Executables: flags, logging bootstrap, wiring.
@@ -67,9 +67,9 @@ let package = Package(
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
-        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternTestSupport"]),
+        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
-        .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool"]),
+        .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]

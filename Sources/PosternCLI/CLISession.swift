@@ -49,6 +49,13 @@ public final class CLISession {
         pending = document.configuration
     }
 
+    /// After a conflict: the newest generation becomes the base, with the session's edits
+    /// re-applied on top of it as the pending configuration.
+    func rebase(onto latest: ConfigDocument, pending: Configuration) {
+        base = latest
+        self.pending = pending
+    }
+
     /// Drops the pending changes and starts again from the newest committed generation.
     func discardChanges() {
         if let latest = try? store.load() { base = latest }

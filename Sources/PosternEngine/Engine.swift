@@ -43,10 +43,24 @@ public final class Engine: @unchecked Sendable {
             let spool = Spool(directory: home.queueDirectory)
             let recovered = try spool.open()
             logger.info("spool recovered", metadata: ["messages": "\(recovered.messages)",
-                                                      "discarded": "\(recovered.discarded)"])
+                                                      "discarded": "\(recovered.discarded)",
+                                                      "quarantined": "\(recovered.quarantined)"])
+            if recovered.quarantined > 0 {
+                let files = recovered.quarantineFiles.map { "queue/quarantine/" + $0 }.joined(separator: ", ")
+                logger.error("damaged queue segment: the rest of it was quarantined",
+                             metadata: ["bytes": "\(recovered.quarantined)", "files": "\(files)"])
+            }
+            // MIDs start above every one the queue holds, whatever ids.json says (or if it is gone).
+            let ids = IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json"),
+                                  floors: [.mid: recovered.highestMID + 1])
+            if let note = ids.startNote { logger.warning("\(note)") }
+            if let problem = ids.reservationProblem {
+                logger.error("cannot reserve message IDs; mail is refused with 451 until the disk accepts writes",
+                             metadata: ["error": "\(problem)"])
+            }
             let wake = WakeBox()
             services = EngineServices(
-                spool: spool, ids: try IDAllocator(file: home.queueDirectory.appendingPathComponent("ids.json")),
+                spool: spool, ids: ids,
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
                 queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache(),
                 recipientLimiter: RecipientRateLimiter())
@@ -71,6 +85,9 @@ public final class Engine: @unchecked Sendable {
                 throw error
             }
             status = EngineStatus(pid: getpid(), startedAt: Date(), generation: document.commit.generation)
+            status.spoolRecovery = EngineStatus.SpoolRecovery(
+                messages: recovered.messages, discardedBytes: recovered.discarded,
+                quarantinedBytes: recovered.quarantined, quarantineFiles: recovered.quarantineFiles)
             status.watchesConfiguration = watcher != nil
             apply(compiled, generation: document.commit.generation)
             try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -17,6 +18,7 @@ final class ListenerManager {
     private final class Bound {
         let channel: any Channel
         let runtime: NIOLockedValueBox<ListenerRuntime>
+        var name: String { runtime.withLockedValue { $0.listener.name } }
 
         init(channel: any Channel, runtime: NIOLockedValueBox<ListenerRuntime>) {
             self.channel = channel
@@ -36,17 +38,16 @@ final class ListenerManager {
     }
 
     /// Makes the bound sockets match `runtimes`; returns each listener's state for status.json.
+    /// New sockets are bound before old ones close, and a listener whose new address or port
+    /// cannot be bound keeps its old socket (and the runtime it had), so a commit that cannot
+    /// be served never takes a working listener away.
     func apply(_ runtimes: [ListenerRuntime]) -> [EngineStatus.ListenerStatus] {
         var wanted: [BindKey: ListenerRuntime] = [:]
         for runtime in runtimes {
             wanted[BindKey(address: runtime.compiled.interface.address, port: runtime.listener.port)] = runtime
         }
-        for (key, old) in bound where wanted[key] == nil {
-            logger.info("listener stops accepting", metadata: ["address": "\(key.address)", "port": "\(key.port)"])
-            old.channel.close(promise: nil)
-            bound[key] = nil
-        }
         var statuses: [EngineStatus.ListenerStatus] = []
+        var failed: Set<String> = []
         for runtime in runtimes {
             let key = BindKey(address: runtime.compiled.interface.address, port: runtime.listener.port)
             let status = { (state: EngineStatus.ListenerStatus.State, error: String?) in
@@ -64,11 +65,34 @@ final class ListenerManager {
                                                     "port": "\(key.port)"])
                 statuses.append(status(.listening, nil))
             } catch {
-                logger.error("cannot bind", metadata: ["listener": "\(runtime.listener.name)", "error": "\(error)"])
-                statuses.append(status(.failed, "\(error)"))
+                var reason = ListenerManager.describe(error, address: key.address, port: key.port)
+                if let (oldKey, _) = bound.first(where: { wanted[$0.key] == nil && $0.value.name == runtime.listener.name }) {
+                    reason += "; still accepting on \(oldKey.address) port \(oldKey.port), its previous address"
+                    failed.insert(runtime.listener.name)
+                }
+                logger.error("cannot bind", metadata: ["listener": "\(runtime.listener.name)", "error": "\(reason)"])
+                statuses.append(status(.failed, reason))
             }
         }
+        for (key, old) in bound where wanted[key] == nil && !failed.contains(old.name) {
+            logger.info("listener stops accepting", metadata: ["address": "\(key.address)", "port": "\(key.port)"])
+            old.channel.close(promise: nil)
+            bound[key] = nil
+        }
         return statuses
+    }
+
+    /// A bind failure in words (`Could not listen on 192.0.2.1 port 25: Cannot assign requested
+    /// address`), not NIO's errno dump.
+    static func describe(_ error: any Error, address: IPAddress, port: Int) -> String {
+        let reason: String
+        if let io = error as? IOError {
+            reason = String(cString: strerror(io.errnoCode))
+                + (io.errnoCode == EADDRNOTAVAIL ? " (the address is not configured on this host)" : "")
+        } else {
+            reason = "\(error)"
+        }
+        return "Could not listen on \(address) port \(port): \(reason)"
     }
 
     private func bind(_ key: BindKey, runtime: ListenerRuntime) throws -> Bound {

@@ -99,7 +99,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             context.close(promise: nil)
             return
         }
-        icid = services.ids.allocate(.icid)
+        guard let icid = services.ids.allocate(.icid) else {
+            refuse(context: context, Replies.noConnectionID)
+            return
+        }
+        self.icid = icid
         services.mailLog.write(.newConnection(
             icid: icid, interface: runtime.compiled.interface.name,
             interfaceAddress: runtime.compiled.interface.address.description, remote: facts.address.description,

@@ -104,6 +104,10 @@ public enum Replies {
     public static let tooManyMessages = SMTPReply(452, "4.5.3 Too many messages in this session")
     public static let tooManyHeaderLines = SMTPReply(552, "5.3.4 Too many header lines")
     public static let storageFailure = SMTPReply(451, "4.3.0 Local error in processing; message not accepted")
+    /// No message ID could be reserved durably (a full or read-only disk): refused, never reused.
+    public static let noMessageID = SMTPReply(451, "4.3.0 Local error in processing; try again later")
+    /// The same at connection time (no connection ID).
+    public static let noConnectionID = SMTPReply(421, "4.3.0 Local error in processing; try again later")
     public static let rejected = SMTPReply(503, "5.5.1 Connection refused by policy; send QUIT")
     public static let dnsTemporaryFailure = SMTPReply(421, "4.4.3 Temporary failure looking up your host; try again later")
     public static let tooManyConnectionsFromIP = SMTPReply(

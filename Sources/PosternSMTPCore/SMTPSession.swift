@@ -49,14 +49,15 @@ public struct SMTPSession {
     /// Whether this connection took a TLS slot, which the handler gives back when it closes.
     public private(set) var holdsTLSSlot = false
     private var loggedTLSRequired = false
-    private let allocateMID: @Sendable () -> Int
+    /// Nil when no MID can be reserved durably: the transaction is refused with a 451.
+    private let allocateMID: @Sendable () -> Int?
     private let now: @Sendable () -> Date
     /// Called with every state change (`old -> new`), for debugging a session.
     public var tracer: (@Sendable (State, State) -> Void)?
 
     private var parameters: PolicyParameters { context.match.parameters }
 
-    public init(context: Context, allocateMID: @escaping @Sendable () -> Int, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(context: Context, allocateMID: @escaping @Sendable () -> Int?, now: @escaping @Sendable () -> Date = Date.init) {
         self.context = context
         self.allocateMID = allocateMID
         self.now = now
@@ -349,7 +350,7 @@ public struct SMTPSession {
         if let size = mailParameters.declaredSize, size > parameters.maxMessageSize {
             return [.reply(Replies.declaredSizeTooLarge)]
         }
-        let mid = allocateMID()
+        guard let mid = allocateMID() else { return [.reply(Replies.noMessageID)] }
         transaction = Transaction(mid: mid, sender: sender, parameters: mailParameters)
         enter(.transaction)
         return [.log(.startMessage(mid: mid, icid: context.icid)),

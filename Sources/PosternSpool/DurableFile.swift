@@ -30,63 +30,50 @@ public enum DurableFile {
 
     /// Replaces `url` with `data`. `observe` is called after each step (tests inject faults there).
     public static func write(
-        _ data: Data, to url: URL, mode: mode_t = 0o644, observe: ((Step) -> Void)? = nil
+        _ data: Data, to url: URL, mode: mode_t = 0o644, files: any FileOperations = SystemFiles(),
+        observe: ((Step) -> Void)? = nil
     ) throws(Failure) {
         let directory = url.deletingLastPathComponent().path
         let temp = directory + "/." + url.lastPathComponent + ".tmp.\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw Failure(path: temp, operation: "open", errno: errno) }
+        let fd = try files.open(temp, flags: O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode: mode)
         do throws(Failure) {
-            try writeAll(fd: fd, data: data, path: temp)
+            try writeAll(data, fd: fd, path: temp, files: files)
             observe?(.tempWritten)
-            guard fsync(fd) == 0 else { throw Failure(path: temp, operation: "fsync", errno: errno) }
+            try files.sync(fd, path: temp, dataOnly: false)
             observe?(.tempSynced)
             // open() applies the umask; the mode asked for is the mode wanted (keys: 0600).
             fchmod(fd, mode)
         } catch {
-            close(fd)
+            files.close(fd)
             unlink(temp)
             throw error
         }
-        close(fd)
-        guard rename(temp, url.path) == 0 else {
-            let e = errno
+        files.close(fd)
+        do throws(Failure) {
+            try files.rename(temp, to: url.path)
+        } catch {
             unlink(temp)
-            throw Failure(path: url.path, operation: "rename", errno: e)
+            throw error
         }
         observe?(.renamed)
-        try syncDirectory(directory)
+        try files.syncDirectory(directory)
         observe?(.directorySynced)
     }
 
     /// fsync of a directory, which makes a rename or a new name in it durable.
     public static func syncDirectory(_ path: String) throws(Failure) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(path: path, operation: "open", errno: errno) }
-        defer { close(fd) }
-        guard fsync(fd) == 0 else { throw Failure(path: path, operation: "fsync", errno: errno) }
+        try SystemFiles().syncDirectory(path)
     }
 
-    public static func writeAll(fd: Int32, data: Data, path: String) throws(Failure) {
+    /// Writes every byte of `data` (`withUnsafeBytes` only rethrows untyped errors, hence the box).
+    public static func writeAll(
+        _ data: Data, fd: Int32, path: String, files: any FileOperations = SystemFiles()
+    ) throws(Failure) {
         var failure: Failure?
         data.withUnsafeBytes { raw in
-            do throws(Failure) { try writeAll(fd: fd, bytes: raw, path: path) } catch { failure = error }
+            do throws(Failure) { try files.write(fd, raw, path: path) } catch { failure = error }
         }
         if let failure { throw failure }
-    }
-
-    /// Writes every byte, retrying short writes and EINTR.
-    public static func writeAll(fd: Int32, bytes: UnsafeRawBufferPointer, path: String) throws(Failure) {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let n = Foundation.write(fd, base + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw Failure(path: path, operation: "write", errno: errno)
-            }
-            offset += n
-        }
     }
 
     /// Removes temp files a crash left behind in `directory` (names starting with `.` and

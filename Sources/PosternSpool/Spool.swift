@@ -13,8 +13,8 @@ import Foundation
 ///
 /// A finished message gets a tombstone record; a segment is deleted once none of its
 /// messages is live and every older segment is gone (so no tombstone outlives what it
-/// buries). Recovery scans the segments in order and drops a torn tail (a record whose
-/// length or CRC does not check), which was never acknowledged.
+/// buries). Recovery scans the segments in order, drops a torn tail (never acknowledged) and
+/// quarantines what follows damage, never resynchronising inside message bytes (`scan`).
 public final class Spool: @unchecked Sendable {
     // @unchecked: index, live counts, the pending queue and the active segment are guarded
     // by `lock`; file writes happen only on the writer thread.
@@ -60,22 +60,38 @@ public final class Spool: @unchecked Sendable {
 
     private var segmentsPath: String { segmentsDirectory.path }
 
-    public init(directory: URL, segmentLimit: UInt64 = 64 * 1024 * 1024) {
+    /// Every file operation of the writer goes through this (tests fail them, `FaultyFiles`).
+    let files: any FileOperations
+
+    public init(directory: URL, segmentLimit: UInt64 = 64 * 1024 * 1024, files: any FileOperations = SystemFiles()) {
         self.directory = directory
+        self.files = files
         segmentsDirectory = directory.appendingPathComponent("segments", isDirectory: true)
         self.segmentLimit = segmentLimit
     }
 
     deinit {
-        if activeFD >= 0 { close(activeFD) }
+        if activeFD >= 0 { files.close(activeFD) }
     }
 
     // MARK: Owning the queue (the engine)
 
-    /// Recovers the queue and starts the writer: only the engine does this. Returns how
-    /// many messages are queued and how many bytes of torn tail were dropped.
+    /// What recovery found.
+    public struct Recovery: Sendable {
+        /// Messages queued.
+        public let messages: Int
+        /// Bytes of torn tail dropped (never acknowledged).
+        public let discarded: Int
+        /// Bytes after damage on disk, moved to `queue/quarantine/` (see `scan`), and the files holding them.
+        public let quarantined: Int
+        public let quarantineFiles: [String]
+        /// The highest MID any record carries (0 when none): new MIDs start above it.
+        public let highestMID: Int
+    }
+
+    /// Recovers the queue and starts the writer: only the engine does this.
     @discardableResult
-    public func open() throws -> (messages: Int, discarded: Int) {
+    public func open() throws -> Recovery {
         try FileManager.default.createDirectory(at: segmentsDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o770])
         let scan = Spool.scan(segmentsDirectory, repair: true)
@@ -91,7 +107,8 @@ public final class Spool: @unchecked Sendable {
         thread.name = "posternd.spool"
         thread.start()
         writer = thread
-        return (scan.index.count, scan.discarded)
+        return Recovery(messages: scan.index.count, discarded: scan.discarded, quarantined: scan.quarantined,
+                        quarantineFiles: scan.quarantineFiles, highestMID: scan.highestMID)
     }
 
     /// Stops the writer once what is queued is written, and waits for it.
@@ -146,6 +163,13 @@ public final class Spool: @unchecked Sendable {
     private func enqueue(_ record: PendingRecord) {
         lock.lock()
         precondition(isOwner, "Spool.store: only the process that opened the spool writes to it")
+        if stopped {
+            // The writer is gone or going: answer now rather than never.
+            lock.unlock()
+            record.completion?(.failure(DurableFile.Failure(path: segmentsPath, operation: "store after stop",
+                                                            errno: ESHUTDOWN)))
+            return
+        }
         pending.append(record)
         lock.signal()
         lock.unlock()
@@ -168,74 +192,92 @@ public final class Spool: @unchecked Sendable {
         }
     }
 
+    /// Writes a batch as one group commit and answers every record in it: each completion
+    /// runs exactly once, with the failure when any step (opening the segment, syncing its
+    /// directory, the write, the sync) failed, so no session ever waits on a broken disk.
     private func write(_ batch: [PendingRecord]) {
-        var failure: DurableFile.Failure?
-        var locations: [Location?] = []
+        let outcome: Result<[Location], DurableFile.Failure>
         do throws(DurableFile.Failure) {
-            if activeFD < 0 { try openActiveSegment() }
-            var buffer = [UInt8]()
-            buffer.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
-            var offset = activeSize
-            for record in batch {
-                locations.append(record.completion == nil ? nil
-                    : Location(segment: active, offset: offset, envelopeLength: record.envelopeLength,
-                               messageLength: record.messageLength))
-                buffer += record.bytes
-                offset += UInt64(record.bytes.count)
-            }
-            let path = segmentPath(active)
-            var writeFailure: DurableFile.Failure?
-            buffer.withUnsafeBytes { raw in
-                do throws(DurableFile.Failure) { try DurableFile.writeAll(fd: activeFD, bytes: raw, path: path) } catch {
-                    writeFailure = error
-                }
-            }
-            if let writeFailure { throw writeFailure }
-            guard fdatasync(activeFD) == 0 else { throw DurableFile.Failure(path: path, operation: "fdatasync", errno: errno) }
-            activeSize = offset
+            outcome = .success(try append(batch))
         } catch {
-            failure = error
-            // The segment may now hold a partial record: never append after it.
-            if activeFD >= 0 { close(activeFD) }
+            outcome = .failure(error)
+            // The batch was refused, so it must not come back at a restart (the sender retries
+            // it: that would be a duplicate). Take it back; if even that fails, recovery finds
+            // a record whose sync failed, delivered at most once more, never lost. Either way
+            // nothing is appended after it: the next batch opens a fresh segment, so the spool
+            // recovers as soon as the disk does.
+            if activeFD >= 0 {
+                try? files.truncate(activeFD, to: activeSize, path: segmentPath(active))
+                files.close(activeFD)
+            }
             activeFD = -1
             lock.lock()
             active += 1
             lock.unlock()
         }
-        lock.lock()
-        if failure == nil {
-            for (record, location) in zip(batch, locations) {
-                guard let location else { continue }
+        if case .success(let locations) = outcome {
+            lock.lock()
+            for (record, location) in zip(batch, locations) where record.completion != nil {
                 index[record.mid] = location
                 live[location.segment, default: 0] += 1
             }
+            lock.unlock()
         }
-        lock.unlock()
-        for (record, location) in zip(batch, locations) {
+        for (i, record) in batch.enumerated() {
             guard let completion = record.completion else { continue }
-            if let failure {
-                completion(.failure(failure))
-            } else {
-                completion(.success(Entry(id: record.mid, location: location!)))
+            switch outcome {
+            case .success(let locations): completion(.success(Entry(id: record.mid, location: locations[i])))
+            case .failure(let failure): completion(.failure(failure))
             }
         }
-        if failure == nil && activeSize >= segmentLimit { rotate() }
+        if case .success = outcome, activeSize >= segmentLimit { rotate() }
+    }
+
+    /// Appends the batch to the active segment and makes it durable; returns where each record is.
+    private func append(_ batch: [PendingRecord]) throws(DurableFile.Failure) -> [Location] {
+        if activeFD < 0 { try openActiveSegment() }
+        var buffer = [UInt8]()
+        buffer.reserveCapacity(batch.reduce(0) { $0 + $1.bytes.count })
+        var locations: [Location] = []
+        var offset = activeSize
+        for record in batch {
+            locations.append(Location(segment: active, offset: offset, envelopeLength: record.envelopeLength,
+                                      messageLength: record.messageLength))
+            buffer += record.bytes
+            offset += UInt64(record.bytes.count)
+        }
+        let path = segmentPath(active)
+        var writeFailure: DurableFile.Failure?
+        buffer.withUnsafeBytes { raw in
+            do throws(DurableFile.Failure) { try files.write(activeFD, raw, path: path) } catch { writeFailure = error }
+        }
+        if let writeFailure { throw writeFailure }
+        // The acknowledgement waits for this: without it a power loss takes acknowledged mail.
+        try files.sync(activeFD, path: path, dataOnly: true)
+        activeSize = offset
+        return locations
     }
 
     private func openActiveSegment() throws(DurableFile.Failure) {
         let path = segmentPath(active)
-        let fd = Foundation.open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw DurableFile.Failure(path: path, operation: "open", errno: errno) }
+        let fd = try files.open(path, flags: O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode: 0o640)
+        // The name may exist from here on even if its directory sync fails; listed, it is
+        // deleted like any dead segment.
         lock.lock()
         segments.append(active)
         lock.unlock()
-        try DurableFile.syncDirectory(segmentsPath)
+        do throws(DurableFile.Failure) {
+            try files.syncDirectory(segmentsPath)
+        } catch {
+            files.close(fd)
+            throw error
+        }
         activeFD = fd
         activeSize = 0
     }
 
     private func rotate() {
-        close(activeFD)
+        files.close(activeFD)
         activeFD = -1
         lock.lock()
         active += 1
@@ -347,6 +389,6 @@ extension Spool {
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601
         encoder.outputFormatting = [.sortedKeys]
-        try DurableFile.write(try encoder.encode(state), to: stateURL(id), mode: 0o640)
+        try DurableFile.write(try encoder.encode(state), to: stateURL(id), mode: 0o640, files: files)
     }
 }

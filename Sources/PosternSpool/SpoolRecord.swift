@@ -46,12 +46,27 @@ extension Spool {
         var live: [Int: Int] = [:]
         var segments: [Int] = []
         var discarded = 0
+        var quarantined = 0
+        var quarantineFiles: [String] = []
+        var highestMID = 0
     }
 
-    /// Reads every segment in order. A record that does not check (torn by a crash, or
-    /// damaged on disk) is skipped up to the next record that does; its bytes are counted
-    /// in `discarded`. With `repair`, a torn tail is cut off its segment so that nothing is
-    /// ever appended after it.
+    /// Where the rest of a damaged segment is kept: `queue/quarantine/`.
+    static func quarantineDirectory(of segmentsDirectory: URL) -> URL {
+        segmentsDirectory.deletingLastPathComponent().appendingPathComponent("quarantine", isDirectory: true)
+    }
+
+    /// Reads every segment in order, and in each stops at the first record that does not
+    /// check: it never searches for the next record inside what follows, because that is a
+    /// sender's message, which may embed a well-formed record with a valid CRC (style.md §17).
+    /// - A torn tail (a header cut short, or a record running past the end of the file) is
+    ///   what a crash leaves of a write that was never acknowledged: its bytes are counted in
+    ///   `discarded` and, with `repair`, cut off.
+    /// - Anything else (a bad magic, a CRC that fails inside the file: damage on disk) may be
+    ///   followed by acknowledged mail that cannot be told from message bytes: the rest of the
+    ///   segment is counted in `quarantined` and, with `repair`, moved to
+    ///   `queue/quarantine/<segment>-<offset>.seg` for the administrator, then cut off.
+    /// With `repair`, nothing is ever appended after damage (the writer starts a new segment).
     static func scan(_ directory: URL, repair: Bool) -> ScanResult {
         var result = ScanResult()
         result.segments = segmentNumbers(in: directory.path)
@@ -61,15 +76,20 @@ extension Spool {
             var offset = 0
             while offset < data.count {
                 guard let (kind, mid, envelopeLength, messageLength) = parseHeader(data, at: offset) else {
-                    guard let next = nextRecord(in: data, after: offset) else {
+                    if isTornTail(data, at: offset) {
                         result.discarded += data.count - offset
                         if repair { truncate(path, off_t(offset)) }
-                        break
+                    } else {
+                        result.quarantined += data.count - offset
+                        if repair, let kept = quarantine(data[offset...], segment: segment, offset: offset,
+                                                         in: quarantineDirectory(of: directory)) {
+                            result.quarantineFiles.append(kept)
+                            truncate(path, off_t(offset))
+                        }
                     }
-                    result.discarded += next - offset
-                    offset = next
-                    continue
+                    break
                 }
+                result.highestMID = max(result.highestMID, mid)
                 switch kind {
                 case .message:
                     if let old = result.index[mid] { result.live[old.segment, default: 1] -= 1 }
@@ -85,15 +105,34 @@ extension Spool {
         return result
     }
 
-    /// The offset of the next whole, checked record after a damaged one.
-    private static func nextRecord(in data: Data, after offset: Int) -> Int? {
-        var from = offset + 1
-        while from + headerSize <= data.count {
-            guard let found = data[from...].firstRange(of: magic)?.lowerBound else { return nil }
-            if parseHeader(data, at: found) != nil { return found }
-            from = found + 1
+    /// Whether the bytes from `offset` are one record cut short by the end of the file: fewer
+    /// bytes than a header, or a plausible header whose record runs past the end.
+    private static func isTornTail(_ data: Data, at offset: Int) -> Bool {
+        guard offset + headerSize <= data.count else { return true }
+        return data.withUnsafeBytes { raw -> Bool in
+            let base = raw.baseAddress! + offset
+            guard Array(UnsafeRawBufferPointer(start: base, count: 4)) == magic, base.load(fromByteOffset: 4, as: UInt8.self) == 1,
+                Kind(rawValue: base.load(fromByteOffset: 5, as: UInt8.self)) != nil
+            else { return false }
+            let envelopeLength = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+            let messageLength = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+            let (length, overflow) = envelopeLength.addingReportingOverflow(messageLength)
+            return overflow || UInt64(offset + headerSize) + length > UInt64(data.count)
         }
-        return nil
+    }
+
+    /// Keeps the damaged rest of a segment; returns its file name, or nil when it could not be
+    /// written (then the segment is left whole, and the next start tries again).
+    private static func quarantine(_ bytes: Data, segment: Int, offset: Int, in directory: URL) -> String? {
+        let name = "\(segment)-\(offset).seg"
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o770])
+            try DurableFile.write(Data(bytes), to: directory.appendingPathComponent(name), mode: 0o640)
+            return name
+        } catch {
+            return nil
+        }
     }
 
     /// The header at `offset` if its record is whole and its CRC checks.

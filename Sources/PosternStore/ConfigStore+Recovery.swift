@@ -29,6 +29,12 @@ extension ConfigStore {
     public func recover(user: String, source: String, now: Date = Date()) throws(StoreError) -> Recovery {
         try withLock { () throws(StoreError) -> Recovery in
             if (try? load()) != nil { throw StoreError.intact }
+            // Only a file (or nothing) can be replaced by rename; say so before writing anything.
+            var info = stat()
+            if lstat(home.currentFile.path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+                throw StoreError.io("\(home.currentFile.path) is not a regular file (a directory?); move it out of the "
+                    + "way, then run recoverconfig again")
+            }
             let all = generations()
             guard let newest = all.last, let document = newestReadable(in: all) else {
                 throw StoreError.unreadable(home.historyDirectory.path, ConfigProblems([ConfigProblem(

@@ -22,7 +22,7 @@ public struct ConfigStore: Sendable {
     /// (a million sender entries take a while to parse; a commit only needs the generation).
     public func currentCommit() throws(StoreError) -> CommitRecord {
         let url = home.currentFile
-        guard let data = FileManager.default.contents(atPath: url.path) else { throw StoreError.missing(url.path) }
+        let data = try bytes(of: url)
         guard let top = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let commit = top["commit"],
             let commitData = try? JSONSerialization.data(withJSONObject: commit),
             let record = try? CanonicalJSON.decode(CommitRecord.self, from: commitData)
@@ -35,13 +35,51 @@ public struct ConfigStore: Sendable {
         try read(home.historyFile(generation))
     }
 
-    private func read(_ url: URL) throws(StoreError) -> ConfigDocument {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw StoreError.missing(url.path)
+    /// The bytes of a store file. Only a file that does not exist is `missing`; any other
+    /// failure (EACCES, a directory in its place, EIO) is named, as `unreadable`. A missing
+    /// current.json in a home whose history holds generations was removed from outside: that
+    /// is damage too, never a reason for the factory configuration.
+    func bytes(of url: URL) throws(StoreError) -> Data {
+        func unreadable(_ why: String) -> StoreError {
+            StoreError.unreadable(url.path, ConfigProblems([ConfigProblem(path: "", message: why)]))
         }
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let e = errno
+            if e == ENOENT {
+                if url == home.currentFile, let newest = historyGenerations().last {
+                    throw unreadable("The file is missing, but config/history/ holds committed generations (the "
+                        + "newest is \(newest)): it was removed outside Postern.")
+                }
+                throw StoreError.missing(url.path)
+            }
+            throw unreadable(String(cString: strerror(e)) + ".")
+        }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw unreadable(String(cString: strerror(errno)) + ".") }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw unreadable("It is not a regular file (a directory?).") }
+        var data = Data()
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Foundation.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw unreadable(String(cString: strerror(errno)) + ".")
+            }
+            if n == 0 { return data }
+            data.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// Every generation file in config/history/, crashed commits' included, oldest first.
+    func historyGenerations() -> [Int] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: home.historyDirectory.path)) ?? []
+        return names.compactMap { $0.hasSuffix(".json") ? Int($0.dropLast(5)) : nil }.sorted()
+    }
+
+    private func read(_ url: URL) throws(StoreError) -> ConfigDocument {
+        let data = try bytes(of: url)
         do {
             let document = try CanonicalJSON.decode(ConfigDocument.self, from: data)
             if document.configuration.schema > Configuration.currentSchema {
@@ -78,9 +116,12 @@ public struct ConfigStore: Sendable {
             let time = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
             let record = CommitRecord(
                 generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
-            try write(ConfigDocument(commit: record, configuration: configuration))
-            closeConfirmWindow()
+            // A confirmed commit's window is on disk before the generation becomes current, so a
+            // crash in between can never make the change permanent without its rollback window
+            // (a window for a generation that never became current is dropped, rollBackIfUnconfirmed).
             if let minutes = confirmWithin { try openConfirmWindow(for: record, minutes: minutes, now: now) }
+            try write(ConfigDocument(commit: record, configuration: configuration))
+            if confirmWithin == nil { closeConfirmWindow() }
             prune(keeping: configuration.historyRetention, current: record.generation)
             return record
         }
@@ -101,6 +142,17 @@ public struct ConfigStore: Sendable {
         let data: Data
         do { data = try CanonicalJSON.encode(document) } catch { throw StoreError.io("encode: \(error)") }
         let hook = faultHook
+        // History is never rewritten. A file for this generation can only be left by a commit
+        // that crashed before its rename (its number is above the current one); anything else
+        // means the numbering went wrong, and writing would destroy a committed generation.
+        let generation = document.commit.generation
+        if FileManager.default.fileExists(atPath: home.historyFile(generation).path) {
+            let current = (try? currentCommit().generation) ?? Int.max
+            if generation <= current {
+                throw StoreError.io("config/history/\(generation).json already exists; committed generations are never "
+                    + "overwritten")
+            }
+        }
         do {
             DurableFile.removeLeftovers(in: home.configDirectory.path)
             DurableFile.removeLeftovers(in: home.historyDirectory.path)
@@ -128,7 +180,7 @@ public struct ConfigStore: Sendable {
             }
         }
         lines += record.logLine
-        try? DurableFile.writeAll(fd: fd, data: Data(lines.utf8), path: home.commitsLog.path)
+        try? DurableFile.writeAll(Data(lines.utf8), fd: fd, path: home.commitsLog.path)
         fsync(fd)
     }
 
@@ -183,12 +235,14 @@ public struct ConfigStore: Sendable {
 /// The instants inside a commit, for fault injection.
 public enum CommitStep: Sendable, Hashable, CustomStringConvertible {
     case locked
+    /// Writing `confirm.json` of a `commit confirmed`, before the generation becomes current.
+    case confirm(DurableFile.Step)
     case history(DurableFile.Step)
     case current(DurableFile.Step)
     case logged
 
     public static var all: [CommitStep] {
-        [.locked] + DurableFile.Step.allCases.map { .history($0) } + DurableFile.Step.allCases.map { .current($0) }
+        [.locked] + DurableFile.Step.allCases.map { .confirm($0) } + DurableFile.Step.allCases.map { .history($0) } + DurableFile.Step.allCases.map { .current($0) }
             + [.logged]
     }
 
@@ -196,6 +250,7 @@ public enum CommitStep: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .locked: return "locked"
+        case .confirm(let step): return "confirm-" + step.rawValue
         case .history(let step): return "history-" + step.rawValue
         case .current(let step): return "current-" + step.rawValue
         case .logged: return "logged"

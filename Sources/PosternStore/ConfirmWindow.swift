@@ -41,8 +41,9 @@ extension ConfigStore {
         let window = ConfirmWindow(generation: record.generation, previous: record.parent,
                                    deadline: now.addingTimeInterval(TimeInterval(minutes * 60)), minutes: minutes,
                                    user: record.user)
+        let hook = faultHook
         do {
-            try DurableFile.write(try CanonicalJSON.encode(window), to: home.confirmFile)
+            try DurableFile.write(try CanonicalJSON.encode(window), to: home.confirmFile) { hook?(.confirm($0)) }
         } catch {
             throw StoreError.io("confirm window: \(error)")
         }
@@ -68,6 +69,12 @@ extension ConfigStore {
         return try withLock { () throws(StoreError) -> CommitRecord? in
             guard let window = pendingConfirmation(), window.deadline <= now else { return nil }
             let current = try load()
+            // The commit that opened this window crashed before its generation became current
+            // (the window is written first): there is nothing to roll back.
+            guard current.commit.generation == window.generation else {
+                closeConfirmWindow()
+                return nil
+            }
             let previous = try load(generation: window.previous)
             let time = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
             let record = CommitRecord(

@@ -24,6 +24,24 @@ public struct EngineStatus: Codable, Sendable, Hashable {
     /// The engine applies a new `current.json` by itself (inotify), so a commit need not
     /// signal it. Absent in files from engines that did not say.
     public var watchesConfiguration: Bool?
+    /// What the spool's recovery found at start.
+    public var spoolRecovery: SpoolRecovery?
+
+    public struct SpoolRecovery: Codable, Sendable, Hashable {
+        public var messages: Int
+        /// A torn tail a crash left (never acknowledged).
+        public var discardedBytes: Int
+        /// What followed damage on disk, kept under queue/quarantine/ (it may hold acknowledged mail).
+        public var quarantinedBytes: Int
+        public var quarantineFiles: [String]
+
+        public init(messages: Int, discardedBytes: Int, quarantinedBytes: Int, quarantineFiles: [String]) {
+            self.messages = messages
+            self.discardedBytes = discardedBytes
+            self.quarantinedBytes = quarantinedBytes
+            self.quarantineFiles = quarantineFiles
+        }
+    }
 
     public struct AutomaticRollback: Codable, Sendable, Hashable {
         /// The generation that was not confirmed, the one restored, and the new generation holding it.

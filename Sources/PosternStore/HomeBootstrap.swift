@@ -24,10 +24,18 @@ public enum HomeBootstrap {
                 throw StoreError.io("cannot create \(directory.path): \(error.localizedDescription)")
             }
         }
-        if fm.fileExists(atPath: home.currentFile.path) { return false }
+        // Factory defaults belong to a home with no history only. A home that has committed
+        // before and lost (or cannot read) current.json is damaged: loading it says so and
+        // `recoverconfig` takes the newest readable generation; it is never reset in silence.
         let store = ConfigStore(home: home)
+        func untouched() -> Bool {
+            var info = stat()
+            return lstat(home.currentFile.path, &info) != 0 && errno == ENOENT && store.historyGenerations().isEmpty
+                && !fm.fileExists(atPath: home.commitsLog.path)
+        }
+        guard untouched() else { return false }
         return try store.withLock { () throws(StoreError) -> Bool in
-            if fm.fileExists(atPath: home.currentFile.path) { return false }  // the other process won
+            guard untouched() else { return false }  // the other process won
             let configuration = FactoryDefaults.configuration
             try writeDemoCertificate(home, profile: configuration.certificates[0], hostname: configuration.hostname)
             let record = CommitRecord(generation: 1, parent: 0, time: Date(), user: "system", source: "local",

@@ -16,7 +16,7 @@ struct Driver {
 
     init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
          tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9", recipientAccess: RecipientAccessTable? = nil,
-         listenerType: ListenerType = .public,
+         listenerType: ListenerType = .public, midsAvailable: Bool = true,
          configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
@@ -29,7 +29,7 @@ struct Driver {
             peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter,
             acquireTLSSlot: Driver.slot(tlsSlotFree))
         let counter = Counter()
-        session = SMTPSession(context: context, allocateMID: { counter.next() },
+        session = SMTPSession(context: context, allocateMID: { midsAvailable ? counter.next() : nil },
                               now: { Date(timeIntervalSince1970: 0) })
         apply(session.start())
     }
@@ -97,6 +97,18 @@ struct Driver {
                            "MID 101 queued for delivery"])
         #expect(d.send("QUIT") == [221])
         #expect(d.closed)
+    }
+
+    /// No MID could be reserved durably (issue 13 §3): the transaction is refused with a
+    /// temporary error; nothing is started under an ID that might repeat.
+    @Test func noReservableMessageIDRefusesTheTransactionTemporarily() {
+        var d = Driver(midsAvailable: false)
+        d.send("EHLO x")
+        #expect(d.send("MAIL FROM:<a@b.example>") == [451])
+        #expect(d.last == Replies.noMessageID)
+        #expect(d.send("RCPT TO:<joe@example.com>") == [503])
+        #expect(!d.logs.contains { $0.hasPrefix("Start MID") })
+        #expect(d.send("QUIT") == [221])
     }
 
     @Test func aBlackholeListenerAcceptsAndKeepsNothing() {

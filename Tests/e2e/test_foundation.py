@@ -13,6 +13,7 @@ COMMIT_STEPS = ["locked",
                 "history-temp-written", "history-temp-synced", "history-renamed", "history-directory-synced",
                 "current-temp-written", "current-temp-synced", "current-renamed", "current-directory-synced",
                 "logged"]
+CONFIRM_STEPS = ["confirm-temp-written", "confirm-temp-synced", "confirm-renamed", "confirm-directory-synced"]
 
 
 class FreshHomeTests(unittest.TestCase):
@@ -74,6 +75,39 @@ class CrashSafetyTests(unittest.TestCase):
                     self.assertEqual([int(l.split("generation=")[1].split()[0]) for l in logged],
                                      list(range(1, generation + 2)), step)
                     self.assertEqual([n for n in os.listdir(os.path.join(home, "config")) if ".tmp." in n], [])
+                    shutil.rmtree(home)
+        finally:
+            template.remove()
+
+
+    def test_kill_at_every_step_of_a_confirmed_commit(self):
+        """commit confirmed: whenever the new generation is current, its rollback window is on
+        disk too (the window is written first), so a crash never makes the change permanent."""
+        template = Appliance()
+        try:
+            for step in ["locked"] + CONFIRM_STEPS + COMMIT_STEPS[1:]:
+                with self.subTest(step=step):
+                    home = tempfile.mkdtemp(prefix="postern-crash-")
+                    shutil.rmtree(home)
+                    shutil.copytree(template.home, home)
+                    result = subprocess.run(
+                        [POSTERN, "--home", home, "-c",
+                         'listenerconfig edit InboundMail limits 77 50; commit confirmed 5 "crash" Y'],
+                        capture_output=True, text=True, env=dict(os.environ, POSTERN_COMMIT_FAULT=step))
+                    self.assertEqual(result.returncode, -9, f"{step}: {result.stdout}{result.stderr}")
+                    with open(os.path.join(home, "config", "current.json")) as f:
+                        generation = json.load(f)["commit"]["generation"]
+                    self.assertIn(generation, [2, 3], step)
+                    window = os.path.join(home, "config", "confirm.json")
+                    if generation == 3:
+                        with open(window) as f:
+                            self.assertEqual(json.load(f)["generation"], 3, step)
+                    # The store keeps working, and a stale window never rolls anything back.
+                    after = subprocess.run([POSTERN, "--home", home, "-c",
+                                            'listenerconfig edit InboundMail limits 88 50; commit "after" Y'],
+                                           capture_output=True, text=True)
+                    self.assertEqual(after.returncode, 0, after.stdout + after.stderr)
+                    self.assertFalse(os.path.exists(window), step)
                     shutil.rmtree(home)
         finally:
             template.remove()
@@ -206,3 +240,108 @@ class RecoveryTests(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ConcurrentCommitTests(unittest.TestCase):
+    """Two admins commit from the same generation: the second gets the conflict naming the
+    first, is offered to re-apply its edits on top, and its next commit holds both."""
+
+    def test_two_committers_and_reapplying_on_top(self):
+        import pexpect
+        appliance = Appliance()
+        try:
+            env = dict(os.environ, TERM="xterm")
+            prompt = "postern.example.com> "
+            second = pexpect.spawn(POSTERN, ["--home", appliance.home], env=env, encoding="utf-8", timeout=30)
+            second.expect_exact(prompt)
+            second.sendline("listenerconfig edit InboundMail limits 77 50")
+            second.expect_exact(prompt)
+            # Meanwhile the first admin commits a change of another setting.
+            appliance.cli('listenerconfig edit InboundMail interface Loopback smtp 2626; commit "first" Y')
+            second.sendline('commit "second" Y')
+            second.expect_exact("was changed by another user since this session started")
+            second.expect_exact("re-apply your changes on top of generation 3?")
+            second.sendline("Y")
+            second.expect_exact("Your changes were re-applied on top of generation 3.")
+            second.expect_exact(prompt)
+            second.sendline('commit "second again" Y')
+            second.expect_exact("Changes committed")
+            second.expect_exact(prompt)
+            second.sendline("quit")
+            second.expect(pexpect.EOF)
+            current = appliance.current()
+            self.assertEqual(current["commit"]["generation"], 4)
+            listener = current["configuration"]["listeners"][0]
+            self.assertEqual((listener["port"], listener["maxConcurrency"]), (2626, 77))
+
+            # The same setting changed by both: the conflict is named, nothing is merged.
+            third = pexpect.spawn(POSTERN, ["--home", appliance.home], env=env, encoding="utf-8", timeout=30)
+            third.expect_exact(prompt)
+            third.sendline("listenerconfig edit InboundMail limits 66 50")
+            third.expect_exact(prompt)
+            appliance.cli('listenerconfig edit InboundMail limits 55 50; commit "other" Y')
+            third.sendline('commit "third" Y')
+            third.expect_exact("re-apply your changes on top of generation 5?")
+            third.sendline("Y")
+            third.expect_exact("Your changes cannot be re-applied: Both you and the other commit changed: "
+                               "listeners[InboundMail].maxConcurrency")
+            third.expect_exact("discard all of your changes?")
+            third.sendline("N")
+            third.expect_exact(prompt)
+            third.sendline("quit")
+            third.expect_exact("Are you sure you want to exit?")  # quit asks about the pending changes
+            third.sendline("Y")
+            third.expect(pexpect.EOF)
+            self.assertEqual(appliance.current()["configuration"]["listeners"][0]["maxConcurrency"], 55)
+        finally:
+            appliance.remove()
+
+
+class UnservableCommitTests(unittest.TestCase):
+    """Issue 13 §5: a commit the engine cannot serve says so, and the old socket stays."""
+
+    def test_a_listener_moved_to_a_port_in_use_keeps_its_old_socket(self):
+        import socket
+        appliance = Appliance().start()
+        holder = socket.socket()
+        try:
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            taken = holder.getsockname()[1]
+            result = appliance.cli(f'listenerconfig edit InboundMail interface Loopback smtp {taken}; '
+                                   f'commit "move" Y', check=False)
+            self.assertNotEqual(result.returncode, 0, result.stdout)
+            self.assertIn("The engine applied generation 3, but not every listener is serving:", result.stderr)
+            self.assertIn(f"InboundMail: Could not listen on 127.0.0.1 port {taken}: Address already in use; "
+                          f"still accepting on 127.0.0.1 port {appliance.port}, its previous address", result.stderr)
+            # The old socket still serves.
+            with smtplib.SMTP("127.0.0.1", appliance.port, timeout=10) as client:
+                self.assertEqual(client.ehlo("x")[0], 250)
+            status = appliance.cli("status").stdout
+            self.assertIn(f"InboundMail 127.0.0.1 port {taken}: FAILED: Could not listen on", status)
+            self.assertNotIn("errno", status)
+            # Once the port is free, a reload binds it and lets the old socket go.
+            holder.close()
+            appliance.reload()
+            wait_for(lambda: appliance.listening(), what="the listener on its new port")
+            with smtplib.SMTP("127.0.0.1", taken, timeout=10) as client:
+                self.assertEqual(client.ehlo("x")[0], 250)
+            with self.assertRaises(OSError):
+                smtplib.SMTP("127.0.0.1", appliance.port, timeout=5)
+        finally:
+            holder.close()
+            appliance.remove()
+
+    def test_commitcheck_warns_about_an_address_this_host_does_not_have(self):
+        appliance = Appliance()
+        try:
+            # 192.0.2.1 (TEST-NET-1) is only checked against this host's addresses; nothing binds it.
+            result = appliance.cli('interfaceconfig new Far 192.0.2.1 24 far.example.com; '
+                                   'listenerconfig edit InboundMail interface Far smtp 2525; commitcheck')
+            self.assertIn("The configuration is valid.", result.stdout)
+            self.assertIn("Warning: interface Far has the address 192.0.2.1, which is not configured on this host",
+                          result.stdout)
+            quiet = appliance.cli("commitcheck")
+            self.assertNotIn("Warning", quiet.stdout)
+        finally:
+            appliance.remove()

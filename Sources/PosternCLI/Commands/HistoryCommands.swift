@@ -16,10 +16,19 @@ struct CommitCheckCommand: CLICommand {
         let problems = CompiledConfiguration.check(context.configuration, home: context.home)
         if problems.isEmpty {
             context.dialog.say("The configuration is valid.")
+            warnAboutAddresses(context)
             return true
         }
         for problem in problems { context.dialog.error(problem.description) }
         return false
+    }
+
+    /// Valid, but not servable here: an interface whose address this host does not have.
+    static func warnAboutAddresses(_ context: CommandContext) {
+        for interface in LocalAddresses.missing(in: context.configuration) {
+            context.dialog.say("Warning: interface \(interface.name) has the address \(interface.address), which is not "
+                + "configured on this host; its listeners will not be able to listen there.")
+        }
     }
 }
 

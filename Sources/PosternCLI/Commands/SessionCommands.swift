@@ -50,6 +50,7 @@ struct CommitCommand: CLICommand {
         } catch {
             dialog.error(error.description)
             if case .locked = error { return .failed }
+            if case .conflict = error, try CommitCommand.offerRebase(context) { return .failed }
             if try dialog.yesNo("Are you ready to discard all of your changes?", default: false, key: "discard") {
                 session.discardChanges()
                 context.configuration = session.pending
@@ -68,6 +69,13 @@ struct CommitCommand: CLICommand {
         }
         switch session.engine.reload(expecting: record.generation) {
         case .applied:
+            // Applied, but a listener it asks for could not listen: the commit is not served as asked.
+            let failed = EngineStatus.read(home)?.listeners.filter { $0.state == .failed } ?? []
+            guard failed.isEmpty else {
+                dialog.error("The engine applied generation \(record.generation), but not every listener is serving:")
+                for listener in failed { dialog.error("  \(listener.name): \(listener.error ?? "unknown error")") }
+                return .failed
+            }
             return .ok
         case .notRunning:
             dialog.say("The engine is not running; it will serve generation \(record.generation) when it starts.")
@@ -80,6 +88,31 @@ struct CommitCommand: CLICommand {
             for problem in problems { dialog.error("  \(problem)") }
             return .failed
         }
+    }
+
+    /// After a conflict (DESIGN.md commit protocol step 3): offers to re-apply this session's
+    /// edits on top of the newest generation, so the session leaves its stale base. True when
+    /// they were re-applied (the admin reviews and commits again).
+    static func offerRebase(_ context: CommandContext) throws(DialogAbort) -> Bool {
+        let session = context.session
+        let dialog = context.dialog
+        guard let latest = try? session.store.load() else { return false }
+        guard try dialog.yesNo("Do you want to re-apply your changes on top of generation "
+                               + "\(latest.commit.generation)?", default: true, key: "reapply")
+        else { return false }
+        let merged: Configuration
+        do {
+            merged = try ConfigRebase.rebase(base: session.base.configuration, mine: session.pending,
+                                             onto: latest.configuration)
+        } catch {
+            dialog.error("Your changes cannot be re-applied: \(error)")
+            return false
+        }
+        session.rebase(onto: latest, pending: merged)
+        context.configuration = merged
+        dialog.say("Your changes were re-applied on top of generation \(latest.commit.generation). "
+            + "Review them, then commit again.")
+        return true
     }
 
     /// `Tue Sep 22 09:05:00 2026 CEST` (asyncos-cli.md §6.2, S14).

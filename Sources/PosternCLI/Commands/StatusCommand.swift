@@ -41,6 +41,11 @@ struct StatusCommand: CLICommand {
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
+        if let recovery = status.spoolRecovery, recovery.quarantinedBytes > 0 {
+            dialog.say("Queue: damage found at start; \(recovery.quarantinedBytes) bytes after it were quarantined in "
+                + recovery.quarantineFiles.map { "queue/quarantine/" + $0 }.joined(separator: ", ")
+                + " (they may hold accepted mail; see Docs/reliability.md)")
+        }
         if let rollback = status.automaticRollback {
             dialog.say("Automatic rollback at \(CommitCommand.format(rollback.at)): generation \(rollback.unconfirmed) was "
                 + "not confirmed; generation \(rollback.restored) restored as generation \(rollback.generation).")

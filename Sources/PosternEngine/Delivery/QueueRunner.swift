@@ -22,21 +22,24 @@ struct DeliveryRuntime: Sendable {
 /// connections within each domain's limits, records every recipient's outcome durably, and
 /// retries, bounces or finishes each message. All bookkeeping runs on one serial queue.
 final class QueueRunner: @unchecked Sendable {
-    // @unchecked: every mutable property is touched only on `queue`.
-    private let queue = DispatchQueue(label: "posternd.delivery")
-    private let spool: Spool
-    private let services: EngineServices
+    // @unchecked: every mutable property is touched only on `queue` (internal, not private,
+    // only so that QueueRunner+Finishing.swift can reach them).
+    let queue = DispatchQueue(label: "posternd.delivery")
+    let spool: Spool
+    let services: EngineServices
     private let group: any EventLoopGroup
-    private let logger: Logger
-    private var runtime: DeliveryRuntime?
+    let logger: Logger
+    var runtime: DeliveryRuntime?
     private var timer: DispatchSourceTimer?
     private var stopping = false
     private let wakeScheduled = NIOLockedValueBox(false)
     /// Messages known to the runner: their envelope and delivery state.
-    private var messages: [Int: (envelope: Envelope, state: DeliveryState)] = [:]
+    var messages: [Int: (envelope: Envelope, state: DeliveryState)] = [:]
     /// Connections still open per message in this round, and what this round did per RID.
-    private var inFlight: [Int: Int] = [:]
+    var inFlight: [Int: Int] = [:]
     private var deferredThisRound: Set<Int> = []
+    /// Messages whose bounce is being stored; they are finished once it is durable.
+    var bouncing: Set<Int> = []
     /// Open connections per domain.
     private var active: [String: Int] = [:]
 
@@ -157,7 +160,7 @@ final class QueueRunner: @unchecked Sendable {
         }
     }
 
-    private func load(_ mid: Int) -> (envelope: Envelope, state: DeliveryState)? {
+    func load(_ mid: Int) -> (envelope: Envelope, state: DeliveryState)? {
         if let known = messages[mid] { return known }
         guard let stored = spool.entry(mid), let (envelopeData, _) = try? spool.read(stored),
             let envelope = try? JSONDecoder.spool.decode(Envelope.self, from: envelopeData)
@@ -240,7 +243,12 @@ final class QueueRunner: @unchecked Sendable {
             return
         }
         let ip = target.addresses[address]
-        let dcid = services.ids.allocate(.dcid)
+        guard let dcid = services.ids.allocate(.dcid) else {
+            connectionDone(domain: domain, jobs: jobs, outcomes: every(
+                jobs, .deferred("no delivery connection ID can be reserved (the disk refuses writes)", enhanced: "4.3.0")),
+                           dcid: nil)
+            return
+        }
         let policy = SMTPClientSession.TLSLevelPolicy(level)
         let setup = SMTPClientHandler.Setup(
             dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(), tls: runtime.tls,
@@ -371,80 +379,5 @@ final class QueueRunner: @unchecked Sendable {
         do { try spool.save(entry.state, of: mid) } catch {
             logger.error("cannot save the delivery state", metadata: ["mid": "\(mid)", "error": "\(error)"])
         }
-    }
-
-    /// Every recipient has its outcome: bounce the failed ones to the sender, then drop the message.
-    func finalize(_ mid: Int) {
-        guard var entry = messages[mid], let runtime else { return }
-        let failed = entry.state.recipients.filter { $0.status == .bounced }
-        if !failed.isEmpty && !entry.envelope.sender.isEmpty && !entry.state.bounceQueued
-            && runtime.configuration.bounce.sendBounces
-        {
-            do {
-                let bounceMID = try queueBounce(for: entry.envelope, failed: failed, hostname: runtime.hostname)
-                services.mailLog.write(.bounceQueued(mid: mid, bounceMID: bounceMID))
-                entry.state.bounceQueued = true
-                try spool.save(entry.state, of: mid)
-            } catch {
-                logger.error("cannot queue the bounce", metadata: ["mid": "\(mid)", "error": "\(error)"])
-                return  // try again at the next tick
-            }
-        }
-        do {
-            try spool.finish(mid)
-            messages[mid] = nil
-            let outcome = failed.isEmpty ? "done" : entry.envelope.sender.isEmpty ? "done (bounces not sent for the null sender)" : "done"
-            services.mailLog.write(.messageFinished(mid: mid, outcome: outcome))
-        } catch {
-            logger.error("cannot remove a finished message", metadata: ["mid": "\(mid)", "error": "\(error)"])
-        }
-    }
-
-    private func queueBounce(for envelope: Envelope, failed: [DeliveryState.Recipient], hostname: String) throws -> Int {
-        let mid = services.ids.allocate(.mid)
-        let original = spool.entry(envelope.mid).flatMap { try? spool.read($0).message } ?? Data()
-        let bounce = Bounce(mid: mid, original: envelope, originalMessage: original, failed: failed, hostname: hostname)
-        let json = try JSONEncoder.spool.encode(bounce.envelope)
-        _ = try Array(bounce.message.utf8).withUnsafeBytes {
-            try spool.store(id: mid, envelope: json, prefix: Data(), body: $0)
-        }
-        return mid
-    }
-
-    // MARK: Requests from the CLI
-
-    /// Applies an admin's request to the queued recipients matching it; returns how many changed.
-    func apply(_ request: QueueRequest) -> Int {
-        var changed = 0
-        for mid in spool.entries().map(\.id) where inFlight[mid] == nil {
-            guard var entry = load(mid) else { continue }
-            if let wanted = request.mid, wanted != mid { continue }
-            var touched = false
-            for rid in entry.state.pending where request.matches(entry.state.recipients[rid].address) {
-                switch request.action {
-                case .delete:
-                    entry.state.recipients[rid].status = .deleted
-                    entry.state.recipients[rid].detail = "deleted by \(request.user)"
-                case .bounce:
-                    entry.state.recipients[rid].status = .bounced
-                    entry.state.recipients[rid].enhanced = "5.0.0"
-                    entry.state.recipients[rid].detail = "bounced by the administrator \(request.user)"
-                    services.mailLog.write(.bounced(dcid: nil, mid: mid, rid: rid, enhanced: "5.0.0",
-                                                    reason: "Bounced by the administrator", reply: "'000', []"))
-                case .retry:
-                    entry.state.nextAttempt = Date()
-                }
-                changed += 1
-                touched = true
-            }
-            guard touched else { continue }
-            messages[mid] = entry
-            if entry.state.pending.isEmpty {
-                finalize(mid)
-            } else {
-                try? spool.save(entry.state, of: mid)
-            }
-        }
-        return changed
     }
 }

@@ -1,0 +1,108 @@
+import Foundation
+import PosternSMTPCore
+import PosternSpool
+import PosternStore
+
+extension QueueRunner {
+    /// Every recipient has its outcome: bounce the failed ones to the sender, then drop the message.
+    /// The bounce is stored asynchronously: the runner's queue never waits on the spool, so a
+    /// broken disk defers bounces (retried at the next tick) instead of stopping delivery and
+    /// shutdown with it.
+    func finalize(_ mid: Int) {
+        guard let entry = messages[mid], let runtime, !bouncing.contains(mid) else { return }
+        let failed = entry.state.recipients.filter { $0.status == .bounced }
+        guard failed.isEmpty || entry.envelope.sender.isEmpty || entry.state.bounceQueued
+            || !runtime.configuration.bounce.sendBounces
+        else {
+            guard let bounceMID = services.ids.allocate(.mid) else {
+                logger.error("cannot queue the bounce", metadata: ["mid": "\(mid)", "error": "no message ID can be reserved"])
+                return  // try again at the next tick
+            }
+            bouncing.insert(mid)
+            queueBounce(bounceMID, for: entry.envelope, failed: failed, hostname: runtime.hostname) { [self] result in
+                queue.async { [self] in
+                    bouncing.remove(mid)
+                    switch result {
+                    case .failure(let error):
+                        logger.error("cannot queue the bounce", metadata: ["mid": "\(mid)", "error": "\(error)"])
+                    case .success:
+                        services.mailLog.write(.bounceQueued(mid: mid, bounceMID: bounceMID))
+                        services.queued()
+                        var state = messages[mid]?.state ?? entry.state
+                        state.bounceQueued = true
+                        messages[mid]?.state = state
+                        do {
+                            try spool.save(state, of: mid)
+                        } catch {
+                            // The bounce is queued; a restart before the state is saved sends it again.
+                            logger.error("cannot save the delivery state", metadata: ["mid": "\(mid)", "error": "\(error)"])
+                        }
+                        finalize(mid)
+                    }
+                }
+            }
+            return
+        }
+        do {
+            try spool.finish(mid)
+            messages[mid] = nil
+            let nullSender = !failed.isEmpty && entry.envelope.sender.isEmpty
+            services.mailLog.write(.messageFinished(
+                mid: mid, outcome: nullSender ? "done (bounces not sent for the null sender)" : "done"))
+        } catch {
+            logger.error("cannot remove a finished message", metadata: ["mid": "\(mid)", "error": "\(error)"])
+        }
+    }
+
+    private func queueBounce(
+        _ mid: Int, for envelope: Envelope, failed: [DeliveryState.Recipient], hostname: String,
+        completion: @escaping @Sendable (Result<Void, any Error>) -> Void
+    ) {
+        let original = spool.entry(envelope.mid).flatMap { try? spool.read($0).message } ?? Data()
+        let bounce = Bounce(mid: mid, original: envelope, originalMessage: original, failed: failed, hostname: hostname)
+        let json: Data
+        do { json = try JSONEncoder.spool.encode(bounce.envelope) } catch { return completion(.failure(error)) }
+        Array(bounce.message.utf8).withUnsafeBytes {
+            spool.store(id: mid, envelope: json, prefix: Data(), body: $0) { result in
+                completion(result.map { _ in () }.mapError { $0 })
+            }
+        }
+    }
+
+    // MARK: Requests from the CLI
+
+    /// Applies an admin's request to the queued recipients matching it; returns how many changed.
+    func apply(_ request: QueueRequest) -> Int {
+        var changed = 0
+        for mid in spool.entries().map(\.id) where inFlight[mid] == nil {
+            guard var entry = load(mid) else { continue }
+            if let wanted = request.mid, wanted != mid { continue }
+            var touched = false
+            for rid in entry.state.pending where request.matches(entry.state.recipients[rid].address) {
+                switch request.action {
+                case .delete:
+                    entry.state.recipients[rid].status = .deleted
+                    entry.state.recipients[rid].detail = "deleted by \(request.user)"
+                case .bounce:
+                    entry.state.recipients[rid].status = .bounced
+                    entry.state.recipients[rid].enhanced = "5.0.0"
+                    entry.state.recipients[rid].detail = "bounced by the administrator \(request.user)"
+                    services.mailLog.write(.bounced(dcid: nil, mid: mid, rid: rid, enhanced: "5.0.0",
+                                                    reason: "Bounced by the administrator", reply: "'000', []"))
+                case .retry:
+                    entry.state.nextAttempt = Date()
+                }
+                changed += 1
+                touched = true
+            }
+            guard touched else { continue }
+            messages[mid] = entry
+            if entry.state.pending.isEmpty {
+                finalize(mid)
+            } else {
+                try? spool.save(entry.state, of: mid)
+            }
+        }
+        return changed
+    }
+}
