@@ -287,8 +287,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .handshakeCompleted(let info, _):
                 let discarded = framer.discardBuffered()
                 if discarded > 0 { services.mailLog.write(.plaintextDiscarded(icid: icid, bytes: discarded)) }
-                services.registry.count { $0.tlsSessions += 1 }
-                perform(session!.tlsEstablished(info), context: context)
+                let actions = session!.tlsEstablished(info)
+                // The session refuses a session that lacks the certificate its policy demands.
+                let refused = session?.state == .closed
+                services.registry.count { if refused { $0.tlsFailures += 1 } else { $0.tlsSessions += 1 } }
+                perform(actions, context: context)
                 processInput(context: context)
             case .handshakeFailed(let reason):
                 services.registry.count { $0.tlsFailures += 1 }

@@ -41,21 +41,21 @@ public struct SMTPSession {
 
     public let context: Context
     public private(set) var state: State = .connected
-    private var hello: (name: String, extended: Bool)?
-    public private(set) var tls: TLSInfo?
-    private var transaction: Transaction?
-    private var badCommands = 0
+    var hello: (name: String, extended: Bool)?
+    public internal(set) var tls: TLSInfo?
+    var transaction: Transaction?
+    var badCommands = 0
     public private(set) var messagesAccepted = 0
     /// Whether this connection took a TLS slot, which the handler gives back when it closes.
-    public private(set) var holdsTLSSlot = false
+    public internal(set) var holdsTLSSlot = false
     private var loggedTLSRequired = false
     /// Nil when no MID can be reserved durably: the transaction is refused with a 451.
-    private let allocateMID: @Sendable () -> Int?
+    let allocateMID: @Sendable () -> Int?
     private let now: @Sendable () -> Date
     /// Called with every state change (`old -> new`), for debugging a session.
     public var tracer: (@Sendable (State, State) -> Void)?
 
-    private var parameters: PolicyParameters { context.match.parameters }
+    var parameters: PolicyParameters { context.match.parameters }
 
     public init(context: Context, allocateMID: @escaping @Sendable () -> Int?, now: @escaping @Sendable () -> Date = Date.init) {
         self.context = context
@@ -64,7 +64,7 @@ public struct SMTPSession {
     }
 
     /// The only way the state changes.
-    private mutating func enter(_ new: State) {
+    mutating func enter(_ new: State) {
         tracer?(state, new)
         state = new
     }
@@ -187,7 +187,7 @@ public struct SMTPSession {
     }
 
     /// The message is on disk (or, on a blackhole listener, dropped): 250 and back to idle.
-    private mutating func accepted(discarded: Bool) -> [Action] {
+    mutating func accepted(discarded: Bool) -> [Action] {
         guard let t = transaction else { return [] }
         transaction = nil
         enter(.idle)
@@ -202,6 +202,12 @@ public struct SMTPSession {
     public mutating func tlsEstablished(_ info: TLSInfo) -> [Action] {
         if state == .closed { return [] }  // a timeout closed the session while the handshake finished
         guard state == .handshaking else { fatalError("tlsEstablished in state \(state)") }
+        // Checked after every handshake, full or resumed: a resumed session carries no new
+        // certificate, so OpenSSL's "fail if no peer certificate" does not apply to it.
+        if let problem = certificateProblem(info) {
+            enter(.closed)
+            return [.log(.tlsFailed(icid: context.icid, reason: problem)), .close]
+        }
         tls = info
         hello = nil
         transaction = nil
@@ -212,6 +218,22 @@ public struct SMTPSession {
                                                    verified: info.clientCertificateVerified)))
         }
         return actions
+    }
+
+    /// Why the negotiated session does not meet the policy's demand for a client certificate,
+    /// or nil when it does.
+    private func certificateProblem(_ info: TLSInfo) -> String? {
+        switch clientCertificatePolicy {
+        case .notRequested:
+            return nil
+        case .verifyIfPresented:
+            guard info.clientCertificateSubject != nil, !info.clientCertificateVerified else { return nil }
+            return "the client certificate did not verify"
+        case .required:
+            if info.clientCertificateVerified { return nil }
+            return info.clientCertificateSubject == nil ? "peer did not return a certificate"
+                : "the client certificate did not verify"
+        }
     }
 
     /// The TLS handshake failed; the connection cannot continue.
@@ -252,140 +274,5 @@ public struct SMTPSession {
         }
         enter(.closed)
         return lost ? [.log(.lost(icid: context.icid))] : []
-    }
-
-    // MARK: Commands
-
-    private mutating func badCommand(_ reply: SMTPReply) -> [Action] {
-        badCommands += 1
-        if badCommands >= context.badCommandLimit {
-            enter(.closed)
-            return [.reply(Replies.tooManyBadCommands), .close]
-        }
-        return [.reply(reply)]
-    }
-
-    private mutating func perform(_ command: SMTPCommand) -> [Action] {
-        switch command {
-        case .ehlo(let name):
-            hello = (name, true)
-            transaction = nil
-            enter(.idle)
-            return [.reply(ehloReply())]
-        case .helo(let name):
-            hello = (name, false)
-            transaction = nil
-            enter(.idle)
-            return [.reply(Replies.helo(context.hostname))]
-        case .mail(let sender, let mailParameters):
-            return mail(sender, mailParameters)
-        case .rcpt(let recipient):
-            return rcpt(recipient)
-        case .data:
-            guard let t = transaction else {
-                return [.reply(hello == nil ? Replies.needHelo : Replies.needMail)]
-            }
-            guard !t.recipients.isEmpty else {
-                return [.reply(t.rejected > 0 ? Replies.noValidRecipients : Replies.needRecipient)]
-            }
-            enter(.data)
-            return [.beginData, .reply(Replies.startData)]
-        case .rset:
-            transaction = nil
-            enter(hello == nil ? .greeted : .idle)
-            return [.reply(Replies.ok)]
-        case .noop:
-            return [.reply(Replies.ok)]
-        case .quit:
-            return quit()
-        case .vrfy:
-            return [.reply(Replies.vrfy)]
-        case .help:
-            return [.reply(Replies.help)]
-        case .starttls:
-            guard tls == nil else { return [.reply(Replies.tlsAlreadyActive)] }
-            guard offersTLS else { return [.reply(Replies.tlsNotAvailable)] }
-            if let acquire = context.acquireTLSSlot {
-                guard acquire() else {
-                    return [.log(.tlsFailed(icid: context.icid, reason: "the limit of concurrent TLS connections is reached")),
-                            .reply(Replies.tlsBusy)]
-                }
-                holdsTLSSlot = true
-            }
-            transaction = nil
-            enter(.handshaking)
-            return [.reply(Replies.startTLS), .startTLS(clientCertificatePolicy)]
-        case .auth:
-            return [.reply(SMTPReply(502, "5.5.1 Authentication is not enabled"))]
-        }
-    }
-
-    private var offersTLS: Bool { parameters.tls.offersTLS && context.tlsAvailable }
-
-    private var clientCertificatePolicy: ClientCertificatePolicy {
-        switch parameters.tls {
-        case .preferredVerify: return .verifyIfPresented
-        case .requiredVerify: return .required
-        case .no, .preferred, .required: return .notRequested
-        }
-    }
-
-    /// The EHLO keywords (RFC 5321 §4.1.1.1); STARTTLS only before TLS (RFC 3207 §4.2).
-    private func ehloReply() -> SMTPReply {
-        var lines = [context.hostname, "8BITMIME", "SIZE \(parameters.maxMessageSize)"]
-        if offersTLS && tls == nil { lines.append("STARTTLS") }
-        lines += ["PIPELINING", "ENHANCEDSTATUSCODES"]
-        return SMTPReply(250, lines)
-    }
-
-    private mutating func quit() -> [Action] {
-        enter(.closed)
-        return [.reply(Replies.quit(context.hostname)), .close]
-    }
-
-    private mutating func mail(_ sender: MailPath, _ mailParameters: MailParameters) -> [Action] {
-        guard hello != nil else { return [.reply(Replies.needHelo)] }
-        guard transaction == nil else { return [.reply(Replies.nestedMail)] }
-        guard messagesAccepted < parameters.maxMessagesPerSession else { return [.reply(Replies.tooManyMessages)] }
-        if let size = mailParameters.declaredSize, size > parameters.maxMessageSize {
-            return [.reply(Replies.declaredSizeTooLarge)]
-        }
-        guard let mid = allocateMID() else { return [.reply(Replies.noMessageID)] }
-        transaction = Transaction(mid: mid, sender: sender, parameters: mailParameters)
-        enter(.transaction)
-        return [.log(.startMessage(mid: mid, icid: context.icid)),
-                .log(.sender(mid: mid, icid: context.icid, address: sender.address)),
-                .reply(Replies.sender(sender.address))]
-    }
-
-    private mutating func rcpt(_ recipient: MailPath) -> [Action] {
-        guard var t = transaction else { return [.reply(hello == nil ? Replies.needHelo : Replies.needMail)] }
-        guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
-        // Public listeners accept only what the RAT allows, unless the sender group relays.
-        var bypassesLimits = false
-        if context.match.behavior != .relay, let rat = context.recipientAccess {
-            let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
-            if decision.action == .reject {
-                t.rejected += 1
-                transaction = t
-                let reply = decision.response.map { SMTPReply($0.code, $0.text) }
-                    ?? Replies.addressRejected("<\(recipient.address)>")
-                return [.log(.recipientRejected(mid: t.mid, icid: context.icid, address: recipient.address)),
-                        .reply(reply)]
-            }
-            bypassesLimits = decision.bypassesReceivingControl
-        }
-        // Recipients of messages already accepted this hour, and of this one so far.
-        if !bypassesLimits, let limiter = context.recipientLimiter, parameters.maxRecipientsPerHour >= 0,
-           limiter.used(context.rateKey) + t.counted >= parameters.maxRecipientsPerHour {
-            return [.log(.recipientRateLimited(mid: t.mid, icid: context.icid, address: recipient.address)),
-                    .reply(Replies.recipientsPerHourExceeded(parameters.rateLimitResponse))]
-        }
-        let rid = t.recipients.count
-        t.recipients.append(recipient)
-        if !bypassesLimits { t.counted += 1 }
-        transaction = t
-        return [.log(.recipient(mid: t.mid, icid: context.icid, rid: rid, address: recipient.address)),
-                .reply(Replies.recipient(recipient.address))]
     }
 }

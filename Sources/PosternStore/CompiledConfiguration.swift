@@ -34,7 +34,7 @@ public struct CompiledConfiguration: Sendable {
                     let identity = try CompiledConfiguration.identity(profile, home: home)
                     let verifies = listener.hostAccess.usesClientVerification
                     tls = try TLSContext(role: .server, settings: configuration.ssl.inbound, identity: identity,
-                                         trust: verifies ? trust : nil)
+                                         trust: verifies ? trust : nil, sessionLabel: listener.name)
                 } catch let error as TLSError {
                     let where_ = error.operation.hasPrefix("cipher") || error.operation.hasPrefix("TLS 1.3")
                         || error.operation.hasPrefix("method") ? "ssl.inbound" : "\(path).certificate"

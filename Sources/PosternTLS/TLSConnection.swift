@@ -35,10 +35,17 @@ public final class TLSConnection {
         case closed
     }
 
-    public init(context: TLSContext, verification: PeerVerification = .none, serverName: String? = nil) throws(TLSError) {
+    /// - Parameter resuming: a session this client offers to resume (ignored on a server).
+    public init(context: TLSContext, verification: PeerVerification = .none, serverName: String? = nil,
+                resuming: TLSSession? = nil) throws(TLSError) {
         ERR_clear_error()
         guard let ssl = SSL_new(context.ctx) else { throw TLSError.drain(.handshake, "SSL_new") }
-        guard let incoming = BIO_new(BIO_s_mem()), let outgoing = BIO_new(BIO_s_mem()) else {
+        guard let incoming = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw TLSError.drain(.handshake, "BIO_new")
+        }
+        guard let outgoing = BIO_new(BIO_s_mem()) else {
+            BIO_free(incoming)  // not yet the SSL's: nobody else would free it
             SSL_free(ssl)
             throw TLSError.drain(.handshake, "BIO_new")
         }
@@ -57,9 +64,14 @@ public final class TLSConnection {
         }
         switch context.role {
         case .server:
+            // Per connection, because the verification is per connection (the HAT policy):
+            // a session resumes only under the requirement it was made under.
+            let sid = context.sessionIDContext(for: verification)
+            SSL_set_session_id_context(ssl, sid, UInt32(sid.count))
             SSL_set_accept_state(ssl)
         case .client:
             if let serverName { _ = postern_SSL_set_tlsext_host_name(ssl, serverName) }
+            if let resuming { SSL_set_session(ssl, resuming.session) }
             SSL_set_connect_state(ssl)
         }
     }
@@ -164,6 +176,17 @@ public final class TLSConnection {
         return Int(SSL_CIPHER_get_bits(cipher, nil))
     }
 
+    /// The session to offer on a later connection (a client's; in TLS 1.3 it exists once the
+    /// server's ticket has been read), or nil.
+    public var session: TLSSession? {
+        guard let session = SSL_get1_session(ssl) else { return nil }
+        let owned = TLSSession(taking: session)
+        return owned.isResumable ? owned : nil
+    }
+
+    /// Whether the handshake resumed an earlier session (no certificate was exchanged in it).
+    public var sessionReused: Bool { SSL_session_reused(ssl) == 1 }
+
     /// The certificate the peer presented, if any.
     public var peerCertificate: Certificate? {
         guard let x509 = SSL_get1_peer_certificate(ssl) else { return nil }
@@ -179,4 +202,16 @@ public final class TLSConnection {
     public var peerVerificationText: String {
         String(cString: X509_verify_cert_error_string(SSL_get_verify_result(ssl)))
     }
+}
+
+/// A TLS session a client may offer to resume; owns one reference to the `SSL_SESSION`.
+public final class TLSSession: @unchecked Sendable {
+    // @unchecked: an SSL_SESSION is reference-counted by OpenSSL and only read once made.
+    let session: OpaquePointer
+
+    init(taking session: OpaquePointer) { self.session = session }
+
+    deinit { SSL_SESSION_free(session) }
+
+    var isResumable: Bool { SSL_SESSION_is_resumable(session) == 1 }
 }

@@ -1,5 +1,6 @@
 import COpenSSL
 import CPosternShims.OpenSSL
+import Foundation
 import PosternConfig
 
 /// Where a context's certificate comes from: PEM files already resolved to paths.
@@ -38,6 +39,9 @@ public final class TLSContext: @unchecked Sendable {
     public let role: Role
     /// The security level OpenSSL ended with (2 unless the cipher string says `@SECLEVEL=n`).
     public let securityLevel: Int
+    /// The listener's name and a digest of the authorities: with the verification level,
+    /// what a session may be resumed within.
+    private let sessionScope: [UInt8]
 
     public enum Role: Sendable {
         case server
@@ -48,15 +52,20 @@ public final class TLSContext: @unchecked Sendable {
     /// does not decide; Debian builds OpenSSL 3 with 2 and so do we.
     public static let pinnedSecurityLevel: Int32 = 2
 
+    /// - Parameter sessionLabel: names what the context serves (the listener), so that a
+    ///   session never resumes under a context of another name (see `sessionIDContext`).
     public init(
-        role: Role, settings: SSLServiceSettings, identity: TLSIdentityFiles?, trust: TLSTrust? = nil
+        role: Role, settings: SSLServiceSettings, identity: TLSIdentityFiles?, trust: TLSTrust? = nil,
+        sessionLabel: String = ""
     ) throws(TLSError) {
         ERR_clear_error()
         guard let ctx = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
             throw TLSError.drain(.configuration, "SSL_CTX_new")
         }
-        self.ctx = ctx
-        self.role = role
+        // Until every stored property is set, deinit cannot run: a throw below must free the
+        // context here, or each bad cipher string in a commit check or reload leaks one.
+        var built = false
+        defer { if !built { SSL_CTX_free(ctx) } }
         SSL_CTX_set_security_level(ctx, TLSContext.pinnedSecurityLevel)
         // Renegotiation would make SSL_write want to read; compression invites CRIME.
         var options = postern_SSL_OP_NO_RENEGOTIATION | postern_SSL_OP_NO_COMPRESSION
@@ -72,17 +81,20 @@ public final class TLSContext: @unchecked Sendable {
         guard SSL_CTX_set_ciphersuites(ctx, suites) == 1 else {
             throw TLSError.drain(.configuration, "TLS 1.3 suites \"\(settings.tls13Suites)\"")
         }
-        securityLevel = Int(SSL_CTX_get_security_level(ctx))
+        let level = Int(SSL_CTX_get_security_level(ctx))
         if role == .server {
             _ = postern_SSL_CTX_set_dh_auto(ctx, 1)
             _ = postern_SSL_CTX_set_session_cache_mode(ctx, postern_SSL_SESS_CACHE_SERVER)
-            // Required for session resumption when client certificates are requested.
-            let sid: [UInt8] = Array("postern".utf8)
-            SSL_CTX_set_session_id_context(ctx, sid, UInt32(sid.count))
         }
-        if let identity { try loadIdentity(identity) }
-        if let trust { try loadTrust(trust) }
-        try checkOfferable(settings)
+        if let identity { try TLSContext.loadIdentity(identity, into: ctx) }
+        var trustDigest: [UInt8] = []
+        if let trust { trustDigest = try TLSContext.loadTrust(trust, into: ctx, role: role) }
+        try TLSContext.checkOfferable(settings, ctx: ctx, securityLevel: level)
+        self.ctx = ctx
+        self.role = role
+        self.securityLevel = level
+        self.sessionScope = Array(sessionLabel.utf8) + [0] + trustDigest
+        built = true
     }
 
     deinit { SSL_CTX_free(ctx) }
@@ -118,7 +130,7 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
-    private func loadIdentity(_ identity: TLSIdentityFiles) throws(TLSError) {
+    private static func loadIdentity(_ identity: TLSIdentityFiles, into ctx: OpaquePointer) throws(TLSError) {
         guard SSL_CTX_use_certificate_file(ctx, identity.certificatePath, SSL_FILETYPE_PEM) == 1 else {
             throw TLSError.drain(.configuration, "certificate \(identity.certificatePath)")
         }
@@ -143,7 +155,10 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
-    private func loadTrust(_ trust: TLSTrust) throws(TLSError) {
+    /// Loads the authorities; returns a digest of what they are (the system directory's
+    /// name, the custom bundle's bytes) for the session-id context.
+    private static func loadTrust(_ trust: TLSTrust, into ctx: OpaquePointer, role: Role) throws(TLSError) -> [UInt8] {
+        var described: [UInt8] = Array("system=\(trust.useSystem)\u{0}".utf8)
         // The hashed directory, not the bundle: certificates are read when a chain needs them.
         // Parsing the whole bundle costs about 50 ms, paid at every commit check and reload.
         if trust.useSystem && SSL_CTX_load_verify_dir(ctx, X509_get_default_cert_dir()) != 1 {
@@ -156,12 +171,21 @@ public final class TLSContext: @unchecked Sendable {
             if role == .server, let names = SSL_load_client_CA_file(bundle) {
                 SSL_CTX_set_client_CA_list(ctx, names)
             }
+            described += Array("custom=\(bundle)\u{0}".utf8)
+            // The bytes, not only the name: a re-imported bundle is another requirement.
+            if let handle = FileHandle(forReadingAtPath: bundle) {
+                described += [UInt8]((try? handle.readToEnd()) ?? Data())
+                try? handle.close()
+            }
         }
+        return sha256(described)
     }
 
     /// Fails when the settings leave nothing a peer could negotiate: no cipher for any
     /// enabled version, or only versions the security level forbids.
-    private func checkOfferable(_ settings: SSLServiceSettings) throws(TLSError) {
+    private static func checkOfferable(_ settings: SSLServiceSettings, ctx: OpaquePointer, securityLevel: Int)
+        throws(TLSError)
+    {
         let below13 = settings.methods.versions.filter { $0 < .tlsv1_3 }
         if securityLevel >= 1 {
             let legacy = below13.filter { $0 < .tlsv1_2 }
@@ -200,5 +224,33 @@ public final class TLSContext: @unchecked Sendable {
                         + "at security level \(securityLevel)"])
             }
         }
+    }
+
+    /// The session-id context for a connection that treats the peer's certificate as said
+    /// (RFC 5246 §7.4.1.2, RFC 8446 §4.6.1: a session resumes only under the requirements it
+    /// was made under). OpenSSL refuses to resume a session id or a ticket, TLS 1.2 and 1.3
+    /// alike, whose context differs, and does a full handshake instead. Without it, a session
+    /// made where no certificate was asked for resumed where one is required: the verification
+    /// a -Verify policy demands was skipped.
+    public func sessionIDContext(for verification: TLSConnection.PeerVerification) -> [UInt8] {
+        let level: String
+        switch verification {
+        case .none: level = "none"
+        case .ifPresented: level = "if-presented"
+        case .required: level = "required"
+        }
+        // SHA-256 fills SSL_MAX_SID_CTX_LENGTH (32) exactly.
+        return TLSContext.sha256(sessionScope + Array("\u{0}verify=\(level)".utf8))
+    }
+
+    static func sha256(_ bytes: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = bytes.withUnsafeBufferPointer { input in
+            EVP_Digest(input.baseAddress, input.count, &digest, &length, EVP_sha256(), nil)
+        }
+        // Only a broken libcrypto fails SHA-256 over memory; nothing outside can cause it.
+        precondition(ok == 1, "EVP_Digest(SHA-256) failed")
+        return Array(digest.prefix(Int(length)))
     }
 }
