@@ -175,18 +175,20 @@ final class QueueRunner: @unchecked Sendable {
         let envelopes = jobs.map { messages[$0.mid]!.envelope }
         let recipients = jobs.map { job in job.rids.map { (rid: $0, address: messages[job.mid]!.state.recipients[$0].address) } }
         let loop = group.next()
-        services.threadPool.runIfActive(eventLoop: loop) { () throws -> (Router.Result, [ByteBuffer]) in
-            let route = Router.resolve(domain: domain, delivery: delivery)
-            var bodies: [ByteBuffer] = []
-            if case .hops = route {
+        let threadPool = services.threadPool
+        Router(resolver: services.resolver, loop: loop).resolve(domain: domain, delivery: delivery).flatMap { route in
+            guard case .hops = route else { return loop.makeSucceededFuture((route, [ByteBuffer]())) }
+            // Spool reads block on the disk: the pool, never the loop.
+            return threadPool.runIfActive(eventLoop: loop) { () throws -> (Router.Result, [ByteBuffer]) in
+                var bodies: [ByteBuffer] = []
                 for job in jobs {
                     // A message that cannot be read is deferred, never sent empty.
                     guard let entry = spool.entry(job.mid) else { throw SpoolError.damaged("MID \(job.mid) is not queued") }
                     let message = try spool.read(entry).message
                     bodies.append(ByteBuffer(bytes: DotStuffing.encode(message)))
                 }
+                return (route, bodies)
             }
-            return (route, bodies)
         }.whenComplete { [self] result in
             queue.async { [self] in
                 switch result {
