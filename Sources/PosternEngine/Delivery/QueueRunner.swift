@@ -209,7 +209,8 @@ final class QueueRunner: @unchecked Sendable {
                     let sessionJobs = zip(envelopes, recipients).enumerated().map { i, pair in
                         SMTPClientSession.Job(mid: jobs[i].mid, sender: pair.0.sender,
                                               recipients: pair.1.map { .init(rid: $0.rid, address: $0.address) },
-                                              size: bodies[i].readableBytes, body8Bit: pair.0.body8Bit)
+                                              size: bodies[i].readableBytes,
+                                              body8Bit: bodies[i].readableBytesView.contains { $0 >= 0x80 })
                     }
                     attempt(domain: domain, jobs: jobs, sessionJobs: sessionJobs, bodies: bodies, hops: hops,
                             hop: 0, address: 0, level: level, runtime: runtime, lastProblem: nil)
@@ -245,7 +246,8 @@ final class QueueRunner: @unchecked Sendable {
         let dcid = services.ids.allocate(.dcid)
         let policy = SMTPClientSession.TLSLevelPolicy(level)
         let setup = SMTPClientHandler.Setup(
-            dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(), tls: runtime.tls,
+            dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(),
+            serverName: ServerNameIndication.name(forHost: target.host), tls: runtime.tls,
             level: policy, jobs: jobs, bodies: bodies, replyTimeout: QueueRunner.replyTimeout)
         let session = SMTPClientSession(heloName: runtime.hostname, tls: policy, jobs: sessionJobs)
         let mailLog = services.mailLog
