@@ -23,7 +23,8 @@ let package = Package(
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
-        .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"], linkerSettings: [.linkedLibrary("resolv")]),
+        .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
+        .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"]),
 
         // Libraries, in dependency order.
         .target(name: "PosternConfig"),
@@ -32,13 +33,17 @@ let package = Package(
         .target(
             name: "PosternStore", dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", logging]
         ),
+        .target(
+            name: "PosternDNS",
+            dependencies: ["CAres", "PosternConfig", nio, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
+        ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
         .target(name: "PosternSpool", dependencies: [logging]),
         .target(
             name: "PosternEngine",
             dependencies: [
                 "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternSMTPCore", "PosternSpool",
-                "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
+                "PosternDNS", "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
         .target(
@@ -52,7 +57,8 @@ let package = Package(
 
         // Executables: flags, logging bootstrap, wiring.
         .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
-        .executableTarget(name: "posternd", dependencies: ["PosternEngine", "PosternStore", argumentParser, logging]),
+        .executableTarget(
+            name: "posternd", dependencies: ["PosternEngine", "PosternDNS", "PosternStore", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(
@@ -70,6 +76,7 @@ let package = Package(
         .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
+        .testTarget(name: "PosternDNSTests", dependencies: ["PosternDNS", "PosternConfig", "PosternTestSupport", nio, nioPosix]),
         .testTarget(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]

@@ -73,15 +73,36 @@ public struct ListenerSettings: Codable, Hashable, Sendable {
     public var idleTimeout: Int
     /// Seconds a connection may last in all before `421 Exceeded allowable connection time, disconnecting.`
     public var maxConnectionTime: Int
+    /// Seconds the reverse-DNS check of a connecting host (PTR, then the forward lookup) may
+    /// take before it counts as a temporary failure; 0 skips it and answers that at once.
+    /// AsyncOS's "Reverse DNS Lookup Timeout", default 20.
+    public var reverseDNSTimeout: Int
 
     public init(
         maxConnections: Int = 1000, maxTLSConnections: Int = 1000, maxHeaderLines: Int = 1000,
-        idleTimeout: Int = 300, maxConnectionTime: Int = 900
+        idleTimeout: Int = 300, maxConnectionTime: Int = 900, reverseDNSTimeout: Int = 20
     ) {
         self.maxConnections = maxConnections
         self.maxTLSConnections = maxTLSConnections
         self.maxHeaderLines = maxHeaderLines
         self.idleTimeout = idleTimeout
         self.maxConnectionTime = maxConnectionTime
+        self.reverseDNSTimeout = reverseDNSTimeout
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case maxConnections, maxTLSConnections, maxHeaderLines, idleTimeout, maxConnectionTime, reverseDNSTimeout
+    }
+
+    /// Configurations committed before `reverseDNSTimeout` existed load with its default.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            maxConnections: try c.decode(Int.self, forKey: .maxConnections),
+            maxTLSConnections: try c.decode(Int.self, forKey: .maxTLSConnections),
+            maxHeaderLines: try c.decode(Int.self, forKey: .maxHeaderLines),
+            idleTimeout: try c.decode(Int.self, forKey: .idleTimeout),
+            maxConnectionTime: try c.decode(Int.self, forKey: .maxConnectionTime),
+            reverseDNSTimeout: try c.decodeIfPresent(Int.self, forKey: .reverseDNSTimeout) ?? 20)
     }
 }

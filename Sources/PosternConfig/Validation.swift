@@ -189,6 +189,7 @@ extension ListenerSettings {
         problems.range(maxHeaderLines, 0...100_000, "listenerSettings.maxHeaderLines")
         problems.range(idleTimeout, 1...86_400, "listenerSettings.idleTimeout")
         problems.range(maxConnectionTime, 1...86_400, "listenerSettings.maxConnectionTime")
+        problems.range(reverseDNSTimeout, 0...3_600, "listenerSettings.reverseDNSTimeout")
         return problems.problems
     }
 }

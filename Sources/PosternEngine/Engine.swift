@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternDNS
 import PosternPolicy
 import PosternSpool
 import PosternStore
@@ -17,6 +18,8 @@ public final class Engine: @unchecked Sendable {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
+    private let dnsOptions: DNSResolver.Options
+    private var resolver: DNSResolver?
     private let control = DispatchQueue(label: "posternd.control")
     private var services: EngineServices!
     private var listeners: ListenerManager!
@@ -27,9 +30,11 @@ public final class Engine: @unchecked Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     private var stopping = false
 
-    public init(home: Home, logger: Logger, threads: Int = System.coreCount) {
+    /// `dns` picks the resolver's servers (default: /etc/resolv.conf) and its limits.
+    public init(home: Home, logger: Logger, threads: Int = System.coreCount, dns: DNSResolver.Options = .init()) {
         self.home = home
         self.logger = logger
+        self.dnsOptions = dns
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, threads))
         self.threadPool = NIOThreadPool(numberOfThreads: max(4, threads * 2))
     }
@@ -59,10 +64,12 @@ public final class Engine: @unchecked Sendable {
                              metadata: ["error": "\(problem)"])
             }
             let wake = WakeBox()
+            let resolver = try DNSResolver(dnsOptions)
+            self.resolver = resolver
             services = EngineServices(
                 spool: spool, ids: ids,
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
-                queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache(),
+                resolver: resolver, queued: { wake.runner?.wake() }, reverseDNS: ReverseDNS(resolver: resolver),
                 recipientLimiter: RecipientRateLimiter())
             runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
             wake.runner = runner
@@ -245,6 +252,7 @@ public final class Engine: @unchecked Sendable {
             for channel in services.registry.channels { channel.close(promise: nil) }
             try? group.syncShutdownGracefully()
             try? threadPool.syncShutdownGracefully()
+            resolver?.shutdown()
             services.spool.stop()
             unlink(home.pidFile.path)
             logger.info("stopped")

@@ -1,6 +1,7 @@
 import Foundation
 import NIOPosix
 import PosternConfig
+import PosternDNS
 import PosternPolicy
 import PosternSpool
 import PosternStore
@@ -22,11 +23,13 @@ struct EngineServices: Sendable {
     let ids: IDAllocator
     let mailLog: MailLog
     let registry: ConnectionRegistry
-    /// Blocking work: DNS lookups and spool writes (fsync).
+    /// Blocking work: spool reads and writes (fsync). Never DNS.
     let threadPool: NIOThreadPool
+    /// Asynchronous DNS (c-ares) for delivery's MX and address lookups.
+    let resolver: DNSResolver
     /// Called once a message is durable: the queue runner looks at once.
     let queued: @Sendable () -> Void
-    let reverseDNS: ReverseDNSCache
+    let reverseDNS: ReverseDNS
     /// Recipients per hour per host, kept across reloads.
     let recipientLimiter: RecipientRateLimiter
 }

@@ -66,11 +66,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         let hat = runtime.compiled.hostAccess
         let loop = context.eventLoop
         // The mail log names the verified host of every connection, so the lookup always runs.
-        let dns = services.reverseDNS
-        services.threadPool.runIfActive(eventLoop: loop) { dns.lookup(remote) }
+        services.reverseDNS.lookup(remote, timeout: .seconds(Int64(runtime.settings.reverseDNSTimeout)), on: loop)
             .assumeIsolated()
-            .whenComplete { [self] result in
-                let reverse = (try? result.get()) ?? .temporaryFailure
+            .whenSuccess { [self] reverse in
                 decide(context: context, peer: PeerFacts(address: remote, reverseDNS: reverse), hat: hat)
             }
         context.fireChannelActive()

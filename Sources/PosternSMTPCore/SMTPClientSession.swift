@@ -2,57 +2,6 @@
 /// RFC 2920 PIPELINING): replies in, commands and outcomes out. The TLS rules are those
 /// of asyncos-cli.md §3.2. The engine's client handler carries out the actions.
 public struct SMTPClientSession: Sendable {
-    /// One message to deliver on this connection.
-    public struct Job: Sendable, Equatable {
-        public var mid: Int
-        public var sender: String
-        /// (RID, address) pairs still to deliver.
-        public var recipients: [Recipient]
-        public var size: Int
-        public var body8Bit: Bool
-
-        public struct Recipient: Sendable, Equatable {
-            public var rid: Int
-            public var address: String
-            public init(rid: Int, address: String) {
-                self.rid = rid
-                self.address = address
-            }
-        }
-
-        public init(mid: Int, sender: String, recipients: [Recipient], size: Int, body8Bit: Bool) {
-            self.mid = mid
-            self.sender = sender
-            self.recipients = recipients
-            self.size = size
-            self.body8Bit = body8Bit
-        }
-    }
-
-    /// What became of one recipient.
-    public enum Outcome: Sendable, Equatable {
-        case delivered(SMTPReply)
-        /// Try again later (4xx, or the connection failed before a final answer).
-        case deferred(String, enhanced: String)
-        /// Give up (5xx).
-        case failed(SMTPReply)
-    }
-
-    public enum Action: Sendable, Equatable {
-        case send(String)
-        /// Start TLS now (after `220` to STARTTLS).
-        case startTLS
-        /// Send message `job`'s data, dot-stuffed, then the final `.`.
-        case sendBody(job: Int)
-        /// The transaction of `job` begins (MAIL FROM is being sent).
-        case jobStarted(job: Int)
-        /// Every recipient of `job` has its outcome.
-        case jobFinished(job: Int, outcomes: [Int: Outcome])
-        /// TLS was required (or verification was) and could not be had.
-        case tlsRequiredFailed(String)
-        case close
-    }
-
     /// Where the conversation is.
     enum State: Equatable {
         /// Waiting for the greeting.
@@ -88,19 +37,13 @@ public struct SMTPClientSession: Sendable {
     private var current = 0
     private var pipelining = false
     private var serverOffersTLS = false
+    private var serverOffers8BitMIME = false
+    private var serverOffersSMTPUTF8 = false
     private var maxSize: Int?
     private var expected: [Expect] = []
     private var outcomes: [Int: Outcome] = [:]
     private var acceptedRecipients = 0
     public private(set) var tlsActive = false
-
-    /// The TLS rules for delivery (asyncos-cli.md §3.2).
-    public enum TLSLevelPolicy: Sendable, Equatable {
-        case no, preferred, required, preferredVerify, requiredVerify
-
-        var attempts: Bool { self != .no }
-        var mandatory: Bool { self == .required || self == .requiredVerify }
-    }
 
     public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job]) {
         self.heloName = heloName
@@ -192,11 +135,15 @@ public struct SMTPClientSession: Sendable {
     // MARK: Transactions
 
     private mutating func readExtensions(_ reply: SMTPReply) {
+        // What was learnt before STARTTLS is forgotten (RFC 3207 §4.2): the new EHLO decides.
+        (pipelining, serverOffersTLS, serverOffers8BitMIME, serverOffersSMTPUTF8, maxSize) = (false, false, false, false, nil)
         for line in reply.lines.dropFirst() {
             let words = line.uppercased().split(separator: " ")
             switch words.first {
             case "PIPELINING": pipelining = true
             case "STARTTLS": serverOffersTLS = true
+            case "8BITMIME": serverOffers8BitMIME = true
+            case "SMTPUTF8": serverOffersSMTPUTF8 = true
             case "SIZE": maxSize = words.count > 1 ? Int(words[1]) : nil
             default: break
             }
@@ -212,16 +159,35 @@ public struct SMTPClientSession: Sendable {
             }
             return finishJob() + nextJobOrQuit()
         }
+        // No downgrade: a message the receiver cannot take as it is bounces (RFC 6152 §3, RFC 6531 §3.5).
+        if let refusal = contentRefusal(job) {
+            for r in job.recipients { outcomes[r.rid] = .failed(refusal) }
+            return finishJob() + nextJobOrQuit()
+        }
         state = .transaction
         acceptedRecipients = 0
         mailRefused = false
         var mail = "MAIL FROM:<\(job.sender)>"
         if maxSize != nil { mail += " SIZE=\(job.size)" }
         if job.body8Bit { mail += " BODY=8BITMIME" }
+        if job.needsSMTPUTF8 { mail += " SMTPUTF8" }
         let commands = [mail] + job.recipients.map { "RCPT TO:<\($0.address)>" } + ["DATA"]
         expected = [.mail] + job.recipients.indices.map { Expect.rcpt($0) } + [.data]
         // With PIPELINING the whole group goes at once (RFC 2920 §3.1: DATA ends it).
         return [.jobStarted(job: current)] + (pipelining ? commands.map { .send($0) } : [.send(commands[0])])
+    }
+
+    /// Why the receiver cannot be given `job` at all, from what its EHLO offered.
+    private func contentRefusal(_ job: Job) -> SMTPReply? {
+        if job.needsSMTPUTF8 && !serverOffersSMTPUTF8 {
+            return SMTPReply(553, "5.6.7 The envelope has non-ASCII addresses and the receiving server does not "
+                             + "offer SMTPUTF8 (RFC 6531)")
+        }
+        if job.body8Bit && !serverOffers8BitMIME {
+            return SMTPReply(554, "5.6.3 The message has 8-bit data and the receiving server does not offer 8BITMIME "
+                             + "(RFC 6152)")
+        }
+        return nil
     }
 
     private mutating func transactionReply(_ reply: SMTPReply) -> [Action] {

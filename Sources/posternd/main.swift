@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import PosternDNS
 import PosternEngine
 import PosternStore
 
@@ -22,6 +23,11 @@ struct Posternd: ParsableCommand {
     @Option(help: "Event-loop threads (default: one per core).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp(
+        "DNS servers to ask instead of /etc/resolv.conf, as host[:port] separated by commas; /etc/hosts is then not read.",
+        valueName: "servers"))
+    var dnsServers: String?
+
     func run() throws {
         umask(0o007)
         let level = Logger.Level(rawValue: logLevel) ?? .info
@@ -39,7 +45,8 @@ struct Posternd: ParsableCommand {
         if let limits = DescriptorLimit.raiseToHardLimit() {
             logger.info("file descriptors", metadata: ["before": "\(limits.before)", "limit": "\(limits.after)"])
         }
-        let engine = Engine(home: home, logger: logger, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let engine = Engine(home: home, logger: logger, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                            dns: DNSResolver.Options(servers: dnsServers))
         // Signal handlers only raise an event; the work runs on ordinary queues (style.md §11).
         let signals = DispatchQueue(label: "posternd.signals")
         var sources: [DispatchSourceSignal] = []

@@ -66,10 +66,14 @@ class Appliance:
 
     # -- the engine -----------------------------------------------------------------
 
-    def start(self, preexec_fn=None):
+    def start(self, dns_server=None, preexec_fn=None):
+        """Starts posternd; `dns_server` (host:port) replaces the system resolver's servers;
+        `preexec_fn` runs in the child before exec (e.g. to set resource limits)."""
+        arguments = [POSTERND, "--home", self.home, "--threads", "2"]
+        if dns_server:
+            arguments += ["--dns-servers", dns_server]
         with open(os.path.join(self.home, "posternd.stderr"), "ab") as log:
-            self.engine = subprocess.Popen([POSTERND, "--home", self.home, "--threads", "2"], stdout=log, stderr=log,
-                                           preexec_fn=preexec_fn)
+            self.engine = subprocess.Popen(arguments, stdout=log, stderr=log, preexec_fn=preexec_fn)
         wait_for(lambda: self.engine.poll() is not None or self.listening(), what="posternd to listen")
         if self.engine.poll() is not None:
             raise AssertionError("posternd exited:\n" + open(os.path.join(self.home, "posternd.stderr")).read())

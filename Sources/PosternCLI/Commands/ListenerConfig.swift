@@ -15,7 +15,7 @@ struct ListenerConfigCommand: CLICommand {
                  listenerconfig edit InboundMail hostaccess print | export <file> | import <file>
                  listenerconfig edit InboundMail limits <connections> <tcp-queue>
         listenerconfig delete <name> [Y]
-        listenerconfig setup [--max_connections=n] [--idle_timeout=s] [--max_connection_time=s] ...
+        listenerconfig setup [--max_connections=n] [--idle_timeout=s] [--max_connection_time=s] [--reverse_dns_timeout=s] ...
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -189,6 +189,9 @@ struct ListenerConfigCommand: CLICommand {
         s.maxConnectionTime = try dialog.number("Enter the maximum connection time for inbound connections, in seconds.",
                                                 default: s.maxConnectionTime, range: 1...86_400,
                                                 key: "max_connection_time")
+        s.reverseDNSTimeout = try dialog.number("Enter the number of seconds to wait before timing out reverse DNS "
+                                                + "lookups. 0 skips the lookup.", default: s.reverseDNSTimeout,
+                                                range: 0...3_600, key: "reverse_dns_timeout")
         context.configuration.listenerSettings = s
     }
 }

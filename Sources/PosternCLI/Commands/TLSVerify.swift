@@ -60,7 +60,7 @@ struct TLSVerifyCommand: CLICommand {
         reply = try socket.readReply()
         guard reply.hasPrefix("220") else { throw Failure(message: "STARTTLS was answered: \(reply)") }
         let connection: TLSConnection
-        do { connection = try TLSConnection(context: tls, verification: .none, serverName: host) } catch {
+        do { connection = try TLSConnection(context: tls, verification: .none, serverName: ServerNameIndication.name(forHost: host)) } catch {
             throw Failure(message: "TLS failed: \(error.reason)")
         }
         do {

@@ -178,18 +178,20 @@ final class QueueRunner: @unchecked Sendable {
         let envelopes = jobs.map { messages[$0.mid]!.envelope }
         let recipients = jobs.map { job in job.rids.map { (rid: $0, address: messages[job.mid]!.state.recipients[$0].address) } }
         let loop = group.next()
-        services.threadPool.runIfActive(eventLoop: loop) { () throws -> (Router.Result, [ByteBuffer]) in
-            let route = Router.resolve(domain: domain, delivery: delivery)
-            var bodies: [ByteBuffer] = []
-            if case .hops = route {
+        let threadPool = services.threadPool
+        Router(resolver: services.resolver, loop: loop).resolve(domain: domain, delivery: delivery).flatMap { route in
+            guard case .hops = route else { return loop.makeSucceededFuture((route, [ByteBuffer]())) }
+            // Spool reads block on the disk: the pool, never the loop.
+            return threadPool.runIfActive(eventLoop: loop) { () throws -> (Router.Result, [ByteBuffer]) in
+                var bodies: [ByteBuffer] = []
                 for job in jobs {
                     // A message that cannot be read is deferred, never sent empty.
                     guard let entry = spool.entry(job.mid) else { throw SpoolError.damaged("MID \(job.mid) is not queued") }
                     let message = try spool.read(entry).message
                     bodies.append(ByteBuffer(bytes: DotStuffing.encode(message)))
                 }
+                return (route, bodies)
             }
-            return (route, bodies)
         }.whenComplete { [self] result in
             queue.async { [self] in
                 switch result {
@@ -210,7 +212,8 @@ final class QueueRunner: @unchecked Sendable {
                     let sessionJobs = zip(envelopes, recipients).enumerated().map { i, pair in
                         SMTPClientSession.Job(mid: jobs[i].mid, sender: pair.0.sender,
                                               recipients: pair.1.map { .init(rid: $0.rid, address: $0.address) },
-                                              size: bodies[i].readableBytes, body8Bit: pair.0.body8Bit)
+                                              size: bodies[i].readableBytes,
+                                              body8Bit: bodies[i].readableBytesView.contains { $0 >= 0x80 })
                     }
                     attempt(domain: domain, jobs: jobs, sessionJobs: sessionJobs, bodies: bodies, hops: hops,
                             hop: 0, address: 0, level: level, runtime: runtime, lastProblem: nil)
@@ -251,7 +254,8 @@ final class QueueRunner: @unchecked Sendable {
         }
         let policy = SMTPClientSession.TLSLevelPolicy(level)
         let setup = SMTPClientHandler.Setup(
-            dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(), tls: runtime.tls,
+            dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(),
+            serverName: ServerNameIndication.name(forHost: target.host), tls: runtime.tls,
             level: policy, jobs: jobs, bodies: bodies, replyTimeout: QueueRunner.replyTimeout)
         let session = SMTPClientSession(heloName: runtime.hostname, tls: policy, jobs: sessionJobs)
         let mailLog = services.mailLog

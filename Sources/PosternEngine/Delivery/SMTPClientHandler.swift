@@ -23,6 +23,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
         var domain: String
         /// Names the receiver's certificate may carry for the -Verify levels: the domain and the MX host.
         var expectedNames: [String]
+        /// SNI: the host being connected to, never an address literal (`ServerNameIndication`).
+        var serverName: String?
         var tls: TLSContext
         var level: SMTPClientSession.TLSLevelPolicy
         /// The MIDs and RIDs of the jobs, for the log.
@@ -132,7 +134,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 _ = framer.discardBuffered()  // nothing the server sent in the clear counts after 220
                 do {
                     let connection = try TLSConnection(context: setup.tls, verification: .none,
-                                                       serverName: setup.expectedNames.last)
+                                                       serverName: setup.serverName)
                     try context.pipeline.syncOperations.addHandler(
                         STARTTLSHandler(connection: connection, expectedNames: setup.expectedNames), position: .first)
                 } catch {
