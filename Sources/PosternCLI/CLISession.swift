@@ -57,8 +57,9 @@ public final class CLISession {
 
     // MARK: Loops
 
-    /// Reads commands until `quit`, `exit` or the end of input. Returns the exit status:
-    /// 0 when every command succeeded.
+    /// Reads commands until `quit`, `exit` or the end of input. Returns the exit status: at a
+    /// terminal 0 (a command that failed there was answered on screen, and the session went
+    /// on); from a pipe, 0 only when every command succeeded, as a script needs.
     public func run() -> Int32 {
         var first = true
         while true {
@@ -103,7 +104,10 @@ public final class CLISession {
         return exitStatus
     }
 
-    private var exitStatus: Int32 { failures == 0 ? 0 : 1 }
+    private var exitStatus: Int32 {
+        if dialog.mode == .interactive { return 0 }
+        return failures == 0 ? 0 : 1
+    }
 
     /// The terminal or SSH connection is gone: the pending changes go with the session, the
     /// committed configuration is untouched.
@@ -134,6 +138,11 @@ public final class CLISession {
             return record(line, .failed)
         case .ambiguous(let names):
             dialog.error("Unknown command: \(name) is ambiguous (\(names.joined(separator: ", "))).")
+            return record(line, .failed)
+        }
+        if !command.takesArguments && words.count > 1 {
+            dialog.error("Invalid arguments when processing: \(words.dropFirst().joined(separator: " ")) "
+                + "(\(command.name) takes none)")
             return record(line, .failed)
         }
         let context = CommandContext(configuration: pending, dialog: dialog, session: self)

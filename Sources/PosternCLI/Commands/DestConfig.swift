@@ -84,7 +84,7 @@ struct DestConfigCommand: CLICommand {
 
     static func domainProblem(_ text: String) -> DialogError? {
         let name = text.hasPrefix(".") ? String(text.dropFirst()) : text
-        return Hostname.isValid(name) ? nil : DialogError("A hostname must be like example.com or .example.com.")
+        return Hostname.isValidDomain(name) ? nil : DialogError("A hostname must be like example.com or .example.com.")
     }
 
     /// The NEW/EDIT/DEFAULT questions (§5.3). For an entry, answering No to "apply a specific

@@ -6,6 +6,7 @@ import PosternStore
 struct CommitCheckCommand: CLICommand {
     let name = "commitcheck"
     let summary = "Check the pending configuration exactly as the engine would, without committing."
+    let takesArguments = false
     let usage = "commitcheck\n    Prints every problem with its path, or `The configuration is valid.`"
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -27,6 +28,7 @@ struct CommitCheckCommand: CLICommand {
 struct ConfirmCommand: CLICommand {
     let name = "confirm"
     let summary = "Confirm a 'commit confirmed' so that it is not rolled back."
+    let takesArguments = false
     let usage = "confirm\n    Confirms the commit waiting for confirmation (a plain `commit` with nothing pending does too)."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -89,8 +91,9 @@ struct RollbackConfigCommand: CLICommand {
                 return .success(i)
             }
             let record = records[index]
-            guard try dialog.yesNo("Are you sure you want to revert to generation \(record.generation)?", default: false,
-                                   key: "confirm") else { continue }
+            guard try dialog.confirmation("Are you sure you want to revert to generation \(record.generation)?",
+                                          default: false, key: "confirm",
+                                          declined: "Generation \(record.generation) was not staged.") else { continue }
             do {
                 context.configuration = try context.session.store.load(generation: record.generation).configuration
             } catch {
@@ -120,6 +123,7 @@ struct CommitDetailCommand: CLICommand {
         let latest = (try? store.load())?.commit.generation ?? 0
         let generation = try dialog.number("Enter the generation to show.", default: latest, range: 1...max(1, latest),
                                            key: "generation")
+        try dialog.finish()
         let document: ConfigDocument
         do { document = try store.load(generation: generation) } catch {
             dialog.error("Generation \(generation) is not in the history.")
@@ -159,6 +163,7 @@ struct ShowChangesCommand: CLICommand {
         let unified = dialog.takeFlag("unified")
         let numbers = [dialog.takeArgument { Int($0) != nil }, dialog.takeArgument { Int($0) != nil }].compactMap { $0 }
             .compactMap(Int.init)
+        try dialog.finish()
         let from: Configuration
         let to: Configuration
         let names: (String, String)

@@ -101,6 +101,7 @@ struct InterfaceConfigCommand: CLICommand {
 struct ShowConfigCommand: CLICommand {
     let name = "showconfig"
     let summary = "Display the configuration (with this session's pending changes)."
+    let takesArguments = false
     let usage = "showconfig\n    Prints the configuration as canonical JSON; keys are files under certs/, never shown."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

@@ -146,8 +146,8 @@ struct PolicyDialog {
         guard wants else { return SMTPResponse(code: standard) }
         let code = try dialog.number("Enter the SMTP code to use in the response. \(standard) is the standard code.",
                                      default: (current ?? base).code, range: codes, key: keys.1)
-        let text = try dialog.multiline("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
-                                        key: keys.2)
+        let text = try dialog.responseText("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
+                                           key: keys.2)
         return SMTPResponse(code: code, text: text)
     }
 
@@ -159,11 +159,12 @@ struct PolicyDialog {
             guard let chosen = level ?? inherited?.tls, chosen != .no, usesDemoCertificate else { return level }
             dialog.show("\nYou have chosen to enable TLS. Please use the 'certconfig' command to ensure that there is "
                 + "a valid certificate configured.")
-            if try dialog.yesNo("You may use the demo certificate to test TLS, but this will not be secure. "
-                                + "Do you really wish to use the demo certificate?", default: true, key: "demo") {
+            if try dialog.confirmation("You may use the demo certificate to test TLS, but this will not be secure. "
+                                       + "Do you really wish to use the demo certificate?", default: true, key: "demo",
+                                       declined: "TLS was not changed: configure a certificate with certconfig first, "
+                                           + "or answer yes to use the demo certificate.") {
                 return level
             }
-            if dialog.mode == .batch { return current }
         }
     }
 }

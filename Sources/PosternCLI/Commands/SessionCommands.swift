@@ -41,6 +41,8 @@ struct CommitCommand: CLICommand {
         // question stays because scripts answer it (`commit "…" Y`).
         _ = try dialog.yesNo("Do you want to save the current configuration for rollback?", default: true,
                              key: "rollback")
+        // Words left over are an error found before anything is written (`commit "a" Y extra`).
+        try dialog.finish()
         let home = session.home
         let record: CommitRecord
         do {

@@ -32,9 +32,11 @@ struct TLSVerifyCommand: CLICommand {
             return .failed
         }
         do {
-            try probe(domain: domain, host: target.0, port: target.1, tls: tls,
-                      helo: context.configuration.hostname, say: dialog.say)
-            return .ok
+            // A session that connects but cannot verify the certificate is a failure: a
+            // script's exit status must not say the peer was verified when it was not.
+            let verified = try probe(domain: domain, host: target.0, port: target.1, tls: tls,
+                                     helo: context.configuration.hostname, say: dialog.say)
+            return verified ? .ok : .failed
         } catch {
             dialog.say(error.message)
             dialog.say("TLS verification completed.")
@@ -44,8 +46,9 @@ struct TLSVerifyCommand: CLICommand {
 
     struct Failure: Error { let message: String }
 
+    /// Connects, STARTTLS, handshakes; whether the certificate was verified and names the host.
     private func probe(domain: String, host: String, port: Int, tls: TLSContext, helo: String,
-                       say: (String) -> Void) throws(Failure) {
+                       say: (String) -> Void) throws(Failure) -> Bool {
         let socket = try BlockingSocket.connect(host: host, port: port, say: say)
         defer { socket.close() }
         say("Checking TLS connection.")
@@ -80,6 +83,7 @@ struct TLSVerifyCommand: CLICommand {
         say("TLS connection established: protocol \(connection.protocolVersion), cipher \(connection.cipherName).")
         say("Verifying peer certificate.")
         let names = Array(Set([domain, host])).sorted()
+        var verified = false
         if let certificate = connection.peerCertificate {
             say("Verifying certificate common name \(certificate.commonName ?? "(none)").")
             if let match = names.first(where: certificate.matchesHost) {
@@ -89,6 +93,7 @@ struct TLSVerifyCommand: CLICommand {
             }
             say(connection.peerVerified ? "TLS certificate verified."
                 : "TLS certificate verification failed: \(connection.peerVerificationText).")
+            verified = connection.peerVerified && names.contains(where: certificate.matchesHost)
         } else {
             say("The server presented no certificate.")
         }
@@ -97,6 +102,7 @@ struct TLSVerifyCommand: CLICommand {
         say("TLS connection to \(socket.remote) succeeded.")
         say("TLS successfully connected to \(host).")
         say("TLS verification completed.")
+        return verified
     }
 }
 

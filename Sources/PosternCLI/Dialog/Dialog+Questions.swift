@@ -60,6 +60,18 @@ extension Dialog {
         }
     }
 
+    /// A yes/no question whose No drops the change the command was asked to make (the demo
+    /// certificate under TLS, the confirmation of a rollback). At a prompt No just goes back.
+    /// In a batch form No, given or the default, is an error, so that a script never sees success
+    /// when nothing was done (issue 14, section 3). `declined` says what was not done.
+    public func confirmation(_ question: String, default defaultValue: Bool, key: String, declined: String)
+        throws(DialogAbort) -> Bool
+    {
+        let yes = try yesNo(question, default: defaultValue, key: key)
+        if !yes && (mode == .batch || hadArguments) { throw .invalidArgument(declined) }
+        return yes
+    }
+
     /// A numbered list; the answer may be the number, the item's name or a unique prefix of it.
     /// Returns the index chosen. `defaultIndex` is 0-based.
     public func choose(
@@ -144,6 +156,19 @@ extension Dialog {
             lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The text of a custom SMTP response, held to the configuration's own rule
+    /// (`SMTPResponse.textProblem`: ASCII, no control characters), so the dialog refuses what
+    /// commit would.
+    public func responseText(_ question: String, key: String? = nil) throws(DialogAbort) -> String {
+        while true {
+            let text = try multiline(question, key: key)
+            guard let problem = SMTPResponse(code: 250, text: text).textProblem else { return text }
+            // An argument would be read again: a bad one ends the command.
+            if mode == .batch || hadArguments { throw .invalidArgument(problem) }
+            error(problem)
+        }
     }
 
     /// PEM text pasted line by line, ending at a line holding only `.`. In an argument, the

@@ -127,9 +127,10 @@ public final class Dialog {
         output.write(text + "\n")
     }
 
-    /// An error or warning: stderr in batch mode, in line otherwise.
+    /// An error or warning: on stderr for a batch or a pipe (where a script reads stdout), in
+    /// line at a terminal.
     public func error(_ text: String) {
-        if mode == .batch { output.writeError(text + "\n") } else { output.write(text + "\n") }
+        if mode == .interactive { output.write(text + "\n") } else { output.writeError(text + "\n") }
     }
 
     // MARK: Answers
