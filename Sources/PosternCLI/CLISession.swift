@@ -154,11 +154,13 @@ public final class CLISession {
             return record(line, status)
         } catch {
             switch error {
+            // The notice only when something is dropped: a change the command had made, or
+            // answers given to a command that stages changes (not Ctrl-C inside `commit`).
             case .interrupted:
-                dialog.say("-- Changes not recorded.")
+                if dropsSomething(command, context) { dialog.say("-- Changes not recorded.") }
                 return record(line, .ok, note: "interrupted")
             case .endOfInput:
-                dialog.say("-- Changes not recorded.")
+                if dropsSomething(command, context) { dialog.say("-- Changes not recorded.") }
                 return record(line, .failed, note: "input ended")
             case .hangup:
                 _ = record(line, .ok, note: "connection lost")
@@ -171,6 +173,10 @@ public final class CLISession {
                 return record(line, .failed)
             }
         }
+    }
+
+    private func dropsSomething(_ command: any CLICommand, _ context: CommandContext) -> Bool {
+        context.configuration != pending || (command.stagesChanges && dialog.answersRead > 0)
     }
 
     private func record(_ line: String, _ status: CommandStatus, note: String? = nil) -> CommandStatus {

@@ -211,8 +211,8 @@ struct CertConfigCommand: CLICommand {
         let dialog = context.dialog
         let profiles = context.configuration.certificates
         guard !profiles.isEmpty else { dialog.error("There are no certificate profiles."); return }
-        let index = try dialog.pickItem("Enter the name or number of the certificate profile you wish to delete.",
-                                        names: profiles.map(\.name))
+        guard let index = try dialog.pickItem("Enter the name or number of the certificate profile you wish to delete.",
+                                              names: profiles.map(\.name)) else { return }
         let name = profiles[index].name
         let users = context.configuration.listeners.filter {
             ($0.certificate ?? FactoryDefaults.demoCertificateName) == name

@@ -44,8 +44,9 @@ struct DestConfigCommand: CLICommand {
                     dialog.error("No destination control table action for any domain: the table is empty.")
                     continue
                 }
-                let index = try dialog.pickItem("Enter the domain you wish to \(operation == "EDIT" ? "edit" : "delete").",
-                                                names: controls.entries.map(\.domain))
+                guard let index = try dialog.pickItem(
+                    "Enter the domain you wish to \(operation == "EDIT" ? "edit" : "delete").",
+                    names: controls.entries.map(\.domain)) else { continue }
                 if operation == "EDIT" {
                     controls.entries[index] = try ask(controls.entries[index], dialog: dialog, isDefault: false,
                                                       certificate: controls.certificate)

@@ -84,12 +84,16 @@ struct RollbackConfigCommand: CLICommand {
             let records = Array(context.session.store.history().suffix(10).reversed())
             guard !records.isEmpty else { dialog.error("There is no committed configuration to revert to."); continue }
             let lines = records.map { RollbackConfigCommand.line($0) }
-            let index = try dialog.ask((lines + ["Enter the number of the config to revert to."]).joined(separator: "\n"),
-                                       default: nil, key: "generation") { answer -> Result<Int, DialogError> in
+            // Enter goes back to the menu (a choice without a default, asyncos-cli.md l.1040).
+            let chosen = try dialog.ask((lines + ["Enter the number of the config to revert to."])
+                .joined(separator: "\n"), prompt: "[]> ", default: dialog.mode == .batch ? nil : "",
+                key: "generation") { answer -> Result<Int?, DialogError> in
+                if answer.isEmpty { return .success(nil) }
                 guard let generation = Int(answer), let i = records.firstIndex(where: { $0.generation == generation })
                 else { return .failure(DialogError("That value is not valid: enter one of the generation numbers listed.")) }
                 return .success(i)
             }
+            guard let index = chosen else { continue }
             let record = records[index]
             guard try dialog.confirmation("Are you sure you want to revert to generation \(record.generation)?",
                                           default: false, key: "confirm",
@@ -114,6 +118,7 @@ struct RollbackConfigCommand: CLICommand {
 struct CommitDetailCommand: CLICommand {
     let name = "commitdetail"
     let summary = "Show the details of a commit (the last one by default)."
+    let stagesChanges = false
     let usage = "commitdetail [<generation>] [--unified]\n    Who, when, from where, the comment, and the changes against its parent."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -148,6 +153,7 @@ struct CommitDetailCommand: CLICommand {
 struct ShowChangesCommand: CLICommand {
     let name = "showchanges"
     let summary = "Show changes: pending against committed, or between generations."
+    let stagesChanges = false
     let usage = """
         showchanges [--unified]
             What this session changed since its last commit.

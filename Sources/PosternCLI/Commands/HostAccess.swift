@@ -123,15 +123,15 @@ struct HostAccessEditor {
                                      names: ["sendergroup", "policy"])
         if kind == 0 {
             guard !table.senderGroups.isEmpty else { dialog.error("There are no sender groups to delete."); return }
-            let index = try dialog.pickItem("Enter the name or number of the sender group you wish to delete.",
-                                            names: table.senderGroups.map(\.name))
+            guard let index = try dialog.pickItem("Enter the name or number of the sender group you wish to delete.",
+                                                  names: table.senderGroups.map(\.name)) else { return }
             let name = table.senderGroups.remove(at: index).name
             dialog.say("Sender group \(name) deleted.")
             return
         }
         guard !table.policies.isEmpty else { dialog.error("There are no policies to delete."); return }
-        let index = try dialog.pickItem("Enter the name or number of the policy you wish to delete.",
-                                        names: table.policies.map(\.name))
+        guard let index = try dialog.pickItem("Enter the name or number of the policy you wish to delete.",
+                                              names: table.policies.map(\.name)) else { return }
         let name = table.policies[index].name
         let users = table.senderGroups.filter { $0.action == .policy(name) }.map(\.name)
         let usedByAll = table.all == .policy(name)
@@ -151,8 +151,8 @@ struct HostAccessEditor {
 
     private func move(_ table: inout HostAccessTable) throws(DialogAbort) {
         guard table.senderGroups.count > 1 else { dialog.error("There is nothing to move."); return }
-        let from = try dialog.pickItem("Enter the name or number of the sender group you wish to move.",
-                                       names: table.senderGroups.map(\.name))
+        guard let from = try dialog.pickItem("Enter the name or number of the sender group you wish to move.",
+                                             names: table.senderGroups.map(\.name)) else { return }
         let group = table.senderGroups.remove(at: from)
         let others = table.senderGroups.map(\.name)
         let listing = others.enumerated().map { "\($0.offset + 1). \($0.element)" } + ["\(others.count + 1). (the end)"]

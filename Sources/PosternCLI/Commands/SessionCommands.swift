@@ -7,6 +7,7 @@ import PosternStore
 struct CommitCommand: CLICommand {
     let name = "commit"
     let summary = "Commit pending configuration changes."
+    let stagesChanges = false
     let usage = """
         commit
             Asks for a comment and commits the pending changes.
@@ -56,6 +57,9 @@ struct CommitCommand: CLICommand {
                 session.discardChanges()
                 context.configuration = session.pending
                 dialog.say("Your changes have been discarded.")
+            } else if case .conflict = error {
+                dialog.say("Your changes are still pending. Review them against the new generation with 'showchanges', "
+                    + "then 'commit' again to apply them on top of it, or 'clear' to drop them.")
             }
             return .failed
         }
@@ -139,6 +143,7 @@ struct ExitCommand: CLICommand {
 struct HelpCommand: CLICommand {
     let name = "help"
     let summary = "List the commands, or show how to use one."
+    let stagesChanges = false
     let usage = "help\n    Lists the commands.\nhelp <command>\n    Shows the command's use and batch forms."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

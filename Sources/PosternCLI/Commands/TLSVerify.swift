@@ -9,6 +9,7 @@ import PosternTLS
 struct TLSVerifyCommand: CLICommand {
     let name = "tlsverify"
     let summary = "Test and verify a TLS connection to a remote MTA."
+    let stagesChanges = false
     let usage = "tlsverify\ntlsverify <domain> [<host[:port]>]"
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

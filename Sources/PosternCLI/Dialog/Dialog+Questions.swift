@@ -111,13 +111,16 @@ extension Dialog {
     }
 
     /// Picks an existing item by number or name, the list printed first (`Enter the name or
-    /// number of the listener you wish to edit.`).
+    /// number of the listener you wish to edit.`). An empty answer is nil: back to the menu
+    /// above, as AsyncOS does at a choice without a default (asyncos-cli.md l.1040). In a
+    /// batch the item must be named.
     public func pickItem(_ question: String, names: [String], listing: [String]? = nil, key: String? = nil)
-        throws(DialogAbort) -> Int
+        throws(DialogAbort) -> Int?
     {
         let lines = listing ?? names.enumerated().map { "\($0.offset + 1). \($0.element)" }
-        return try ask((lines + [question]).joined(separator: "\n"), default: nil, key: key, choices: names) { answer in
-            Dialog.pick(answer, from: names)
+        return try ask((lines + [question]).joined(separator: "\n"), prompt: "[]> ", default: mode == .batch ? nil : "",
+                       key: key, choices: names) { answer -> Result<Int?, DialogError> in
+            answer.isEmpty ? .success(nil) : Dialog.pick(answer, from: names).map { $0 }
         }
     }
 
@@ -151,7 +154,14 @@ extension Dialog {
         output.write("\n" + question + "\n")
         var lines: [String] = []
         while true {
-            let (line, _) = try rawAnswer(question: nil, prompt: "> ", key: nil, defaultValue: "")
+            let line: String
+            do {
+                (line, _) = try rawAnswer(question: nil, prompt: "> ", key: nil, defaultValue: "")
+            } catch .endOfInput where mode == .interactive {
+                // Ctrl-D ends the text, as in AsyncOS (asyncos-cli.md l.1054); the command goes on.
+                output.write("\n")
+                break
+            }
             if line.isEmpty { break }
             lines.append(line)
         }
