@@ -79,3 +79,38 @@ import Testing
         #expect(result.output.contains("'showchanges'"))
     }
 }
+
+/// The TLS question as the seed shows it (issue 14, section 6b): three answers, then a
+/// separate yes/no about client certificates; the batch's five values keep working.
+@Suite struct TLSQuestionTests {
+    @Test func preferredThenVerifyIsPreferredVerify() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let result = try Transcript.run(home: t.home, [
+            "listenerconfig", "edit", "InboundMail", "hostaccess", "default",
+            "", "", "", "", "", "", "", "", "2", "Y", "", "", "", "", "",
+            "commit", "verify", "", "quit",
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("Do you want to verify client certificates? [N]> Y"))
+        #expect(result.output.contains("Use TLS: Preferred - Verify"))
+        #expect(try t.store.load().configuration.listeners[0].hostAccess.defaultParameters.tls == .preferredVerify)
+    }
+
+    static let batchValues: [(value: String, level: TLSLevel)] = [
+        ("no", .no), ("preferred", .preferred), ("required", .required),
+        ("preferred-verify", .preferredVerify), ("required-verify", .requiredVerify),
+    ]
+
+    @Test(arguments: batchValues) func theBatchValuesKeepWorking(_ value: String, _ level: TLSLevel) throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        try t.commit { $0.listeners[0].hostAccess.defaultParameters.tls = .requiredVerify }
+        let result = try Transcript.batch(home: t.home,
+                                          "listenerconfig edit InboundMail hostaccess default --tls=\(value)"
+                                          + (level == .no ? "; " : " --demo=yes; ")
+                                          + "commit tls Y")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(try t.store.load().configuration.listeners[0].hostAccess.defaultParameters.tls == level)
+    }
+}
