@@ -23,6 +23,9 @@ ensure_packages() {
 
 # The packages the build needs.
 BUILD_PACKAGES=(libssl-dev libedit-dev libc-ares-dev pkg-config)
+# The packages the tests need: the clients they drive, and what each needs for TLS
+# (swaks speaks TLS only with Perl's Net::SSLeay, which --no-install-recommends leaves out).
+TEST_PACKAGES=(openssl swaks libnet-ssleay-perl sslscan python3 procps)
 
 # The home scripts/run uses: $POSTERN_HOME, else .postern under the project.
 default_home() {

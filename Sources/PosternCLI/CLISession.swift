@@ -64,8 +64,9 @@ public final class CLISession {
 
     // MARK: Loops
 
-    /// Reads commands until `quit`, `exit` or the end of input. Returns the exit status:
-    /// 0 when every command succeeded.
+    /// Reads commands until `quit`, `exit` or the end of input. Returns the exit status: at a
+    /// terminal 0 (a command that failed there was answered on screen, and the session went
+    /// on); from a pipe, 0 only when every command succeeded, as a script needs.
     public func run() -> Int32 {
         var first = true
         while true {
@@ -110,7 +111,10 @@ public final class CLISession {
         return exitStatus
     }
 
-    private var exitStatus: Int32 { failures == 0 ? 0 : 1 }
+    private var exitStatus: Int32 {
+        if dialog.mode == .interactive { return 0 }
+        return failures == 0 ? 0 : 1
+    }
 
     /// The terminal or SSH connection is gone: the pending changes go with the session, the
     /// committed configuration is untouched.
@@ -143,6 +147,11 @@ public final class CLISession {
             dialog.error("Unknown command: \(name) is ambiguous (\(names.joined(separator: ", "))).")
             return record(line, .failed)
         }
+        if !command.takesArguments && words.count > 1 {
+            dialog.error("Invalid arguments when processing: \(words.dropFirst().joined(separator: " ")) "
+                + "(\(command.name) takes none)")
+            return record(line, .failed)
+        }
         let context = CommandContext(configuration: pending, dialog: dialog, session: self)
         dialog.begin(arguments: Array(words.dropFirst()))
         do throws(DialogAbort) {
@@ -152,11 +161,13 @@ public final class CLISession {
             return record(line, status)
         } catch {
             switch error {
+            // The notice only when something is dropped: a change the command had made, or
+            // answers given to a command that stages changes (not Ctrl-C inside `commit`).
             case .interrupted:
-                dialog.say("-- Changes not recorded.")
+                if dropsSomething(command, context) { dialog.say("-- Changes not recorded.") }
                 return record(line, .ok, note: "interrupted")
             case .endOfInput:
-                dialog.say("-- Changes not recorded.")
+                if dropsSomething(command, context) { dialog.say("-- Changes not recorded.") }
                 return record(line, .failed, note: "input ended")
             case .hangup:
                 _ = record(line, .ok, note: "connection lost")
@@ -169,6 +180,10 @@ public final class CLISession {
                 return record(line, .failed)
             }
         }
+    }
+
+    private func dropsSomething(_ command: any CLICommand, _ context: CommandContext) -> Bool {
+        context.configuration != pending || (command.stagesChanges && dialog.answersRead > 0)
     }
 
     private func record(_ line: String, _ status: CommandStatus, note: String? = nil) -> CommandStatus {

@@ -10,7 +10,18 @@ public protocol CLICommand: Sendable {
     var summary: String { get }
     /// What `help <command>` prints: the interactive use and the batch forms.
     var usage: String { get }
+    /// False for commands that take no words after their name (`status`, `who`): any given
+    /// is refused before the command prints or does anything.
+    var takesArguments: Bool { get }
+    /// False for commands that stage nothing (`commit`, `showchanges`): Ctrl-C inside them
+    /// drops no change, so it does not say `-- Changes not recorded.`
+    var stagesChanges: Bool { get }
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus
+}
+
+extension CLICommand {
+    public var takesArguments: Bool { true }
+    public var stagesChanges: Bool { true }
 }
 
 public enum CommandStatus: Equatable, Sendable {

@@ -107,8 +107,8 @@ public enum RouteDestination: Hashable, Sendable, CustomStringConvertible {
             port = p
             host = String(host[..<colon])
         }
-        guard IPAddress(host) != nil || Hostname.isValid(host) else {
-            return .failure(SenderEntryError("Invalid hostname format \"\(host)\"."))
+        guard IPAddress(host) != nil || Hostname.isValidDomain(host) else {
+            return .failure(SenderEntryError("\"\(host)\" is neither an IP address nor a valid host name."))
         }
         return .success(.host(name: host.lowercased(), port: port, priority: priority))
     }

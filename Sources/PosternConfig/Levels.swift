@@ -1,5 +1,6 @@
-/// The TLS setting of a mail flow policy (asyncos-cli.md §3.1). The order is the order of
-/// the CLI list `1. No 2. Preferred 3. Required 4. Preferred - Verify 5. Required - Verify`.
+/// The TLS setting of a mail flow policy (asyncos-cli.md §3.1): No, Preferred or Required,
+/// and for the last two whether client certificates are verified (AsyncOS's separate "Verify
+/// Client Certificate" setting, asyncos-cli.md §11). One enum, so the two cannot contradict.
 public enum TLSLevel: String, Codable, CaseIterable, Sendable {
     case no
     case preferred
@@ -26,6 +27,27 @@ public enum TLSLevel: String, Codable, CaseIterable, Sendable {
 
     /// Whether the server asks the client for a certificate and checks it.
     public var verifiesClient: Bool { self == .preferredVerify || self == .requiredVerify }
+
+    /// The three answers of the TLS question (`1. No 2. Preferred 3. Required`, the seed's).
+    public static let answers: [TLSLevel] = [.no, .preferred, .required]
+
+    /// No, Preferred or Required, without the verification.
+    public var answer: TLSLevel {
+        switch self {
+        case .no: return .no
+        case .preferred, .preferredVerify: return .preferred
+        case .required, .requiredVerify: return .required
+        }
+    }
+
+    /// This answer with client certificates verified or not (No stays No).
+    public func verifying(_ verify: Bool) -> TLSLevel {
+        switch answer {
+        case .preferred: return verify ? .preferredVerify : .preferred
+        case .required: return verify ? .requiredVerify : .required
+        default: return .no
+        }
+    }
 
     /// Parses a label, a raw value or a batch keyword (`required`, `Required - Verify`, `required_verify`).
     public init?(keyword: String) {

@@ -213,6 +213,21 @@ public struct SenderEntryError: Error, Hashable, Sendable, CustomStringConvertib
 
 /// Hostname syntax (RFC 1123 labels), shared by every hostname the configuration holds.
 public enum Hostname {
+    /// A mail domain or a host to look up in the DNS (destinations, routes, certificate
+    /// names): a hostname without underscores whose last label is not all digits, since a
+    /// host name never has the dotted-decimal form (RFC 1123 §2.1), so `999.999.999.999`
+    /// is neither an address nor a name.
+    public static func isValidDomain(_ name: String) -> Bool {
+        let trimmed = name.hasSuffix(".") ? String(name.dropLast()) : name
+        guard isValid(name), !name.contains("_"), let last = trimmed.split(separator: ".").last else { return false }
+        return !last.allSatisfy(\.isNumber)
+    }
+
+    /// A DNS name for a certificate's subjectAltName: a domain, or `*.` and a domain.
+    public static func isValidCertificateName(_ name: String) -> Bool {
+        isValidDomain(name.hasPrefix("*.") ? String(name.dropFirst(2)) : name)
+    }
+
     public static func isValid(_ name: String) -> Bool {
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
         let trimmed = name.hasSuffix(".") ? String(name.dropLast()) : name

@@ -104,6 +104,7 @@ extension Configuration {
                 problems.add(path + ".recipientAccess", "A public listener needs a Recipient Access Table.")
             }
             listener.hostAccess.validate(path: path + ".hostAccess", into: &problems)
+            listener.recipientAccess?.validate(path: path + ".recipientAccess", into: &problems)
         }
     }
 
@@ -160,6 +161,55 @@ extension HostAccessTable {
     }
 }
 
+extension RecipientAccessTable {
+    /// What `validate()` would say of this table alone (IMPORT checks a table before taking it).
+    public func problems(path: String = "recipientAccess") -> [ConfigProblem] {
+        var problems = Validator()
+        validate(path: path, into: &problems)
+        return problems.problems
+    }
+
+    /// The rules of every way a table comes in (the dialog, its batch flags, IMPORT, a file
+    /// read back): `REJECT 250` would answer 250 while the log says rejected, so each action
+    /// keeps to its own reply codes.
+    func validate(path: String, into problems: inout Validator) {
+        problems.requireUnique(entries.map { $0.pattern.text.lowercased() }, path: path + ".entries", what: "entry")
+        for entry in entries {
+            let entryPath = "\(path).entries[\(entry.pattern.text)]"
+            if let response = entry.response {
+                let codes = entry.action.responseCodes
+                if !codes.contains(response.code) {
+                    problems.add(entryPath + ".response.code", "An \(entry.action.label) entry answers with a code "
+                        + "between \(codes.lowerBound) and \(codes.upperBound), not \(response.code).")
+                }
+                if let problem = response.textProblem { problems.add(entryPath + ".response.text", problem) }
+            }
+            if entry.bypassReceivingControl && entry.action != .accept {
+                problems.add(entryPath, "Only an Accept entry can bypass receiving control.")
+            }
+        }
+    }
+}
+
+extension RecipientAction {
+    /// The reply codes an entry with this action may answer with (the standard: 250, 550).
+    public var responseCodes: ClosedRange<Int> { self == .accept ? 200...299 : 400...599 }
+}
+
+extension SMTPResponse {
+    /// Why this text cannot go on the wire, or nil: SMTP replies are US-ASCII lines (RFC 5321
+    /// §4.2); a control character would split or forge a reply, and other text is not ASCII.
+    public var textProblem: String? {
+        if text.contains(where: { $0 == "\r" || ($0.isASCII && $0.asciiValue! < 32 && $0 != "\n") || $0 == "\u{7F}" }) {
+            return "An SMTP response may not contain control characters."
+        }
+        if !text.allSatisfy(\.isASCII) {
+            return "An SMTP response must be plain ASCII text (RFC 5321 §4.2)."
+        }
+        return nil
+    }
+}
+
 extension PolicyParameters {
     func validate(path: String, into problems: inout Validator) {
         problems.range(maxMessageSize, 1...Int(Int32.max), path + ".maxMessageSize")
@@ -175,8 +225,8 @@ extension PolicyParameters {
         }
         for (name, response) in [("acceptResponse", acceptResponse), ("rejectResponse", rejectResponse),
                                  ("rateLimitResponse", rateLimitResponse)]
-        where response.text.contains(where: { $0 == "\r" || ($0.isASCII && $0.asciiValue! < 32 && $0 != "\n") }) {
-            problems.add(path + ".\(name).text", "An SMTP response may not contain control characters.")
+        {
+            if let problem = response.textProblem { problems.add(path + ".\(name).text", problem) }
         }
     }
 }
@@ -229,7 +279,7 @@ extension DeliveryConfiguration {
         for route in routes {
             let path = "delivery.routes[\(route.domain)]"
             let name = route.domain.hasPrefix(".") ? String(route.domain.dropFirst()) : route.domain
-            if route.domain != "ALL" && !Hostname.isValid(name) {
+            if route.domain != "ALL" && !Hostname.isValidDomain(name) {
                 problems.add(path, "A route is for a domain (example.com), its subdomains (.example.com) or ALL.")
             }
             if route.destinations.isEmpty { problems.add(path, "A route needs at least one destination.") }
@@ -241,7 +291,7 @@ extension DeliveryConfiguration {
         for control in [destinations.default] + destinations.entries {
             let path = control.domain.isEmpty ? "delivery.destinations.default" : "delivery.destinations[\(control.domain)]"
             let name = control.domain.hasPrefix(".") ? String(control.domain.dropFirst()) : control.domain
-            if !control.domain.isEmpty && !Hostname.isValid(name) {
+            if !control.domain.isEmpty && !Hostname.isValidDomain(name) {
                 problems.add(path, "Invalid hostname format \"\(control.domain)\".")
             }
             if let v = control.concurrency { problems.range(v, 1...10_000, path + ".concurrency") }

@@ -18,7 +18,8 @@ public final class CapturedOutput: Output {
 }
 
 /// Answers from a script, shown as a piped session shows them: the prompt, then the answer.
-/// The line `^C` stands for Ctrl-C. After the last line, the input ends.
+/// The line `^C` stands for Ctrl-C, `^D` for Ctrl-D at a terminal (the input ends once, and
+/// reading goes on). After the last line, the input ends.
 public final class ScriptedLineReader: LineReader {
     private var lines: [String]
     private let output: Output
@@ -47,6 +48,10 @@ public final class ScriptedLineReader: LineReader {
         if line == "^C" {
             output.write("^C\n")
             return .interrupted
+        }
+        if line == "^D" {
+            output.write("^D\n")
+            return .endOfInput
         }
         output.write(line + "\n")
         return .line(line)

@@ -115,6 +115,13 @@ class Appliance:
 
     # -- files ----------------------------------------------------------------------
 
+    def place(self, path):
+        """Copies a file into the home's configuration directory, where IMPORT reads; its name there."""
+        directory = os.path.join(self.home, "configuration")
+        os.makedirs(directory, exist_ok=True)
+        shutil.copy(path, directory)
+        return os.path.basename(path)
+
     def current(self):
         with open(os.path.join(self.home, "config", "current.json")) as f:
             return json.load(f)

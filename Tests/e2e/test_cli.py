@@ -123,7 +123,7 @@ class PipeTests(unittest.TestCase):
         try:
             result = appliance.piped([
                 "listenerconfig", "edit", "InboundMail", "hostaccess", "default",
-                "", "", "", "", "", "", "", "", "3", "", "", "", "", "",
+                "", "", "", "", "", "", "", "", "3", "", "", "", "", "", "",
                 "commit", "TLS required for everyone", "",
             ])
             self.assertIn("Changes committed:", result.stdout)

@@ -21,15 +21,19 @@ def receiver(tls="no", certificate=None, pki=None):
                 "listenerconfig edit InboundMail rcptaccess new example.net accept N",
                 "suspenddel"]
     if certificate:
-        commands.append(f"certconfig certificate import Receiver {pki[certificate + '.crt']} {pki[certificate + '.key']}")
+        commands.append(f"certconfig certificate import Receiver {appliance.place(pki[certificate + '.crt'])} "
+                        f"{appliance.place(pki[certificate + '.key'])}")
         commands.append("listenerconfig edit InboundMail certificate Receiver")
     appliance.cli("; ".join(c for c in commands if c) + '; commit receiver Y')
     return appliance.start()
 
 
-def sender(to_port, tls="no", extra=()):
-    """An engine that relays for 127.0.0.1 and routes example.net and example.com to `to_port`."""
+def sender(to_port, tls="no", extra=(), trust=None):
+    """An engine that relays for 127.0.0.1 and routes example.net and example.com to `to_port`;
+    with `trust`, that CA file is imported as its custom certificate authority."""
     appliance = Appliance()
+    if trust:
+        extra = [*extra, f"certconfig certauthority custom import {appliance.place(trust)}"]
     appliance.cli("; ".join([
         "listenerconfig edit InboundMail hostaccess new sendergroup LOCAL 127.0.0.1 relay",
         f"smtproutes new example.net localhost:{to_port}",
@@ -77,10 +81,10 @@ class DeliveryTLSTests(unittest.TestCase):
         for a in self.appliances:
             a.remove()
 
-    def pair(self, receiver_tls, sender_tls, certificate=None, extra=()):
+    def pair(self, receiver_tls, sender_tls, certificate=None, extra=(), trust=None):
         b = receiver(receiver_tls, certificate, self.pki)
         self.appliances.append(b)
-        a = sender(b.port, sender_tls, extra)
+        a = sender(b.port, sender_tls, extra, trust)
         self.appliances.append(a)
         return a, b
 
@@ -115,13 +119,13 @@ class DeliveryTLSTests(unittest.TestCase):
     def test_required_verify_needs_a_trusted_certificate(self):
         # The demo certificate (self-signed): not delivered.
         a, b = self.pair("preferred", "required-verify",
-                         extra=[f"certconfig certauthority custom import {self.pki['ca.crt']}"])
+                         trust=self.pki['ca.crt'])
         send(a, ["joe@example.net"], "verify me")
         wait_for(lambda: "verification failed for example.net" in a.mail_log(), what="the failed verification")
         self.assertEqual(bodies(b), [])
         # A certificate from the trusted CA, naming the MX host: delivered.
         c, d = self.pair("preferred", "required-verify", certificate="mx",
-                         extra=[f"certconfig certauthority custom import {self.pki['ca.crt']}"])
+                         trust=self.pki['ca.crt'])
         send(c, ["joe@example.net"], "verified")
         wait_for(lambda: len(d.spool()) == 1, what="verified delivery")
         self.assertIn("TLS certificate verified for example.net: name localhost", c.mail_log())
@@ -140,7 +144,7 @@ class DeliveryTLSTests(unittest.TestCase):
 
     def test_tlsverify_reports_protocol_cipher_and_verification(self):
         a, b = self.pair("preferred", "preferred", certificate="mx",
-                         extra=[f"certconfig certauthority custom import {self.pki['ca.crt']}"])
+                         trust=self.pki['ca.crt'])
         out = a.cli(f"tlsverify example.net localhost:{b.port}").stdout
         self.assertIn("TLS connection established: protocol TLSv1.3, cipher TLS_AES_256_GCM_SHA384.", out)
         self.assertIn("TLS certificate match localhost", out)

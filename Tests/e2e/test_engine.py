@@ -115,7 +115,7 @@ class ClientCertificateTests(unittest.TestCase):
 
     def run_level(self, level):
         appliance = Appliance()
-        appliance.cli(f'certconfig certauthority custom import {self.pki["ca.crt"]}; '
+        appliance.cli(f'certconfig certauthority custom import {appliance.place(self.pki["ca.crt"])}; '
                       f'listenerconfig edit InboundMail hostaccess default --tls={level} --demo=yes; commit verify Y')
         appliance.start()
         return appliance

@@ -118,6 +118,8 @@ LogLevel VERBOSE
                 cli.sendline("")
                 cli.expect_exact("]> ")
             cli.sendline("3")
+            cli.expect_exact("verify client certificates? [N]> ")
+            cli.sendline("")
             cli.expect_exact("demo certificate? [Y]> ")
             cli.sendline("")
             cli.expect_exact("[1]> ")

@@ -99,14 +99,14 @@ struct CertConfigCommand: CLICommand {
             certificate = try Certificate(pem: try dialog.pem("Paste public certificate in PEM format (end with '.'):",
                                                                key: "certificate"))
         } catch let abort as DialogAbort { throw abort } catch {
-            return fail(dialog, "Invalid certificate...discarding")
+            return try fail(dialog, "Invalid certificate...discarding")
         }
         do {
             key = try PrivateKey(pem: try dialog.pem("Paste private key in PEM format (end with '.'):", key: "key"))
         } catch let abort as DialogAbort { throw abort } catch {
-            return fail(dialog, "Invalid private key ...discarding")
+            return try fail(dialog, "Invalid private key ...discarding")
         }
-        guard certificate.matches(key) else { return fail(dialog, "key does not sign certificate") }
+        guard certificate.matches(key) else { return try fail(dialog, "key does not sign certificate") }
         var chain: [Certificate] = []
         while try dialog.yesNo("Do you want to add an intermediate certificate?", default: false, key: "intermediate") {
             do {
@@ -123,12 +123,12 @@ struct CertConfigCommand: CLICommand {
         let dialog = context.dialog
         let name = try askProfileName(context)
         func read(_ question: String, _ key: String, required: Bool = true) throws(DialogAbort) -> String? {
-            let path = try dialog.text(question, key: key, required: required)
-            if path.isEmpty { return nil }
-            guard let text = try? String(contentsOf: ConfigurationFiles.url(path, home: context.home), encoding: .utf8)
-            else {
-                dialog.error("the file \"\(path)\" does not exist.")
-                throw dialog.mode == .batch ? .invalidArgument("the file \"\(path)\" does not exist.") : .interrupted
+            guard let url = try dialog.configurationFile(question, key: key, home: context.home, required: required)
+            else { return nil }
+            guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+                dialog.error("the file \"\(url.lastPathComponent)\" does not exist.")
+                throw dialog.mode == .batch
+                    ? .invalidArgument("the file \"\(url.lastPathComponent)\" does not exist.") : .interrupted
             }
             return text
         }
@@ -140,11 +140,13 @@ struct CertConfigCommand: CLICommand {
         do {
             let certificate = try Certificate(pem: certificateText)
             let key = try PrivateKey(pem: keyText)
-            guard certificate.matches(key) else { return fail(dialog, "key does not sign certificate") }
+            guard certificate.matches(key) else { return try fail(dialog, "key does not sign certificate") }
             let chain = try chainText.map { text throws(TLSError) in try Certificate.readAll(pem: text) } ?? []
             try save(context, name: name, certificate: certificate, key: key, chain: chain)
+        } catch let abort as DialogAbort {
+            throw abort
         } catch {
-            fail(dialog, (error as? TLSError)?.reason ?? "\(error)")
+            try fail(dialog, (error as? TLSError)?.reason ?? "\(error)")
         }
     }
 
@@ -166,7 +168,11 @@ struct CertConfigCommand: CLICommand {
         let size = try dialog.choose("Select a size for the private key:", items: sizes.map(String.init), default: 0,
                                      key: "bits")
         let dns = try dialog.text("Enter the DNS names for the certificate (subjectAltName), separated by commas:",
-                                  default: commonName, key: "dns")
+                                  default: commonName, key: "dns") { answer in
+            let bad = answer.split(separator: ",").map { $0.trimmingWhitespace() }
+                .filter { !$0.isEmpty && !Hostname.isValidCertificateName($0) }
+            return bad.isEmpty ? nil : DialogError("\"\(bad[0])\" is not a DNS name (example.com or *.example.com).")
+        }
         do {
             let made = try CertificateBuilder.make(
                 subject: CertificateSubject(commonName: commonName, organization: organization, organizationalUnit: unit,
@@ -174,8 +180,10 @@ struct CertConfigCommand: CLICommand {
                 dnsNames: dns.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty },
                 days: days, keyBits: sizes[size])
             try save(context, name: name, certificate: made.certificate, key: made.key, chain: [])
+        } catch let abort as DialogAbort {
+            throw abort
         } catch {
-            fail(dialog, (error as? TLSError)?.reason ?? "\(error)")
+            try fail(dialog, (error as? TLSError)?.reason ?? "\(error)")
         }
     }
 
@@ -188,11 +196,14 @@ struct CertConfigCommand: CLICommand {
             context.dialog.say("Certificate profile \"\(name)\" saved (\(certificate.subject)). Choose it for a listener "
                 + "with listenerconfig > EDIT > CERTIFICATE.")
         } catch {
-            fail(context.dialog, "the certificate files cannot be written: \(error)")
+            try fail(context.dialog, "the certificate files cannot be written: \(error)")
         }
     }
 
-    private func fail(_ dialog: Dialog, _ message: String) {
+    /// A certificate that cannot be used: said at a prompt, and in batch the end of the batch
+    /// with a failing status (issue 14: it used to exit 0 and go on).
+    private func fail(_ dialog: Dialog, _ message: String) throws(DialogAbort) {
+        if dialog.mode == .batch { throw .invalidArgument(message) }
         dialog.error(message)
     }
 
@@ -200,8 +211,8 @@ struct CertConfigCommand: CLICommand {
         let dialog = context.dialog
         let profiles = context.configuration.certificates
         guard !profiles.isEmpty else { dialog.error("There are no certificate profiles."); return }
-        let index = try dialog.pickItem("Enter the name or number of the certificate profile you wish to delete.",
-                                        names: profiles.map(\.name))
+        guard let index = try dialog.pickItem("Enter the name or number of the certificate profile you wish to delete.",
+                                              names: profiles.map(\.name)) else { return }
         let name = profiles[index].name
         let users = context.configuration.listeners.filter {
             ($0.certificate ?? FactoryDefaults.demoCertificateName) == name
@@ -278,8 +289,9 @@ struct CertConfigCommand: CLICommand {
                 if choice == "PASTE" {
                     text = try dialog.pem("Paste the certificate authorities in PEM format (end with '.'):", key: "pem")
                 } else {
-                    let path = try dialog.text("Enter the name of the PEM file to import:", key: "file", required: true)
-                    text = try? String(contentsOf: ConfigurationFiles.url(path, home: context.home), encoding: .utf8)
+                    let url = try dialog.requiredConfigurationFile("Enter the name of the PEM file to import:",
+                                                                   home: context.home)
+                    text = try? String(contentsOf: url, encoding: .utf8)
                 }
                 guard let text, let certificates = try? Certificate.readAll(pem: text) else {
                     dialog.error("Could not read PEM data from file.")

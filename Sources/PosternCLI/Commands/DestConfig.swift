@@ -44,8 +44,9 @@ struct DestConfigCommand: CLICommand {
                     dialog.error("No destination control table action for any domain: the table is empty.")
                     continue
                 }
-                let index = try dialog.pickItem("Enter the domain you wish to \(operation == "EDIT" ? "edit" : "delete").",
-                                                names: controls.entries.map(\.domain))
+                guard let index = try dialog.pickItem(
+                    "Enter the domain you wish to \(operation == "EDIT" ? "edit" : "delete").",
+                    names: controls.entries.map(\.domain)) else { continue }
                 if operation == "EDIT" {
                     controls.entries[index] = try ask(controls.entries[index], dialog: dialog, isDefault: false,
                                                       certificate: controls.certificate)
@@ -84,7 +85,7 @@ struct DestConfigCommand: CLICommand {
 
     static func domainProblem(_ text: String) -> DialogError? {
         let name = text.hasPrefix(".") ? String(text.dropFirst()) : text
-        return Hostname.isValid(name) ? nil : DialogError("A hostname must be like example.com or .example.com.")
+        return Hostname.isValidDomain(name) ? nil : DialogError("A hostname must be like example.com or .example.com.")
     }
 
     /// The NEW/EDIT/DEFAULT questions (§5.3). For an entry, answering No to "apply a specific

@@ -6,6 +6,7 @@ import PosternStore
 struct CommitCheckCommand: CLICommand {
     let name = "commitcheck"
     let summary = "Check the pending configuration exactly as the engine would, without committing."
+    let takesArguments = false
     let usage = "commitcheck\n    Prints every problem with its path, or `The configuration is valid.`"
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -36,6 +37,7 @@ struct CommitCheckCommand: CLICommand {
 struct ConfirmCommand: CLICommand {
     let name = "confirm"
     let summary = "Confirm a 'commit confirmed' so that it is not rolled back."
+    let takesArguments = false
     let usage = "confirm\n    Confirms the commit waiting for confirmation (a plain `commit` with nothing pending does too)."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -91,15 +93,20 @@ struct RollbackConfigCommand: CLICommand {
             let records = Array(context.session.store.history().suffix(10).reversed())
             guard !records.isEmpty else { dialog.error("There is no committed configuration to revert to."); continue }
             let lines = records.map { RollbackConfigCommand.line($0) }
-            let index = try dialog.ask((lines + ["Enter the number of the config to revert to."]).joined(separator: "\n"),
-                                       default: nil, key: "generation") { answer -> Result<Int, DialogError> in
+            // Enter goes back to the menu (a choice without a default, asyncos-cli.md l.1040).
+            let chosen = try dialog.ask((lines + ["Enter the number of the config to revert to."])
+                .joined(separator: "\n"), prompt: "[]> ", default: dialog.mode == .batch ? nil : "",
+                key: "generation") { answer -> Result<Int?, DialogError> in
+                if answer.isEmpty { return .success(nil) }
                 guard let generation = Int(answer), let i = records.firstIndex(where: { $0.generation == generation })
                 else { return .failure(DialogError("That value is not valid: enter one of the generation numbers listed.")) }
                 return .success(i)
             }
+            guard let index = chosen else { continue }
             let record = records[index]
-            guard try dialog.yesNo("Are you sure you want to revert to generation \(record.generation)?", default: false,
-                                   key: "confirm") else { continue }
+            guard try dialog.confirmation("Are you sure you want to revert to generation \(record.generation)?",
+                                          default: false, key: "confirm",
+                                          declined: "Generation \(record.generation) was not staged.") else { continue }
             do {
                 context.configuration = try context.session.store.load(generation: record.generation).configuration
             } catch {
@@ -120,6 +127,7 @@ struct RollbackConfigCommand: CLICommand {
 struct CommitDetailCommand: CLICommand {
     let name = "commitdetail"
     let summary = "Show the details of a commit (the last one by default)."
+    let stagesChanges = false
     let usage = "commitdetail [<generation>] [--unified]\n    Who, when, from where, the comment, and the changes against its parent."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -129,6 +137,7 @@ struct CommitDetailCommand: CLICommand {
         let latest = (try? store.load())?.commit.generation ?? 0
         let generation = try dialog.number("Enter the generation to show.", default: latest, range: 1...max(1, latest),
                                            key: "generation")
+        try dialog.finish()
         let document: ConfigDocument
         do { document = try store.load(generation: generation) } catch {
             dialog.error("Generation \(generation) is not in the history.")
@@ -153,6 +162,7 @@ struct CommitDetailCommand: CLICommand {
 struct ShowChangesCommand: CLICommand {
     let name = "showchanges"
     let summary = "Show changes: pending against committed, or between generations."
+    let stagesChanges = false
     let usage = """
         showchanges [--unified]
             What this session changed since its last commit.
@@ -168,6 +178,7 @@ struct ShowChangesCommand: CLICommand {
         let unified = dialog.takeFlag("unified")
         let numbers = [dialog.takeArgument { Int($0) != nil }, dialog.takeArgument { Int($0) != nil }].compactMap { $0 }
             .compactMap(Int.init)
+        try dialog.finish()
         let from: Configuration
         let to: Configuration
         let names: (String, String)

@@ -123,15 +123,15 @@ struct HostAccessEditor {
                                      names: ["sendergroup", "policy"])
         if kind == 0 {
             guard !table.senderGroups.isEmpty else { dialog.error("There are no sender groups to delete."); return }
-            let index = try dialog.pickItem("Enter the name or number of the sender group you wish to delete.",
-                                            names: table.senderGroups.map(\.name))
+            guard let index = try dialog.pickItem("Enter the name or number of the sender group you wish to delete.",
+                                                  names: table.senderGroups.map(\.name)) else { return }
             let name = table.senderGroups.remove(at: index).name
             dialog.say("Sender group \(name) deleted.")
             return
         }
         guard !table.policies.isEmpty else { dialog.error("There are no policies to delete."); return }
-        let index = try dialog.pickItem("Enter the name or number of the policy you wish to delete.",
-                                        names: table.policies.map(\.name))
+        guard let index = try dialog.pickItem("Enter the name or number of the policy you wish to delete.",
+                                              names: table.policies.map(\.name)) else { return }
         let name = table.policies[index].name
         let users = table.senderGroups.filter { $0.action == .policy(name) }.map(\.name)
         let usedByAll = table.all == .policy(name)
@@ -151,8 +151,8 @@ struct HostAccessEditor {
 
     private func move(_ table: inout HostAccessTable) throws(DialogAbort) {
         guard table.senderGroups.count > 1 else { dialog.error("There is nothing to move."); return }
-        let from = try dialog.pickItem("Enter the name or number of the sender group you wish to move.",
-                                       names: table.senderGroups.map(\.name))
+        guard let from = try dialog.pickItem("Enter the name or number of the sender group you wish to move.",
+                                             names: table.senderGroups.map(\.name)) else { return }
         let group = table.senderGroups.remove(at: from)
         let others = table.senderGroups.map(\.name)
         let listing = others.enumerated().map { "\($0.offset + 1). \($0.element)" } + ["\(others.count + 1). (the end)"]
@@ -167,8 +167,7 @@ struct HostAccessEditor {
     // MARK: IMPORT, EXPORT, RESET (§2.7)
 
     private func file(_ verb: String) throws(DialogAbort) -> URL {
-        let name = try dialog.text("Enter the name of the file to \(verb):", key: "file", required: true)
-        return ConfigurationFiles.url(name, home: context.home)
+        try dialog.requiredConfigurationFile("Enter the name of the file to \(verb):", home: context.home)
     }
 
     private func importTable(_ table: inout HostAccessTable) throws(DialogAbort) {
@@ -207,7 +206,6 @@ struct HostAccessEditor {
     private func exportTable(_ table: HostAccessTable) throws(DialogAbort) {
         let url = try file("export")
         do {
-            try ConfigurationFiles.prepare(context.home)
             try ("# Host Access Table of listener \(listener.name), exported by Postern\n" + HATText.render(table))
                 .write(to: url, atomically: true, encoding: .utf8)
             dialog.say("The Host Access Table was exported to \(url.path).")
@@ -224,20 +222,6 @@ struct HostAccessEditor {
         table = listener.type == .private ? FactoryDefaults.privateHostAccess(relayFor: []) : FactoryDefaults.publicHostAccess
         table.defaultParameters = defaults
         dialog.say("The Host Access Table was reset.")
-    }
-}
-
-/// Files that IMPORT and EXPORT read and write: names are relative to `HOME/configuration`
-/// (the AsyncOS `/configuration` directory); absolute paths are taken as they are.
-enum ConfigurationFiles {
-    static func directory(_ home: Home) -> URL { home.root.appendingPathComponent("configuration") }
-
-    static func url(_ name: String, home: Home) -> URL {
-        name.hasPrefix("/") ? URL(fileURLWithPath: name) : directory(home).appendingPathComponent(name)
-    }
-
-    static func prepare(_ home: Home) throws {
-        try FileManager.default.createDirectory(at: directory(home), withIntermediateDirectories: true)
     }
 }
 

@@ -8,13 +8,13 @@ extension HostAccessEditor {
                                      names: ["sendergroup", "policy"])
         if kind == 0 {
             guard !table.senderGroups.isEmpty else { dialog.error("No sender groups to edit."); return }
-            let index = try dialog.pickItem("Enter the sender group number or name you wish to edit.",
-                                            names: table.senderGroups.map(\.name))
+            guard let index = try dialog.pickItem("Enter the sender group number or name you wish to edit.",
+                                                  names: table.senderGroups.map(\.name)) else { return }
             try editGroup(&table, index)
         } else {
             guard !table.policies.isEmpty else { dialog.error("No policies to edit."); return }
-            let index = try dialog.pickItem("Enter the policy number or name you wish to edit.",
-                                            names: table.policies.map(\.name))
+            guard let index = try dialog.pickItem("Enter the policy number or name you wish to edit.",
+                                                  names: table.policies.map(\.name)) else { return }
             try editPolicy(&table, index)
         }
     }
@@ -58,13 +58,13 @@ extension HostAccessEditor {
                 }
             case "DELETE":
                 guard !group.entries.isEmpty else { dialog.error("This sender group has no hosts."); continue }
-                let host = try dialog.pickItem("Enter the number or name of the host you wish to delete.",
-                                               names: group.entries.map(\.text))
+                guard let host = try dialog.pickItem("Enter the number or name of the host you wish to delete.",
+                                                     names: group.entries.map(\.text)) else { continue }
                 table.senderGroups[index].entries.remove(at: host)
             case "MOVE":
                 guard group.entries.count > 1 else { dialog.error("There is nothing to move."); continue }
-                let from = try dialog.pickItem("Enter the number or name of the host you wish to move.",
-                                               names: group.entries.map(\.text))
+                guard let from = try dialog.pickItem("Enter the number or name of the host you wish to move.",
+                                                     names: group.entries.map(\.text)) else { continue }
                 let entry = table.senderGroups[index].entries.remove(at: from)
                 let to = try dialog.number("Enter the position to move it to.", default: nil,
                                            range: 1...(table.senderGroups[index].entries.count + 1), key: "position")

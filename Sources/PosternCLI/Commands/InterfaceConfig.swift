@@ -31,8 +31,8 @@ struct InterfaceConfigCommand: CLICommand {
                 dialog.say("Interface \(interface.name) created.")
             case "EDIT":
                 guard !interfaces.isEmpty else { dialog.error("There are no interfaces to edit."); continue }
-                let index = try dialog.pickItem("Enter the name or number of the interface you wish to edit.",
-                                                names: interfaces.map(\.name), listing: [])
+                guard let index = try dialog.pickItem("Enter the name or number of the interface you wish to edit.",
+                                                      names: interfaces.map(\.name), listing: []) else { continue }
                 let old = interfaces[index]
                 let new = try ask(context, current: old)
                 context.configuration.interfaces[index] = new
@@ -43,8 +43,8 @@ struct InterfaceConfigCommand: CLICommand {
                 }
             default:
                 guard !interfaces.isEmpty else { dialog.error("There are no interfaces to delete."); continue }
-                let index = try dialog.pickItem("Enter the name or number of the interface you wish to delete.",
-                                                names: interfaces.map(\.name), listing: [])
+                guard let index = try dialog.pickItem("Enter the name or number of the interface you wish to delete.",
+                                                      names: interfaces.map(\.name), listing: []) else { continue }
                 let users = context.configuration.listeners.filter { $0.interface == interfaces[index].name }.map(\.name)
                 guard users.isEmpty else {
                     dialog.error("The interface \(interfaces[index].name) is used by the listener "
@@ -101,6 +101,7 @@ struct InterfaceConfigCommand: CLICommand {
 struct ShowConfigCommand: CLICommand {
     let name = "showconfig"
     let summary = "Display the configuration (with this session's pending changes)."
+    let takesArguments = false
     let usage = "showconfig\n    Prints the configuration as canonical JSON; keys are files under certs/, never shown."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

@@ -35,14 +35,16 @@ struct ListenerConfigCommand: CLICommand {
                     dialog.error("There are no listeners to edit.")
                     continue
                 }
-                let index = try pickListener(context, "Enter the name or number of the listener you wish to edit.")
+                guard let index = try pickListener(context, "Enter the name or number of the listener you wish to edit.")
+                else { continue }
                 try ListenerEditor(context: context, index: index).run()
             case "DELETE":
                 guard !context.configuration.listeners.isEmpty else {
                     dialog.error("There are no listeners to delete.")
                     continue
                 }
-                let index = try pickListener(context, "Enter the name or number of the listener you wish to delete.")
+                guard let index = try pickListener(context, "Enter the name or number of the listener you wish to delete.")
+                else { continue }
                 let listenerName = context.configuration.listeners[index].name
                 if try dialog.yesNo("Are you sure you want to delete the listener \(listenerName)?", default: false,
                                     key: "confirm") {
@@ -54,7 +56,7 @@ struct ListenerConfigCommand: CLICommand {
         }
     }
 
-    private func pickListener(_ context: CommandContext, _ question: String) throws(DialogAbort) -> Int {
+    private func pickListener(_ context: CommandContext, _ question: String) throws(DialogAbort) -> Int? {
         try context.dialog.pickItem(question, names: context.configuration.listeners.map(\.name), listing: [])
     }
 

@@ -146,24 +146,44 @@ struct PolicyDialog {
         guard wants else { return SMTPResponse(code: standard) }
         let code = try dialog.number("Enter the SMTP code to use in the response. \(standard) is the standard code.",
                                      default: (current ?? base).code, range: codes, key: keys.1)
-        let text = try dialog.multiline("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
-                                        key: keys.2)
+        let text = try dialog.responseText("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
+                                           key: keys.2)
         return SMTPResponse(code: code, text: text)
     }
 
+    /// `Do you want to allow encrypted TLS connections?` with the seed's three answers, then,
+    /// after Preferred or Required, whether to verify client certificates (our wording; AsyncOS
+    /// has it as a separate setting). `--tls` also takes `preferred-verify|required-verify`,
+    /// and a `--tls` value is the whole answer: no verify question follows it.
     private func tls(_ current: TLSLevel?, _ base: TLSLevel) throws(DialogAbort) -> TLSLevel? {
         while true {
-            let level = try choiceField("Do you want to allow encrypted TLS connections?",
-                                        items: TLSLevel.allCases.map(\.label), values: TLSLevel.allCases,
-                                        current: current, base: base, key: "tls")
-            guard let chosen = level ?? inherited?.tls, chosen != .no, usesDemoCertificate else { return level }
+            let items = TLSLevel.answers.map(\.label)
+            let listing = (["Do you want to allow encrypted TLS connections?"]
+                + items.enumerated().map { "\($0.offset + 1). \($0.element)" }).joined(separator: "\n")
+            let shown = current.flatMap { c in TLSLevel.answers.firstIndex(of: c.answer).map { String($0 + 1) } }
+                ?? (inherits ? "default" : String(TLSLevel.answers.firstIndex(of: base.answer)! + 1))
+            let fromOption = dialog.optionsGiven.contains("tls")
+            let picked: TLSLevel?? = try dialog.ask(listing, default: shown, key: "tls", choices: items) { text in
+                if inherits && text.lowercased() == "default" { return .success(.some(nil)) }
+                if let level = TLSLevel(keyword: text), level.verifiesClient { return .success(.some(level)) }
+                return Dialog.pick(text, from: items).map { .some(TLSLevel.answers[$0]) }
+            }
+            var level: TLSLevel? = inherits ? picked! : (picked! ?? base)
+            if let chosen = level, chosen != .no, !chosen.verifiesClient, !fromOption {
+                let verifying = (current ?? base).verifiesClient
+                let verify = try dialog.yesNo("Do you want to verify client certificates?", default: verifying,
+                                              key: "verify_client")
+                level = chosen.verifying(verify)
+            }
+            guard let inForce = level ?? inherited?.tls, inForce != .no, usesDemoCertificate else { return level }
             dialog.show("\nYou have chosen to enable TLS. Please use the 'certconfig' command to ensure that there is "
                 + "a valid certificate configured.")
-            if try dialog.yesNo("You may use the demo certificate to test TLS, but this will not be secure. "
-                                + "Do you really wish to use the demo certificate?", default: true, key: "demo") {
+            if try dialog.confirmation("You may use the demo certificate to test TLS, but this will not be secure. "
+                                       + "Do you really wish to use the demo certificate?", default: true, key: "demo",
+                                       declined: "TLS was not changed: configure a certificate with certconfig first, "
+                                           + "or answer yes to use the demo certificate.") {
                 return level
             }
-            if dialog.mode == .batch { return current }
         }
     }
 }

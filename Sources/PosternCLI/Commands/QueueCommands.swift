@@ -6,6 +6,7 @@ import PosternStore
 struct ShowQueueCommand: CLICommand {
     var name = "showqueue"
     let summary = "Show the messages in the delivery queue and their recipients."
+    let takesArguments = false
     let usage = "showqueue\n    One block per queued message: MID, sender, received, attempts, next attempt, each recipient's state."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -106,6 +107,7 @@ struct DeliverySwitchCommand: CLICommand {
     let name: String
     let suspend: Bool
     var summary: String { suspend ? "Suspend the delivery of queued mail." : "Resume the delivery of queued mail." }
+    let takesArguments = false
     var usage: String { "\(name)\n    Staged like any change; commit applies it." }
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

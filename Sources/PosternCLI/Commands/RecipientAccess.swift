@@ -35,8 +35,8 @@ struct RecipientAccessEditor {
             case "PRINT":
                 dialog.say(RecipientAccessText.render(table), terminator: "")
             case "IMPORT":
-                let url = ConfigurationFiles.url(try dialog.text("Enter the name of the file to import:", key: "file",
-                                                                 required: true), home: context.home)
+                let url = try dialog.requiredConfigurationFile("Enter the name of the file to import:",
+                                                               home: context.home)
                 guard let text = try? String(contentsOf: url, encoding: .utf8) else {
                     dialog.error("The file \"\(url.path)\" does not exist or cannot be read.")
                     if dialog.mode == .batch { throw .invalidArgument("The rcptaccess import failed.") }
@@ -44,6 +44,13 @@ struct RecipientAccessEditor {
                 }
                 switch RecipientAccessText.parse(text) {
                 case .success(let imported):
+                    // The same rules as commit and the engine: `REJECT 250` must not come in.
+                    let problems = imported.problems()
+                    guard problems.isEmpty else {
+                        for problem in problems { dialog.error("\(url.lastPathComponent): \(problem)") }
+                        if dialog.mode == .batch { throw .invalidArgument("The rcptaccess import failed.") }
+                        continue
+                    }
                     table = imported
                     dialog.say("The Recipient Access Table was imported from \(url.path) (\(imported.entries.count) entries).")
                 case .failure(let error):
@@ -51,14 +58,14 @@ struct RecipientAccessEditor {
                     if dialog.mode == .batch { throw .invalidArgument("The rcptaccess import failed.") }
                 }
             case "EXPORT":
-                let url = ConfigurationFiles.url(try dialog.text("Enter the name of the file to export:", key: "file",
-                                                                 required: true), home: context.home)
+                let url = try dialog.requiredConfigurationFile("Enter the name of the file to export:",
+                                                               home: context.home)
                 do {
-                    try ConfigurationFiles.prepare(context.home)
                     try RecipientAccessText.render(table).write(to: url, atomically: true, encoding: .utf8)
                     dialog.say("The Recipient Access Table was exported to \(url.path).")
                 } catch {
                     dialog.error("The file \"\(url.path)\" cannot be written.")
+                    if dialog.mode == .batch { throw .invalidArgument("The rcptaccess export failed.") }
                 }
             default:
                 let action = try dialog.choose("Select the default action for the remaining ALL entry.",
@@ -105,9 +112,9 @@ struct RecipientAccessEditor {
             let standard = entry.action == .accept ? 250 : 550
             let code = try dialog.number("Enter the SMTP code to use in the response. \(standard) is the standard code.",
                                          default: current?.response?.code ?? standard,
-                                         range: entry.action == .accept ? 200...299 : 400...599, key: "code")
-            let text = try dialog.multiline("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
-                                            key: "text")
+                                         range: entry.action.responseCodes, key: "code")
+            let text = try dialog.responseText("Enter your custom SMTP response.  Press Enter on a blank line to finish.",
+                                               key: "text")
             entry.response = SMTPResponse(code: code, text: text)
         }
         if entry.action == .accept {

@@ -43,8 +43,9 @@ struct SMTPRoutesCommand: CLICommand {
                 dialog.say("Route for \(key) created.")
             case "EDIT", "DELETE":
                 guard !routes.isEmpty else { dialog.error("There are no routes."); continue }
-                let index = try dialog.pickItem("Enter the domain of the route you wish to \(operation.lowercased()).",
-                                                names: routes.map(\.domain))
+                guard let index = try dialog.pickItem(
+                    "Enter the domain of the route you wish to \(operation.lowercased()).",
+                    names: routes.map(\.domain)) else { continue }
                 if operation == "EDIT" {
                     context.configuration.delivery.routes[index].destinations = try destinations(dialog, routes[index].domain)
                 } else {

@@ -7,6 +7,7 @@ import PosternStore
 struct CommitCommand: CLICommand {
     let name = "commit"
     let summary = "Commit pending configuration changes."
+    let stagesChanges = false
     let usage = """
         commit
             Asks for a comment and commits the pending changes.
@@ -41,6 +42,8 @@ struct CommitCommand: CLICommand {
         // question stays because scripts answer it (`commit "…" Y`).
         _ = try dialog.yesNo("Do you want to save the current configuration for rollback?", default: true,
                              key: "rollback")
+        // Words left over are an error found before anything is written (`commit "a" Y extra`).
+        try dialog.finish()
         let home = session.home
         let record: CommitRecord
         do {
@@ -55,6 +58,9 @@ struct CommitCommand: CLICommand {
                 session.discardChanges()
                 context.configuration = session.pending
                 dialog.say("Your changes have been discarded.")
+            } else if case .conflict = error {
+                dialog.say("Your changes are still pending. Review them against the new generation with 'showchanges', "
+                    + "then 'commit' again to apply them on top of it, or 'clear' to drop them.")
             }
             return .failed
         }
@@ -170,6 +176,7 @@ struct ExitCommand: CLICommand {
 struct HelpCommand: CLICommand {
     let name = "help"
     let summary = "List the commands, or show how to use one."
+    let stagesChanges = false
     let usage = "help\n    Lists the commands.\nhelp <command>\n    Shows the command's use and batch forms."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

@@ -5,6 +5,7 @@ import PosternStore
 struct StatusCommand: CLICommand {
     let name = "status"
     let summary = "Show the engine's state: the generation it serves, its listeners and counters."
+    let takesArguments = false
     let usage = "status\n    Prints the engine's status; the data come from the engine's status file."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -69,6 +70,7 @@ struct StatusCommand: CLICommand {
 struct WhoCommand: CLICommand {
     let name = "who"
     let summary = "List the administrators logged in now."
+    let takesArguments = false
     let usage = "who\n    One line per running CLI session: user, where from, since when, and how (terminal, pipe, batch)."
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {

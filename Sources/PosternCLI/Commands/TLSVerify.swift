@@ -9,6 +9,7 @@ import PosternTLS
 struct TLSVerifyCommand: CLICommand {
     let name = "tlsverify"
     let summary = "Test and verify a TLS connection to a remote MTA."
+    let stagesChanges = false
     let usage = "tlsverify\ntlsverify <domain> [<host[:port]>]"
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -32,9 +33,11 @@ struct TLSVerifyCommand: CLICommand {
             return .failed
         }
         do {
-            try probe(domain: domain, host: target.0, port: target.1, tls: tls,
-                      helo: context.configuration.hostname, say: dialog.say)
-            return .ok
+            // A session that connects but cannot verify the certificate is a failure: a
+            // script's exit status must not say the peer was verified when it was not.
+            let verified = try probe(domain: domain, host: target.0, port: target.1, tls: tls,
+                                     helo: context.configuration.hostname, say: dialog.say)
+            return verified ? .ok : .failed
         } catch {
             dialog.say(error.message)
             dialog.say("TLS verification completed.")
@@ -44,8 +47,9 @@ struct TLSVerifyCommand: CLICommand {
 
     struct Failure: Error { let message: String }
 
+    /// Connects, STARTTLS, handshakes; whether the certificate was verified and names the host.
     private func probe(domain: String, host: String, port: Int, tls: TLSContext, helo: String,
-                       say: (String) -> Void) throws(Failure) {
+                       say: (String) -> Void) throws(Failure) -> Bool {
         let socket = try BlockingSocket.connect(host: host, port: port, say: say)
         defer { socket.close() }
         say("Checking TLS connection.")
@@ -80,6 +84,7 @@ struct TLSVerifyCommand: CLICommand {
         say("TLS connection established: protocol \(connection.protocolVersion), cipher \(connection.cipherName).")
         say("Verifying peer certificate.")
         let names = Array(Set([domain, host])).sorted()
+        var verified = false
         if let certificate = connection.peerCertificate {
             say("Verifying certificate common name \(certificate.commonName ?? "(none)").")
             if let match = names.first(where: certificate.matchesHost) {
@@ -89,6 +94,7 @@ struct TLSVerifyCommand: CLICommand {
             }
             say(connection.peerVerified ? "TLS certificate verified."
                 : "TLS certificate verification failed: \(connection.peerVerificationText).")
+            verified = connection.peerVerified && names.contains(where: certificate.matchesHost)
         } else {
             say("The server presented no certificate.")
         }
@@ -97,6 +103,7 @@ struct TLSVerifyCommand: CLICommand {
         say("TLS connection to \(socket.remote) succeeded.")
         say("TLS successfully connected to \(host).")
         say("TLS verification completed.")
+        return verified
     }
 }
 

@@ -60,6 +60,18 @@ extension Dialog {
         }
     }
 
+    /// A yes/no question whose No drops the change the command was asked to make (the demo
+    /// certificate under TLS, the confirmation of a rollback). At a prompt No just goes back.
+    /// In a batch form No, given or the default, is an error, so that a script never sees success
+    /// when nothing was done (issue 14, section 3). `declined` says what was not done.
+    public func confirmation(_ question: String, default defaultValue: Bool, key: String, declined: String)
+        throws(DialogAbort) -> Bool
+    {
+        let yes = try yesNo(question, default: defaultValue, key: key)
+        if !yes && (mode == .batch || hadArguments) { throw .invalidArgument(declined) }
+        return yes
+    }
+
     /// A numbered list; the answer may be the number, the item's name or a unique prefix of it.
     /// Returns the index chosen. `defaultIndex` is 0-based.
     public func choose(
@@ -99,13 +111,16 @@ extension Dialog {
     }
 
     /// Picks an existing item by number or name, the list printed first (`Enter the name or
-    /// number of the listener you wish to edit.`).
+    /// number of the listener you wish to edit.`). An empty answer is nil: back to the menu
+    /// above, as AsyncOS does at a choice without a default (asyncos-cli.md l.1040). In a
+    /// batch the item must be named.
     public func pickItem(_ question: String, names: [String], listing: [String]? = nil, key: String? = nil)
-        throws(DialogAbort) -> Int
+        throws(DialogAbort) -> Int?
     {
         let lines = listing ?? names.enumerated().map { "\($0.offset + 1). \($0.element)" }
-        return try ask((lines + [question]).joined(separator: "\n"), default: nil, key: key, choices: names) { answer in
-            Dialog.pick(answer, from: names)
+        return try ask((lines + [question]).joined(separator: "\n"), prompt: "[]> ", default: mode == .batch ? nil : "",
+                       key: key, choices: names) { answer -> Result<Int?, DialogError> in
+            answer.isEmpty ? .success(nil) : Dialog.pick(answer, from: names).map { $0 }
         }
     }
 
@@ -139,11 +154,31 @@ extension Dialog {
         output.write("\n" + question + "\n")
         var lines: [String] = []
         while true {
-            let (line, _) = try rawAnswer(question: nil, prompt: "> ", key: nil, defaultValue: "")
+            let line: String
+            do {
+                (line, _) = try rawAnswer(question: nil, prompt: "> ", key: nil, defaultValue: "")
+            } catch .endOfInput where mode == .interactive {
+                // Ctrl-D ends the text, as in AsyncOS (asyncos-cli.md l.1054); the command goes on.
+                output.write("\n")
+                break
+            }
             if line.isEmpty { break }
             lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// The text of a custom SMTP response, held to the configuration's own rule
+    /// (`SMTPResponse.textProblem`: ASCII, no control characters), so the dialog refuses what
+    /// commit would.
+    public func responseText(_ question: String, key: String? = nil) throws(DialogAbort) -> String {
+        while true {
+            let text = try multiline(question, key: key)
+            guard let problem = SMTPResponse(code: 250, text: text).textProblem else { return text }
+            // An argument would be read again: a bad one ends the command.
+            if mode == .batch || hadArguments { throw .invalidArgument(problem) }
+            error(problem)
+        }
     }
 
     /// PEM text pasted line by line, ending at a line holding only `.`. In an argument, the

@@ -45,6 +45,9 @@ public final class Dialog {
     /// Whether the command was given arguments: then it is a batch form in every mode, and
     /// its menus end when the arguments do instead of waiting for more.
     public private(set) var hadArguments = false
+    /// Answers read from the terminal or pipe since the command began: a command stopped
+    /// after one has dropped what was answered.
+    public private(set) var answersRead = 0
 
     public init(reader: LineReader, output: Output, mode: DialogMode) {
         self.reader = reader
@@ -59,6 +62,7 @@ public final class Dialog {
         usedOptions = []
         quiet = !arguments.isEmpty
         hadArguments = !arguments.isEmpty
+        answersRead = 0
         for argument in arguments {
             if argument.hasPrefix("--"), argument.count > 2 {
                 let body = argument.dropFirst(2)
@@ -127,9 +131,10 @@ public final class Dialog {
         output.write(text + "\n")
     }
 
-    /// An error or warning: stderr in batch mode, in line otherwise.
+    /// An error or warning: on stderr for a batch or a pipe (where a script reads stdout), in
+    /// line at a terminal.
     public func error(_ text: String) {
-        if mode == .batch { output.writeError(text + "\n") } else { output.write(text + "\n") }
+        if mode == .interactive { output.write(text + "\n") } else { output.writeError(text + "\n") }
     }
 
     // MARK: Answers
@@ -170,6 +175,7 @@ public final class Dialog {
         case .endOfInput: throw .endOfInput
         case .hangup: throw .hangup
         case .line(let line):
+            answersRead += 1
             let text = line.trimmingWhitespace()
             if text.isEmpty, let defaultValue { return (defaultValue, .reader) }
             return (text, .reader)
