@@ -23,6 +23,7 @@ let package = Package(
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"], linkerSettings: [.linkedLibrary("resolv")]),
 
         // Libraries, in dependency order.
@@ -34,16 +35,19 @@ let package = Package(
         ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
         .target(name: "PosternSpool", dependencies: [logging]),
+        // LDAP without NIO: the engine runs it on its own threads, the CLI's TEST directly.
+        .target(name: "PosternDirectory", dependencies: ["CLDAP", "PosternConfig", "PosternTLS"]),
         .target(
             name: "PosternEngine",
             dependencies: [
                 "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternSMTPCore", "PosternSpool",
-                "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
+                "PosternDirectory", "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
         .target(
             name: "PosternCLI",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "CEditLine", "CPosternShims", logging]
+            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims",
+                           logging]
         ),
         .target(
             name: "PosternTestSupport",

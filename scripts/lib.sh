@@ -22,7 +22,7 @@ ensure_packages() {
 }
 
 # The packages the build needs.
-BUILD_PACKAGES=(libssl-dev libedit-dev pkg-config)
+BUILD_PACKAGES=(libssl-dev libedit-dev libldap-dev pkg-config)
 
 # The home scripts/run uses: $POSTERN_HOME, else .postern under the project.
 default_home() {

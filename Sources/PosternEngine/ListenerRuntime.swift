@@ -12,6 +12,8 @@ struct ListenerRuntime: Sendable {
     let generation: Int
     let settings: ListenerSettings
     let hostname: String
+    /// smtpauthconfig's failure limits.
+    let authLimits: SMTPAuthConfiguration
 
     var listener: Listener { compiled.listener }
 }
@@ -29,4 +31,8 @@ struct EngineServices: Sendable {
     let reverseDNS: ReverseDNSCache
     /// Recipients per hour per host, kept across reloads.
     let recipientLimiter: RecipientRateLimiter
+    /// Failed AUTH attempts per address, kept across reloads.
+    let authFailures: AuthFailureLimiter
+    /// The SMTP AUTH profiles' checkers.
+    let authCheckers: AuthCheckers
 }

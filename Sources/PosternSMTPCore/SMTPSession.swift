@@ -23,6 +23,12 @@ public struct SMTPSession {
         case storing
         /// `220` to STARTTLS sent; the handshake runs.
         case handshaking
+        /// A `334` sent; the client's AUTH response is expected.
+        case authenticating
+        /// The credentials are with the profile's checker.
+        case verifying
+        /// A failed AUTH waits out its delay before the reply.
+        case authPenalty
         /// The HAT rejected the host: the session waits for QUIT.
         case rejected
         /// Nothing more is read.
@@ -41,9 +47,16 @@ public struct SMTPSession {
 
     public let context: Context
     public private(set) var state: State = .connected
-    private var hello: (name: String, extended: Bool)?
+    var hello: (name: String, extended: Bool)?
     public private(set) var tls: TLSInfo?
-    private var transaction: Transaction?
+    var transaction: Transaction?
+    var authExchange: SMTPAuthExchange?
+    /// The user this session authenticated as (RFC 4954); nil before AUTH succeeds.
+    public internal(set) var authenticatedUser: String?
+    /// The reply a failed AUTH gets once its delay has passed.
+    var authPenaltyReply: (reply: SMTPReply, close: Bool)?
+    /// The credentials with the checker while `verifying`.
+    var pendingCredentials: SMTPCredentials?
     private var badCommands = 0
     public private(set) var messagesAccepted = 0
     /// Whether this connection took a TLS slot, which the handler gives back when it closes.
@@ -54,7 +67,7 @@ public struct SMTPSession {
     /// Called with every state change (`old -> new`), for debugging a session.
     public var tracer: (@Sendable (State, State) -> Void)?
 
-    private var parameters: PolicyParameters { context.match.parameters }
+    var parameters: PolicyParameters { context.match.parameters }
 
     public init(context: Context, allocateMID: @escaping @Sendable () -> Int, now: @escaping @Sendable () -> Date = Date.init) {
         self.context = context
@@ -63,7 +76,7 @@ public struct SMTPSession {
     }
 
     /// The only way the state changes.
-    private mutating func enter(_ new: State) {
+    mutating func enter(_ new: State) {
         tracer?(state, new)
         state = new
     }
@@ -72,8 +85,8 @@ public struct SMTPSession {
     /// the TLS handshake is pending, and never after close).
     public var acceptsInput: Bool {
         switch state {
-        case .greeted, .idle, .transaction, .data, .rejected: return true
-        case .connected, .storing, .handshaking, .closed: return false
+        case .greeted, .idle, .transaction, .data, .rejected, .authenticating: return true
+        case .connected, .storing, .handshaking, .closed, .verifying, .authPenalty: return false
         }
     }
 
@@ -106,8 +119,10 @@ public struct SMTPSession {
         switch state {
         case .closed:
             return []
-        case .connected, .data, .storing, .handshaking:
+        case .connected, .data, .storing, .handshaking, .verifying, .authPenalty:
             fatalError("SMTPSession got a command line in state \(state)")
+        case .authenticating:
+            return authResponse(line)
         case .rejected:
             if case .success(.quit) = SMTPCommandParser.parse(line) { return quit() }
             return [.reply(Replies.rejected)]
@@ -204,6 +219,7 @@ public struct SMTPSession {
         tls = info
         hello = nil
         transaction = nil
+        authenticatedUser = nil
         enter(.greeted)
         var actions: [Action] = [.log(.tlsSuccess(icid: context.icid, protocol: info.protocolVersion, cipher: info.cipher))]
         if let subject = info.clientCertificateSubject {
@@ -314,12 +330,12 @@ public struct SMTPSession {
             transaction = nil
             enter(.handshaking)
             return [.reply(Replies.startTLS), .startTLS(clientCertificatePolicy)]
-        case .auth:
-            return [.reply(SMTPReply(502, "5.5.1 Authentication is not enabled"))]
+        case .auth(let argument):
+            return auth(argument)
         }
     }
 
-    private var offersTLS: Bool { parameters.tls.offersTLS && context.tlsAvailable }
+    var offersTLS: Bool { parameters.tls.offersTLS && context.tlsAvailable }
 
     private var clientCertificatePolicy: ClientCertificatePolicy {
         switch parameters.tls {
@@ -333,6 +349,7 @@ public struct SMTPSession {
     private func ehloReply() -> SMTPReply {
         var lines = [context.hostname, "8BITMIME", "SIZE \(parameters.maxMessageSize)"]
         if offersTLS && tls == nil { lines.append("STARTTLS") }
+        if advertisesAuth { lines.append(SMTPAuthMechanism.advertised) }
         lines += ["PIPELINING", "ENHANCEDSTATUSCODES"]
         return SMTPReply(250, lines)
     }
@@ -345,6 +362,7 @@ public struct SMTPSession {
     private mutating func mail(_ sender: MailPath, _ mailParameters: MailParameters) -> [Action] {
         guard hello != nil else { return [.reply(Replies.needHelo)] }
         guard transaction == nil else { return [.reply(Replies.nestedMail)] }
+        if parameters.smtpAuth == .required && authenticatedUser == nil { return [.reply(Replies.authRequired)] }
         guard messagesAccepted < parameters.maxMessagesPerSession else { return [.reply(Replies.tooManyMessages)] }
         if let size = mailParameters.declaredSize, size > parameters.maxMessageSize {
             return [.reply(Replies.declaredSizeTooLarge)]
@@ -362,7 +380,8 @@ public struct SMTPSession {
         guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
         // Public listeners accept only what the RAT allows, unless the sender group relays.
         var bypassesLimits = false
-        if context.match.behavior != .relay, let rat = context.recipientAccess {
+        // An authenticated client relays, as on an AsyncOS listener with SMTP AUTH.
+        if context.match.behavior != .relay, authenticatedUser == nil, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
             if decision.action == .reject {
                 t.rejected += 1

@@ -104,6 +104,9 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         public var recipientsAccepted = 0
         /// Refused by the RAT or by a policy's recipients-per-hour limit.
         public var recipientsRejected = 0
+        /// SMTP AUTH attempts that succeeded and that failed (wrong credentials; not `454`s).
+        public var authSuccesses = 0
+        public var authFailures = 0
 
         public init() {}
     }
