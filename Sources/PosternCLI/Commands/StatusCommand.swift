@@ -35,6 +35,7 @@ struct StatusCommand: CLICommand {
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
+        dialog.say("SMTP AUTH: \(c.authSuccesses) succeeded, \(c.authFailures) failed")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
         if let rollback = status.automaticRollback {
