@@ -50,7 +50,7 @@ public final class Engine: @unchecked Sendable {
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
                 queued: { wake.runner?.wake() }, reverseDNS: ReverseDNSCache(),
                 recipientLimiter: RecipientRateLimiter(), authFailures: AuthFailureLimiter(),
-                authCheckers: AuthCheckers(group: group))
+                authCheckers: AuthCheckers())
             runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
             wake.runner = runner
             listeners = ListenerManager(group: group, services: services, logger: logger)
@@ -164,7 +164,8 @@ public final class Engine: @unchecked Sendable {
             ListenerRuntime(compiled: $0, generation: generation, settings: compiled.configuration.listenerSettings,
                             hostname: $0.interface.hostname, authLimits: compiled.configuration.smtpAuthSettings)
         }
-        services.authCheckers.retain(Set(compiled.listeners.compactMap(\.smtpAuth)))
+        services.authCheckers.retain(Set(compiled.listeners.compactMap(\.smtpAuth)), outboundTLS: compiled.outboundTLS,
+                                     hostname: compiled.configuration.hostname)
         status.listeners = listeners.apply(runtimes)
         runner.update(DeliveryRuntime(configuration: compiled.configuration.delivery, tls: compiled.outboundTLS,
                                       hostname: compiled.configuration.hostname))

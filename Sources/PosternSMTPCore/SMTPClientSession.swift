@@ -50,6 +50,8 @@ public struct SMTPClientSession: Sendable {
         case jobFinished(job: Int, outcomes: [Int: Outcome])
         /// TLS was required (or verification was) and could not be had.
         case tlsRequiredFailed(String)
+        /// The server answered the AUTH of a forwarded check (`SMTPClientSession+Auth.swift`).
+        case authFinished(SMTPSession.AuthOutcome)
         case close
     }
 
@@ -65,6 +67,8 @@ public struct SMTPClientSession: Sendable {
         case startTLS
         /// 220 received, handshake running.
         case handshaking
+        /// AUTH sent for a forwarded check.
+        case authenticating
         /// MAIL/RCPT/DATA sent for the current job, replies being matched.
         case transaction
         /// Message data sent; waiting for the reply to `.`.
@@ -81,7 +85,7 @@ public struct SMTPClientSession: Sendable {
         case rset
     }
 
-    private(set) var state = State.greeting
+    var state = State.greeting
     private let heloName: String
     private let tls: TLSLevelPolicy
     private var jobs: [Job]
@@ -93,6 +97,10 @@ public struct SMTPClientSession: Sendable {
     private var outcomes: [Int: Outcome] = [:]
     private var acceptedRecipients = 0
     public private(set) var tlsActive = false
+    /// Credentials to check by AUTH before any job (a FORWARD profile); nil for delivery.
+    let auth: SMTPCredentials?
+    var authDone = false
+    var serverAuthMechanisms: Set<String> = []
 
     /// The TLS rules for delivery (asyncos-cli.md §3.2).
     public enum TLSLevelPolicy: Sendable, Equatable {
@@ -102,10 +110,11 @@ public struct SMTPClientSession: Sendable {
         var mandatory: Bool { self == .required || self == .requiredVerify }
     }
 
-    public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job]) {
+    public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job], auth: SMTPCredentials? = nil) {
         self.heloName = heloName
         self.tls = tls
         self.jobs = jobs
+        self.auth = auth
     }
 
     // MARK: Events
@@ -130,11 +139,11 @@ public struct SMTPClientSession: Sendable {
             if !afterTLS && tls.mandatory {
                 return requiredTLSMissing("the receiving server does not offer STARTTLS")
             }
-            return startJob()
+            return authOrStartJob()
         case .helo:
             guard reply.code == 250 else { return failAll(reply, "HELO") }
             if tls.mandatory { return requiredTLSMissing("the receiving server does not offer STARTTLS") }
-            return startJob()
+            return authOrStartJob()
         case .startTLS:
             if reply.code == 220 {
                 state = .handshaking
@@ -142,9 +151,11 @@ public struct SMTPClientSession: Sendable {
             }
             // Refused before the 220: Preferred continues in the clear (§3.2).
             if tls.mandatory { return requiredTLSMissing("STARTTLS was answered \(reply.code)") }
-            return startJob()
+            return authOrStartJob()
         case .handshaking:
             return []  // the handler feeds no replies while TLS is being negotiated
+        case .authenticating:
+            return authReply(reply)
         case .transaction:
             return transactionReply(reply)
         case .dataSent:
@@ -198,12 +209,13 @@ public struct SMTPClientSession: Sendable {
             case "PIPELINING": pipelining = true
             case "STARTTLS": serverOffersTLS = true
             case "SIZE": maxSize = words.count > 1 ? Int(words[1]) : nil
+            case "AUTH": serverAuthMechanisms = Set(words.dropFirst().map(String.init))
             default: break
             }
         }
     }
 
-    private mutating func startJob() -> [Action] {
+    mutating func startJob() -> [Action] {
         guard current < jobs.count else { return quit() }
         let job = jobs[current]
         if let maxSize, maxSize > 0, job.size > maxSize {
@@ -303,7 +315,7 @@ public struct SMTPClientSession: Sendable {
         return startJob()
     }
 
-    private mutating func quit() -> [Action] {
+    mutating func quit() -> [Action] {
         state = .quitting
         return [.send("QUIT")]
     }

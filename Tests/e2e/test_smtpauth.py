@@ -37,8 +37,9 @@ class SMTPAuthTests(unittest.TestCase):
     def tearDown(self):
         self.appliance.remove()
 
-    def cli_stdin(self, command, stdin, check=True):
-        result = subprocess.run([self.appliance_bin(), "--home", self.appliance.home, "-c", command], input=stdin,
+    def cli_stdin(self, command, stdin, check=True, home=None):
+        result = subprocess.run([self.appliance_bin(), "--home", home or self.appliance.home, "-c", command],
+                                input=stdin,
                                 capture_output=True, text=True, timeout=60)
         if check:
             self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -229,6 +230,42 @@ class SMTPAuthTests(unittest.TestCase):
             self.assertEqual(code, 235)
         self.assertIn("could not check user: carol", self.appliance.mail_log())
         self.wait_status("SMTP AUTH: 2 succeeded, 0 failed")
+
+    def test_forward_profile_against_a_second_posternd(self):
+        # The upstream: a second appliance checking with the directory, AUTH only under TLS.
+        upstream = Appliance()
+        try:
+            self.cli_stdin(f"smtpauthconfig new corp ldap --url={self.directory.url} --base=ou=people,{SUFFIX} "
+                           f"--bind_dn={READER_DN}; listenerconfig edit InboundMail smtpauth corp; "
+                           f"listenerconfig edit InboundMail hostaccess default --tls=preferred --demo=yes "
+                           f"--smtp_auth=preferred --tls_auth=yes; commit upstream Y", READER_PASSWORD + "\n",
+                           home=upstream.home)
+            upstream.start()
+            self.appliance.cli(f"smtpauthconfig new up forward --server=127.0.0.1:{upstream.port} --require_tls=yes; "
+                               f"listenerconfig edit InboundMail smtpauth up; "
+                               f"listenerconfig edit InboundMail hostaccess default --smtp_auth=required; commit fwd Y")
+            self.assertIn(f"Server: 127.0.0.1:{upstream.port}", self.appliance.cli("smtpauthconfig print").stdout)
+            self.appliance.start()
+            with self.smtp() as s:
+                s.ehlo()
+                with self.assertRaises(smtplib.SMTPAuthenticationError):
+                    s.login("alice", "wrong")
+                self.assertEqual(s.login("alice", USERS["alice"])[0], 235)
+                self.assertEqual(s.mail("alice@example.com")[0], 250)
+            self.assertIn("succeeded for user: alice using AUTH mechanism: PLAIN with profile: up",
+                          self.appliance.mail_log())
+            # The upstream saw the credentials over TLS only.
+            upstream_log = upstream.mail_log()
+            self.assertIn("TLS success", upstream_log)
+            self.assertIn("succeeded for user: alice using AUTH mechanism: PLAIN with profile: corp", upstream_log)
+            # The upstream gone: a temporary failure, not a refusal.
+            upstream.stop()
+            with self.smtp() as s:
+                s.ehlo()
+                code, _ = s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")
+                self.assertEqual(code, 454)
+        finally:
+            upstream.remove()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ import PosternConfig
 import PosternDirectory
 import PosternSMTPCore
 import PosternStore
+import PosternTLS
 
 /// Checks one profile's credentials without blocking an event loop.
 protocol AuthChecker: Sendable {
@@ -16,11 +17,11 @@ protocol AuthChecker: Sendable {
 /// unchanged so that its directory connections and cache live on.
 final class AuthCheckers: Sendable {
     private let checkers = NIOLockedValueBox<[CompiledAuthProfile: any AuthChecker]>([:])
-    private let group: any EventLoopGroup
+    /// The delivery client's TLS context and the appliance's hostname, for FORWARD profiles;
+    /// set at every reload.
+    private let outbound = NIOLockedValueBox<(context: TLSContext, hostname: String)?>(nil)
 
-    init(group: any EventLoopGroup) {
-        self.group = group
-    }
+    init() {}
 
     /// The checker for a profile, made at first use.
     func checker(for profile: CompiledAuthProfile) -> any AuthChecker {
@@ -31,7 +32,7 @@ final class AuthCheckers: Sendable {
             case .ldap(let settings):
                 made = LDAPChecker(LDAPAuthenticator(settings: settings, bindPassword: profile.bindPassword))
             case .forward(let settings):
-                made = ForwardChecker(settings: settings, group: group)
+                made = ForwardChecker(settings: settings) { [outbound] in outbound.withLockedValue { $0 } }
             }
             table[profile] = made
             return made
@@ -40,7 +41,8 @@ final class AuthCheckers: Sendable {
 
     /// After a reload: stops the checkers of profiles no listener uses any more. Sessions
     /// still running under the old runtime keep theirs until they are done with it.
-    func retain(_ inUse: Set<CompiledAuthProfile>) {
+    func retain(_ inUse: Set<CompiledAuthProfile>, outboundTLS: TLSContext?, hostname: String) {
+        outbound.withLockedValue { $0 = outboundTLS.map { ($0, hostname) } }
         let gone = checkers.withLockedValue { table -> [any AuthChecker] in
             let stale = table.filter { !inUse.contains($0.key) }
             for key in stale.keys { table[key] = nil }
@@ -50,7 +52,7 @@ final class AuthCheckers: Sendable {
     }
 
     func shutdown() {
-        retain([])
+        retain([], outboundTLS: nil, hostname: "")
     }
 }
 
