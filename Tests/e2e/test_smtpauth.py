@@ -3,6 +3,7 @@ batch forms and TEST, the policy's --smtp_auth and --tls_auth, 530 before AUTH, 
 after it, the failure limit, the directory stopped mid-session, and secrets kept out of
 showconfig and cli.log."""
 import os
+import signal
 import smtplib
 import ssl
 import stat
@@ -98,6 +99,10 @@ class SMTPAuthTests(unittest.TestCase):
                                     f"--bind_dn={READER_DN} --password={READER_PASSWORD}", check=False)
         self.assertNotEqual(result.returncode, 0)
         self.assertNotIn("corp", self.appliance.cli("smtpauthconfig print").stdout)
+        with open(os.path.join(self.appliance.home, "logs", "cli.log")) as f:
+            audit = f.read()
+        self.assertIn("--password=*****", audit)
+        self.assertNotIn(READER_PASSWORD, audit)
 
     def test_the_test_subcommand_says_each_step(self):
         self.profile()
@@ -230,6 +235,29 @@ class SMTPAuthTests(unittest.TestCase):
             self.assertEqual(code, 235)
         self.assertIn("could not check user: carol", self.appliance.mail_log())
         self.wait_status("SMTP AUTH: 2 succeeded, 0 failed")
+
+    def test_a_hung_directory_holds_up_only_the_sessions_waiting_for_it(self):
+        self.profile()  # --timeout=3
+        self.appliance.start()
+        waiting = self.smtp()
+        try:
+            waiting.ehlo()
+            os.kill(self.directory.process.pid, signal.SIGSTOP)
+            try:
+                waiting.send(b"AUTH PLAIN AGFsaWNlAGFsaWNlLXB3LTE=\r\n")
+                # Meanwhile another client is served at once, a whole message.
+                with self.smtp() as other:
+                    other.ehlo()
+                    other.sendmail("a@b.example", ["joe@example.com"], b"Subject: x\r\n\r\nhi\r\n")
+                self.assertIn("queued for delivery", self.appliance.mail_log())
+                self.assertNotIn("SMTP Auth:", self.appliance.mail_log())  # the AUTH is still waiting
+                # The directory's timeout ends the wait with a temporary failure.
+                code, message = waiting.getreply()
+                self.assertEqual((code, message), (454, b"4.7.0 Temporary authentication failure"))
+            finally:
+                os.kill(self.directory.process.pid, signal.SIGCONT)
+        finally:
+            waiting.close()
 
     def test_forward_profile_against_a_second_posternd(self):
         # The upstream: a second appliance checking with the directory, AUTH only under TLS.
