@@ -31,16 +31,19 @@ public final class LDAPAuthenticator: @unchecked Sendable {
 
     public let settings: LDAPAuthSettings
     private let bindPassword: String?
+    private let caFile: String?
     private let salt = Digest.randomBytes(16)
     private let clock: @Sendable () -> Double
     private let lock = NSLock()
     private var idle: [Pooled] = []
     private var cache: [[UInt8]: Double] = [:]
 
-    public init(settings: LDAPAuthSettings, bindPassword: String?,
+    /// `caFile`: the authorities that verify the directory's certificate; nil uses the system's.
+    public init(settings: LDAPAuthSettings, bindPassword: String?, caFile: String? = nil,
                 clock: @escaping @Sendable () -> Double = { ProcessInfo.processInfo.systemUptime }) {
         self.settings = settings
         self.bindPassword = bindPassword
+        self.caFile = caFile
         self.clock = clock
     }
 
@@ -84,7 +87,8 @@ public final class LDAPAuthenticator: @unchecked Sendable {
             report?("Reusing a connection to \(settings.url).")
         } else {
             do {
-                pooled = Pooled(try LDAPConnection(url: settings.url, timeoutSeconds: settings.timeoutSeconds))
+                pooled = Pooled(try LDAPConnection(url: settings.url, timeoutSeconds: settings.timeoutSeconds,
+                                                   caFile: caFile))
                 report?("Connecting to \(settings.url).")
                 if settings.startTLS {
                     try pooled.connection.startTLS()

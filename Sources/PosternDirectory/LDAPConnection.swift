@@ -33,7 +33,9 @@ public final class LDAPConnection {
     public let url: String
 
     /// Sets the connection up; nothing goes over the network until the first operation.
-    public init(url: String, timeoutSeconds: Int) throws(LDAPError) {
+    /// `ldaps://` and StartTLS always verify the server's certificate and name: against
+    /// `caFile` when given, else the authorities OpenLDAP is configured with (the system's).
+    public init(url: String, timeoutSeconds: Int, caFile: String? = nil) throws(LDAPError) {
         var ld: OpaquePointer?
         let rc = ldap_initialize(&ld, url)
         guard rc == LDAP_SUCCESS, let ld else { throw LDAPError("ldap_initialize", rc) }
@@ -47,6 +49,13 @@ public final class LDAPConnection {
         ldap_set_option(ld, LDAP_OPT_TIMEOUT, &timeout)
         // Referrals would take the user's password to another server.
         ldap_set_option(ld, LDAP_OPT_REFERRALS, nil)  // LDAP_OPT_OFF is a null pointer
+        // Pinned rather than left to the host's ldap.conf.
+        var demand: Int32 = LDAP_OPT_X_TLS_DEMAND
+        ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)
+        if let caFile { ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, caFile) }
+        // This handle's TLS options take effect only in a context of its own.
+        var isServer: Int32 = 0
+        ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &isServer)
     }
 
     deinit {

@@ -18,6 +18,13 @@ public enum AuthSecrets {
         return name
     }
 
+    /// The custom authorities' bundle when certconfig has them on, for LDAP over TLS.
+    public static func authoritiesFile(_ configuration: Configuration, home: Home) -> String? {
+        let authorities = configuration.certificateAuthorities
+        guard authorities.useCustom, let file = authorities.customFile else { return nil }
+        return home.certificateFile(file).path
+    }
+
     /// The password a profile names, or a problem saying why it cannot be read.
     public static func load(_ file: String, profile: String, home: Home) throws(ConfigProblem) -> String {
         let path = "smtpAuth.profiles[\(profile)].ldap.bindPasswordFile"
@@ -35,6 +42,9 @@ public enum AuthSecrets {
 public struct CompiledAuthProfile: Sendable, Hashable {
     public let profile: SMTPAuthProfile
     public let bindPassword: String?
+    /// The custom certificate authorities (certconfig > CERTAUTHORITY) when they are on: they
+    /// verify an LDAP server's certificate; nil leaves it to the system's.
+    public let caFile: String?
 }
 
 extension CompiledConfiguration {
@@ -43,11 +53,13 @@ extension CompiledConfiguration {
                             problems: inout [ConfigProblem]) -> CompiledAuthProfile? {
         guard let name = listener.smtpAuthProfile, let profile = configuration.smtpAuthSettings.profile(named: name)
         else { return nil }
+        let caFile = AuthSecrets.authoritiesFile(configuration, home: home)
         guard case .ldap(let ldap) = profile.method, let file = ldap.bindPasswordFile else {
-            return CompiledAuthProfile(profile: profile, bindPassword: nil)
+            return CompiledAuthProfile(profile: profile, bindPassword: nil, caFile: caFile)
         }
         do {
-            return CompiledAuthProfile(profile: profile, bindPassword: try AuthSecrets.load(file, profile: name, home: home))
+            return CompiledAuthProfile(profile: profile, bindPassword: try AuthSecrets.load(file, profile: name, home: home),
+                                       caFile: caFile)
         } catch {
             problems.append(error)
             return nil

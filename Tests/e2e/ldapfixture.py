@@ -22,16 +22,37 @@ def _hash(password):
     return subprocess.run(["slappasswd", "-s", password], capture_output=True, text=True, check=True).stdout.strip()
 
 
+def _tls_files(directory):
+    """A CA and a server certificate for 127.0.0.1 that it signed (openssl CLI)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=Directory Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(directory, "server.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+    return os.path.join(directory, "ca.crt")
+
+
 class PrivateDirectory:
-    def __init__(self):
+    """With tls=True the server also speaks StartTLS, with a certificate from its own CA
+    (`ca_file`)."""
+
+    def __init__(self, tls=False):
         self.dir = tempfile.mkdtemp(prefix="postern-slapd-")
+        self.ca_file = _tls_files(self.dir) if tls else None
         self.port = free_port()
         self.url = f"ldap://127.0.0.1:{self.port}"
         self.process = None
         os.mkdir(os.path.join(self.dir, "data"))
         self.conf = os.path.join(self.dir, "slapd.conf")
+        tls_lines = (f"TLSCACertificateFile {self.dir}/ca.crt\nTLSCertificateFile {self.dir}/server.crt\n"
+                     f"TLSCertificateKeyFile {self.dir}/server.key\n") if tls else ""
         with open(self.conf, "w") as f:
-            f.write(f"""include /etc/ldap/schema/core.schema
+            f.write(tls_lines + f"""include /etc/ldap/schema/core.schema
 include /etc/ldap/schema/cosine.schema
 include /etc/ldap/schema/inetorgperson.schema
 modulepath /usr/lib/ldap

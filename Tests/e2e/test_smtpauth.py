@@ -259,6 +259,33 @@ class SMTPAuthTests(unittest.TestCase):
         finally:
             waiting.close()
 
+    def test_starttls_to_the_directory_verifies_its_certificate(self):
+        directory = PrivateDirectory(tls=True).start()
+        try:
+            self.cli_stdin(f"smtpauthconfig new corp ldap --url={directory.url} --starttls=yes "
+                           f"--base=ou=people,{SUFFIX} --bind_dn={READER_DN}; "
+                           f"listenerconfig edit InboundMail smtpauth corp; "
+                           f"listenerconfig edit InboundMail hostaccess default --smtp_auth=preferred; commit tls Y",
+                           READER_PASSWORD + "\n")
+            # The directory's CA is not among the system's: StartTLS fails, nothing is sent.
+            refused = self.cli_stdin("smtpauthconfig test corp alice", USERS["alice"] + "\n", check=False)
+            self.assertIn("Failed: StartTLS", refused.stdout + refused.stderr)
+            self.assertIn("Result: the directory could not be asked", refused.stdout + refused.stderr)
+            self.appliance.start()
+            with self.smtp() as s:
+                s.ehlo()
+                self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 454)
+            # With the CA imported as a custom authority, StartTLS verifies and AUTH works.
+            self.appliance.cli(f"certconfig certauthority custom import {directory.ca_file}; commit ca Y")
+            good = self.cli_stdin("smtpauthconfig test corp alice", USERS["alice"] + "\n").stdout
+            self.assertIn("StartTLS: the connection is encrypted.", good)
+            self.assertIn("Result: the credentials of alice are valid.", good)
+            with self.smtp() as s:
+                s.ehlo()
+                self.assertEqual(s.login("alice", USERS["alice"])[0], 235)
+        finally:
+            directory.remove()
+
     def test_forward_profile_against_a_second_posternd(self):
         # The upstream: a second appliance checking with the directory, AUTH only under TLS.
         upstream = Appliance()

@@ -26,7 +26,9 @@ struct SMTPAuthTester {
             }
             var cached = settings
             cached.cacheSeconds = 0  // a test always asks the directory
-            let authenticator = LDAPAuthenticator(settings: cached, bindPassword: bindPassword)
+            let authenticator = LDAPAuthenticator(
+                settings: cached, bindPassword: bindPassword,
+                caFile: AuthSecrets.authoritiesFile(context.configuration, home: context.home))
             let outcome = authenticator.authenticate(user: user, password: password) { step in dialog.say(step) }
             switch outcome {
             case .accepted:

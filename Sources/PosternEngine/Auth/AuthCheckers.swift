@@ -30,7 +30,8 @@ final class AuthCheckers: Sendable {
             let made: any AuthChecker
             switch profile.profile.method {
             case .ldap(let settings):
-                made = LDAPChecker(LDAPAuthenticator(settings: settings, bindPassword: profile.bindPassword))
+                made = LDAPChecker(LDAPAuthenticator(settings: settings, bindPassword: profile.bindPassword,
+                                                     caFile: profile.caFile))
             case .forward(let settings):
                 made = ForwardChecker(settings: settings) { [outbound] in outbound.withLockedValue { $0 } }
             }
