@@ -24,6 +24,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
+        .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"]),
 
         // Libraries, in dependency order.
@@ -39,16 +40,20 @@ let package = Package(
         ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
         .target(name: "PosternSpool", dependencies: [logging]),
+        // LDAP without NIO: the engine runs it on its own threads, the CLI's TEST directly.
+        .target(name: "PosternDirectory", dependencies: ["CLDAP", "PosternConfig", "PosternTLS"]),
         .target(
             name: "PosternEngine",
             dependencies: [
                 "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternSMTPCore", "PosternSpool",
-                "PosternDNS", "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
+                "PosternDNS", "PosternDirectory", "CPosternShims", nio, nioPosix,
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
         .target(
             name: "PosternCLI",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "CEditLine", "CPosternShims", logging]
+            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims",
+                           logging]
         ),
         .target(
             name: "PosternTestSupport",

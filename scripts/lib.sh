@@ -22,10 +22,11 @@ ensure_packages() {
 }
 
 # The packages the build needs.
-BUILD_PACKAGES=(libssl-dev libedit-dev libc-ares-dev pkg-config)
+BUILD_PACKAGES=(libssl-dev libedit-dev libc-ares-dev libldap-dev pkg-config)
 # The packages the tests need: the clients they drive, and what each needs for TLS
 # (swaks speaks TLS only with Perl's Net::SSLeay, which --no-install-recommends leaves out).
-TEST_PACKAGES=(openssl swaks libnet-ssleay-perl sslscan python3 procps)
+# slapd and ldap-utils: the SMTP AUTH tests run a private slapd on loopback (Tests/e2e/ldapfixture.py).
+TEST_PACKAGES=(openssl swaks libnet-ssleay-perl sslscan python3 procps slapd ldap-utils)
 
 # The home scripts/run uses: $POSTERN_HOME, else .postern under the project.
 default_home() {

@@ -76,6 +76,7 @@ public enum CommandTable {
         ShowConfigCommand(),
         ShowQueueCommand(),
         ShowQueueCommand(name: "showrecipients"),
+        SMTPAuthConfigCommand(),
         SMTPRoutesCommand(),
         SSLConfigCommand(),
         StatusCommand(),

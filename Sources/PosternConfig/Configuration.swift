@@ -18,6 +18,8 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var historyRetention: Int
     /// smtproutes, destconfig, bounceconfig.
     public var delivery: DeliveryConfiguration
+    /// smtpauthconfig; nil until a profile is made (and in files written before SMTP AUTH).
+    public var smtpAuth: SMTPAuthConfiguration?
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,
@@ -45,6 +47,12 @@ public struct Configuration: Codable, Hashable, Sendable {
 
     public func certificate(named name: String) -> CertificateProfile? {
         certificates.first { $0.name == name }
+    }
+
+    /// The SMTP AUTH profiles and bounds, with the defaults when none were ever made.
+    public var smtpAuthSettings: SMTPAuthConfiguration {
+        get { smtpAuth ?? SMTPAuthConfiguration() }
+        set { smtpAuth = newValue }
     }
 
     /// The index of a listener by name, for editing in place.

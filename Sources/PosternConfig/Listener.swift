@@ -16,6 +16,8 @@ public struct Listener: Codable, Hashable, Sendable {
     public var tcpQueue: Int
     /// CERTIFICATE: the certificate profile used for STARTTLS; nil uses the demo certificate.
     public var certificate: String?
+    /// SMTPAUTH: the smtpauthconfig profile that checks AUTH credentials; nil offers no AUTH.
+    public var smtpAuthProfile: String?
     public var hostAccess: HostAccessTable
     /// Public listeners decide recipients with a RAT; private ones relay for their senders.
     public var recipientAccess: RecipientAccessTable?

@@ -35,6 +35,7 @@ extension Configuration {
         validateListeners(&problems)
         problems.add(listenerSettings.validate())
         validateSSL(&problems)
+        validateSMTPAuth(&problems)
         problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
         problems.range(historyRetention, 0...1_000_000, "historyRetention")
         delivery.validate(certificates: Set(certificates.map(\.name)), into: &problems)

@@ -70,7 +70,8 @@ public final class Engine: @unchecked Sendable {
                 spool: spool, ids: ids,
                 mailLog: try MailLog(path: home.mailLog.path), registry: ConnectionRegistry(), threadPool: threadPool,
                 resolver: resolver, queued: { wake.runner?.wake() }, reverseDNS: ReverseDNS(resolver: resolver),
-                recipientLimiter: RecipientRateLimiter())
+                recipientLimiter: RecipientRateLimiter(), authFailures: AuthFailureLimiter(),
+                authCheckers: AuthCheckers())
             runner = QueueRunner(spool: spool, services: services, group: group, logger: logger)
             wake.runner = runner
             listeners = ListenerManager(group: group, services: services, logger: logger)
@@ -185,8 +186,10 @@ public final class Engine: @unchecked Sendable {
     private func apply(_ compiled: CompiledConfiguration, generation: Int) {
         let runtimes = compiled.listeners.map {
             ListenerRuntime(compiled: $0, generation: generation, settings: compiled.configuration.listenerSettings,
-                            hostname: $0.interface.hostname)
+                            hostname: $0.interface.hostname, authLimits: compiled.configuration.smtpAuthSettings)
         }
+        services.authCheckers.retain(Set(compiled.listeners.compactMap(\.smtpAuth)), outboundTLS: compiled.outboundTLS,
+                                     hostname: compiled.configuration.hostname)
         status.listeners = listeners.apply(runtimes)
         runner.update(DeliveryRuntime(configuration: compiled.configuration.delivery, tls: compiled.outboundTLS,
                                       hostname: compiled.configuration.hostname))

@@ -13,6 +13,8 @@ struct ListenerRuntime: Sendable {
     let generation: Int
     let settings: ListenerSettings
     let hostname: String
+    /// smtpauthconfig's failure limits.
+    let authLimits: SMTPAuthConfiguration
 
     var listener: Listener { compiled.listener }
 }
@@ -32,4 +34,8 @@ struct EngineServices: Sendable {
     let reverseDNS: ReverseDNS
     /// Recipients per hour per host, kept across reloads.
     let recipientLimiter: RecipientRateLimiter
+    /// Failed AUTH attempts per address, kept across reloads.
+    let authFailures: AuthFailureLimiter
+    /// The SMTP AUTH profiles' checkers.
+    let authCheckers: AuthCheckers
 }

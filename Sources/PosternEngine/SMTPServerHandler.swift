@@ -19,11 +19,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = SMTPReply
 
-    private let runtime: ListenerRuntime
-    private let services: EngineServices
+    let runtime: ListenerRuntime
+    let services: EngineServices
     private let logger: Logger
     private var framer = SMTPInputFramer()
-    private var session: SMTPSession?
+    var session: SMTPSession?
     private var peer: IPAddress?
     private var icid = 0
     private var countedIP: IPAddress?
@@ -122,7 +122,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             maxHeaderLines: runtime.settings.maxHeaderLines, recipientLimiter: services.recipientLimiter,
             acquireTLSSlot: { [registry = services.registry, limit = runtime.settings.maxTLSConnections] in
                 registry.acquireTLS(limit: limit)
-            })
+            }, auth: authContext)
         let ids = services.ids
         session = SMTPSession(context: sessionContext, allocateMID: { ids.allocate(.mid) })
         startTimers(context: context)
@@ -165,7 +165,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     /// Hands buffered input to the session for as long as it can take it.
-    private func processInput(context: ChannelHandlerContext) {
+    func processInput(context: ChannelHandlerContext) {
         while let current = session, current.acceptsInput, let event = framer.next() {
             switch event {
             case .line(let line):
@@ -216,7 +216,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     @discardableResult
-    private func perform(_ actions: [SMTPSession.Action], context: ChannelHandlerContext) -> Continuation {
+    func perform(_ actions: [SMTPSession.Action], context: ChannelHandlerContext) -> Continuation {
         var continuation = Continuation.keepReading
         for (index, action) in actions.enumerated() {
             switch action {
@@ -233,6 +233,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 services.mailLog.write(event)
                 switch event {
                 case .recipientRejected, .recipientRateLimited: services.registry.count { $0.recipientsRejected += 1 }
+                case .authSucceeded: services.registry.count { $0.authSuccesses += 1 }
+                case .authFailed: services.registry.count { $0.authFailures += 1 }
                 default: break
                 }
             case .beginData:
@@ -246,6 +248,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 continuation = .stopReading
             case .store(let envelope):
                 store(envelope, context: context)
+                continuation = .stopReading
+            case .authenticate(let credentials):
+                authenticate(credentials, context: context)
+                continuation = .stopReading
+            case .pause(let milliseconds):
+                servePenalty(milliseconds, context: context)
                 continuation = .stopReading
             case .close:
                 if index == 0 || actions[index - 1].isReply == false {
@@ -299,8 +307,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             stopping = true
             switch session?.state {
             case nil: context.close(promise: nil)
-            case .greeted?, .idle?, .rejected?: perform(session!.shutdown(), context: context)
-            case .connected?, .transaction?, .data?, .storing?, .handshaking?, .closed?: break  // let it finish
+            case .greeted?, .idle?, .rejected?, .authenticating?: perform(session!.shutdown(), context: context)
+            case .connected?, .transaction?, .data?, .storing?, .handshaking?, .closed?, .verifying?, .authPenalty?:
+                break  // let it finish
             }
         default:
             context.fireUserInboundEventTriggered(event)

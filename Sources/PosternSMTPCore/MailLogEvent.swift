@@ -22,6 +22,10 @@ public enum MailLogEvent: Sendable, Hashable {
     case receivingFailed(icid: Int, reason: String)
     case close(icid: Int)
     case lost(icid: Int)
+    case authSucceeded(icid: Int, user: String, mechanism: String, profile: String)
+    case authFailed(icid: Int, user: String, mechanism: String, profile: String)
+    case authTemporaryFailure(icid: Int, user: String, mechanism: String, profile: String, reason: String)
+    case authLockedOut(icid: Int)
     // Delivery (asyncos-cli.md §7, DCID lines).
     case newDelivery(dcid: Int, interface: String, address: String, port: Int)
     case deliveryTLSSuccess(dcid: Int, protocol: String, cipher: String, domain: String)
@@ -47,6 +51,7 @@ public enum MailLogEvent: Sendable, Hashable {
     public var level: Level {
         switch self {
         case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .deliveryTLSFailed,
+             .authFailed, .authTemporaryFailure, .authLockedOut,
              .deliveryTLSRequired, .connectionError, .alert:
             return .warning
         default: return .info
@@ -99,6 +104,18 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) close"
         case let .lost(icid):
             return "ICID \(icid) lost"
+        case let .authSucceeded(icid, user, mechanism, profile):
+            return "SMTP Auth: (ICID \(icid)) succeeded for user: \(Self.printable(user)) using AUTH mechanism: "
+                + "\(mechanism) with profile: \(profile)"
+        case let .authFailed(icid, user, mechanism, profile):
+            // [I]: the sourced success line with "failed".
+            return "SMTP Auth: (ICID \(icid)) failed for user: \(Self.printable(user)) using AUTH mechanism: "
+                + "\(mechanism) with profile: \(profile)"
+        case let .authTemporaryFailure(icid, user, mechanism, profile, reason):
+            return "SMTP Auth: (ICID \(icid)) could not check user: \(Self.printable(user)) using AUTH mechanism: "
+                + "\(mechanism) with profile: \(profile): \(reason)"
+        case let .authLockedOut(icid):
+            return "SMTP Auth: (ICID \(icid)) too many failed attempts from this address, disconnecting"
         case let .newDelivery(dcid, interface, address, port):
             return "New SMTP DCID \(dcid) interface \(interface) address \(address) port \(port)"
         case let .deliveryTLSSuccess(dcid, proto, cipher, domain):
@@ -130,5 +147,21 @@ public enum MailLogEvent: Sendable, Hashable {
         case let .alert(text):
             return "Alert: \(text)"
         }
+    }
+
+    /// A name the client chose, made safe for one log line: control characters and
+    /// non-ASCII become `\xNN`/`\u{N}`, and it is cut at 256 characters.
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars.prefix(256) {
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                out += "\\x" + String(scalar.value, radix: 16)
+            } else if scalar.value > 0x7e {
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

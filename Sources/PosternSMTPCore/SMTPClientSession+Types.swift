@@ -53,6 +53,8 @@ extension SMTPClientSession {
         case jobFinished(job: Int, outcomes: [Int: Outcome])
         /// TLS was required (or verification was) and could not be had.
         case tlsRequiredFailed(String)
+        /// The server answered the AUTH of a forwarded check (`SMTPClientSession+Auth.swift`).
+        case authFinished(SMTPSession.AuthOutcome)
         case close
     }
 

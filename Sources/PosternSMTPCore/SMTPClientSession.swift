@@ -14,6 +14,8 @@ public struct SMTPClientSession: Sendable {
         case startTLS
         /// 220 received, handshake running.
         case handshaking
+        /// AUTH sent for a forwarded check.
+        case authenticating
         /// MAIL/RCPT/DATA sent for the current job, replies being matched.
         case transaction
         /// Message data sent; waiting for the reply to `.`.
@@ -30,7 +32,7 @@ public struct SMTPClientSession: Sendable {
         case rset
     }
 
-    private(set) var state = State.greeting
+    var state = State.greeting
     private let heloName: String
     private let tls: TLSLevelPolicy
     private var jobs: [Job]
@@ -44,11 +46,16 @@ public struct SMTPClientSession: Sendable {
     private var outcomes: [Int: Outcome] = [:]
     private var acceptedRecipients = 0
     public private(set) var tlsActive = false
+    /// Credentials to check by AUTH before any job (a FORWARD profile); nil for delivery.
+    let auth: SMTPCredentials?
+    var authDone = false
+    var serverAuthMechanisms: Set<String> = []
 
-    public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job]) {
+    public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job], auth: SMTPCredentials? = nil) {
         self.heloName = heloName
         self.tls = tls
         self.jobs = jobs
+        self.auth = auth
     }
 
     // MARK: Events
@@ -73,11 +80,11 @@ public struct SMTPClientSession: Sendable {
             if !afterTLS && tls.mandatory {
                 return requiredTLSMissing("the receiving server does not offer STARTTLS")
             }
-            return startJob()
+            return authOrStartJob()
         case .helo:
             guard reply.code == 250 else { return failAll(reply, "HELO") }
             if tls.mandatory { return requiredTLSMissing("the receiving server does not offer STARTTLS") }
-            return startJob()
+            return authOrStartJob()
         case .startTLS:
             if reply.code == 220 {
                 state = .handshaking
@@ -85,9 +92,11 @@ public struct SMTPClientSession: Sendable {
             }
             // Refused before the 220: Preferred continues in the clear (§3.2).
             if tls.mandatory { return requiredTLSMissing("STARTTLS was answered \(reply.code)") }
-            return startJob()
+            return authOrStartJob()
         case .handshaking:
             return []  // the handler feeds no replies while TLS is being negotiated
+        case .authenticating:
+            return authReply(reply)
         case .transaction:
             return transactionReply(reply)
         case .dataSent:
@@ -137,6 +146,7 @@ public struct SMTPClientSession: Sendable {
     private mutating func readExtensions(_ reply: SMTPReply) {
         // What was learnt before STARTTLS is forgotten (RFC 3207 §4.2): the new EHLO decides.
         (pipelining, serverOffersTLS, serverOffers8BitMIME, serverOffersSMTPUTF8, maxSize) = (false, false, false, false, nil)
+        serverAuthMechanisms = []
         for line in reply.lines.dropFirst() {
             let words = line.uppercased().split(separator: " ")
             switch words.first {
@@ -145,12 +155,13 @@ public struct SMTPClientSession: Sendable {
             case "8BITMIME": serverOffers8BitMIME = true
             case "SMTPUTF8": serverOffersSMTPUTF8 = true
             case "SIZE": maxSize = words.count > 1 ? Int(words[1]) : nil
+            case "AUTH": serverAuthMechanisms = Set(words.dropFirst().map(String.init))
             default: break
             }
         }
     }
 
-    private mutating func startJob() -> [Action] {
+    mutating func startJob() -> [Action] {
         guard current < jobs.count else { return quit() }
         let job = jobs[current]
         if let maxSize, maxSize > 0, job.size > maxSize {
@@ -269,7 +280,7 @@ public struct SMTPClientSession: Sendable {
         return startJob()
     }
 
-    private mutating func quit() -> [Action] {
+    mutating func quit() -> [Action] {
         state = .quitting
         return [.send("QUIT")]
     }

@@ -62,8 +62,8 @@ extension SMTPSession {
             transaction = nil
             enter(.handshaking)
             return [.reply(Replies.startTLS), .startTLS(clientCertificatePolicy)]
-        case .auth:
-            return [.reply(SMTPReply(502, "5.5.1 Authentication is not enabled"))]
+        case .auth(let argument):
+            return auth(argument)
         }
     }
 
@@ -81,6 +81,7 @@ extension SMTPSession {
     private func ehloReply() -> SMTPReply {
         var lines = [context.hostname, "8BITMIME", "SIZE \(parameters.maxMessageSize)"]
         if offersTLS && tls == nil { lines.append("STARTTLS") }
+        if advertisesAuth { lines.append(SMTPAuthMechanism.advertised) }
         lines += ["PIPELINING", "ENHANCEDSTATUSCODES"]
         return SMTPReply(250, lines)
     }
@@ -93,6 +94,7 @@ extension SMTPSession {
     private mutating func mail(_ sender: MailPath, _ mailParameters: MailParameters) -> [Action] {
         guard hello != nil else { return [.reply(Replies.needHelo)] }
         guard transaction == nil else { return [.reply(Replies.nestedMail)] }
+        if parameters.smtpAuth == .required && authenticatedUser == nil { return [.reply(Replies.authRequired)] }
         guard messagesAccepted < parameters.maxMessagesPerSession else { return [.reply(Replies.tooManyMessages)] }
         if let size = mailParameters.declaredSize, size > parameters.maxMessageSize {
             return [.reply(Replies.declaredSizeTooLarge)]
@@ -110,7 +112,8 @@ extension SMTPSession {
         guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
         // Public listeners accept only what the RAT allows, unless the sender group relays.
         var bypassesLimits = false
-        if context.match.behavior != .relay, let rat = context.recipientAccess {
+        // An authenticated client relays, as on an AsyncOS listener with SMTP AUTH.
+        if context.match.behavior != .relay, authenticatedUser == nil, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
             if decision.action == .reject {
                 t.rejected += 1

@@ -13,6 +13,10 @@ extension SMTPSession {
         case startTLS(ClientCertificatePolicy)
         /// Make the message durable, then call `stored(_:)`.
         case store(Envelope)
+        /// Check the credentials with the listener's profile, then call `authCompleted(_:)`.
+        case authenticate(SMTPCredentials)
+        /// Wait this long, then call `authPenaltyServed()`.
+        case pause(milliseconds: Int)
         case close
     }
 
@@ -64,6 +68,8 @@ extension SMTPSession {
         /// Takes one of the engine's concurrent TLS connections (`listenerconfig setup`), or
         /// says there is none free; nil is no limit.
         public var acquireTLSSlot: (@Sendable () -> Bool)?
+        /// The listener's SMTP AUTH profile and the shared failure counts; nil offers no AUTH.
+        public var auth: AuthContext?
 
         /// Whom the hourly recipient limit counts against: this host on this listener.
         public var rateKey: RecipientRateLimiter.Key { .init(listener: listenerName, address: peer.address) }
@@ -72,8 +78,10 @@ extension SMTPSession {
             icid: Int, hostname: String, listenerName: String, listenerType: ListenerType, peer: PeerFacts,
             match: HATMatch, recipientAccess: CompiledRecipientAccess?, defaultDomain: String = "",
             tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5,
-            recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil
+            recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil,
+            auth: AuthContext? = nil
         ) {
+            self.auth = auth
             self.icid = icid
             self.hostname = hostname
             self.listenerName = listenerName
@@ -88,5 +96,30 @@ extension SMTPSession {
             self.recipientLimiter = recipientLimiter
             self.acquireTLSSlot = acquireTLSSlot
         }
+    }
+}
+
+extension SMTPSession {
+    /// What AUTH is checked with on this listener.
+    public struct AuthContext: Sendable {
+        /// The smtpauthconfig profile's name, for the mail log.
+        public var profile: String
+        /// The failure limits (smtpauthconfig SETUP).
+        public var limits: SMTPAuthConfiguration
+        public var failures: AuthFailureLimiter
+
+        public init(profile: String, limits: SMTPAuthConfiguration, failures: AuthFailureLimiter) {
+            self.profile = profile
+            self.limits = limits
+            self.failures = failures
+        }
+    }
+
+    /// What the profile's checker answered.
+    public enum AuthOutcome: Sendable, Equatable {
+        case accepted
+        case rejected
+        /// The checker could not answer (directory down, timeout): `454`, not a failure.
+        case unavailable(reason: String)
     }
 }

@@ -23,6 +23,12 @@ public struct SMTPSession {
         case storing
         /// `220` to STARTTLS sent; the handshake runs.
         case handshaking
+        /// A `334` sent; the client's AUTH response is expected.
+        case authenticating
+        /// The credentials are with the profile's checker.
+        case verifying
+        /// A failed AUTH waits out its delay before the reply.
+        case authPenalty
         /// The HAT rejected the host: the session waits for QUIT.
         case rejected
         /// Nothing more is read.
@@ -44,6 +50,13 @@ public struct SMTPSession {
     var hello: (name: String, extended: Bool)?
     public internal(set) var tls: TLSInfo?
     var transaction: Transaction?
+    var authExchange: SMTPAuthExchange?
+    /// The user this session authenticated as (RFC 4954); nil before AUTH succeeds.
+    public internal(set) var authenticatedUser: String?
+    /// The reply a failed AUTH gets once its delay has passed.
+    var authPenaltyReply: (reply: SMTPReply, close: Bool)?
+    /// The credentials with the checker while `verifying`.
+    var pendingCredentials: SMTPCredentials?
     var badCommands = 0
     public private(set) var messagesAccepted = 0
     /// Whether this connection took a TLS slot, which the handler gives back when it closes.
@@ -73,8 +86,8 @@ public struct SMTPSession {
     /// the TLS handshake is pending, and never after close).
     public var acceptsInput: Bool {
         switch state {
-        case .greeted, .idle, .transaction, .data, .rejected: return true
-        case .connected, .storing, .handshaking, .closed: return false
+        case .greeted, .idle, .transaction, .data, .rejected, .authenticating: return true
+        case .connected, .storing, .handshaking, .closed, .verifying, .authPenalty: return false
         }
     }
 
@@ -107,8 +120,10 @@ public struct SMTPSession {
         switch state {
         case .closed:
             return []
-        case .connected, .data, .storing, .handshaking:
+        case .connected, .data, .storing, .handshaking, .verifying, .authPenalty:
             fatalError("SMTPSession got a command line in state \(state)")
+        case .authenticating:
+            return authResponse(line)
         case .rejected:
             if case .success(.quit) = SMTPCommandParser.parse(line) { return quit() }
             return [.reply(Replies.rejected)]
@@ -211,6 +226,7 @@ public struct SMTPSession {
         tls = info
         hello = nil
         transaction = nil
+        authenticatedUser = nil
         enter(.greeted)
         var actions: [Action] = [.log(.tlsSuccess(icid: context.icid, protocol: info.protocolVersion, cipher: info.cipher))]
         if let subject = info.clientCertificateSubject {

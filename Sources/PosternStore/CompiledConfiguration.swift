@@ -48,10 +48,12 @@ public struct CompiledConfiguration: Sendable {
                 problems.append(ConfigProblem(path: "\(path).certificate",
                                               message: "The certificate profile \"\(profileName)\" does not exist."))
             }
+            let auth = CompiledConfiguration.authProfile(for: listener, in: configuration, home: home,
+                                                         problems: &problems)
             if let hat, let tls {
                 let rat = listener.recipientAccess.map(CompiledRecipientAccess.init)
                 listeners.append(CompiledListener(listener: listener, interface: interface, tls: tls, hostAccess: hat,
-                                                  recipientAccess: rat))
+                                                  recipientAccess: rat, smtpAuth: auth))
             }
         }
         var outbound: TLSContext?
@@ -130,6 +132,8 @@ public struct CompiledListener: Sendable {
     public let tls: TLSContext
     public let hostAccess: CompiledHostAccess
     public let recipientAccess: CompiledRecipientAccess?
+    /// The SMTPAUTH profile, with its secret; nil offers no AUTH.
+    public let smtpAuth: CompiledAuthProfile?
 }
 
 extension HostAccessTable {

@@ -126,6 +126,9 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         /// budget, or failed in `accept` (EMFILE, ENFILE). Absent in files from engines that did
         /// not count them.
         public var connectionsRefusedForDescriptors: Int?
+        /// SMTP AUTH attempts that succeeded and that failed (wrong credentials; not `454`s).
+        public var authSuccesses = 0
+        public var authFailures = 0
 
         public init() {}
     }

@@ -58,6 +58,17 @@ public final class ScriptedLineReader: LineReader {
     }
 
     public func addHistory(_ line: String) {}
+
+    /// Like a terminal with echo off: the prompt, then only the end of the line.
+    public func readSecret(prompt: String) -> LineInput {
+        output.write(prompt)
+        guard !lines.isEmpty else {
+            output.write("\n")
+            return .endOfInput
+        }
+        output.write("\n")
+        return .line(lines.removeFirst())
+    }
 }
 
 import PosternStore

@@ -10,6 +10,11 @@ struct ClientDriver {
     var startedTLS = false
     var tlsFailure: String?
     var closed = false
+    var auth: SMTPSession.AuthOutcome?
+
+    init(forwarding credentials: SMTPCredentials, tls: SMTPClientSession.TLSLevelPolicy) {
+        session = SMTPClientSession(heloName: "mx.test", tls: tls, jobs: [], auth: credentials)
+    }
 
     init(tls: SMTPClientSession.TLSLevelPolicy = .no, recipients: [String] = ["a@x.example", "b@x.example"]) {
         let job = SMTPClientSession.Job(mid: 9, sender: "s@y.example",
@@ -27,6 +32,7 @@ struct ClientDriver {
             case .jobStarted: break
             case .jobFinished(let job, let outcomes): finished[job] = outcomes
             case .tlsRequiredFailed(let reason): tlsFailure = reason
+            case .authFinished(let outcome): auth = outcome
             case .close: closed = true
             }
         }

@@ -13,10 +13,12 @@ struct Driver {
     var closed = false
     var startedTLS: SMTPSession.ClientCertificatePolicy?
     var stored: Envelope?
+    var authenticating: SMTPCredentials?
+    var pauses: [Int] = []
 
     init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
          tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9", recipientAccess: RecipientAccessTable? = nil,
-         listenerType: ListenerType = .public, midsAvailable: Bool = true,
+         listenerType: ListenerType = .public, midsAvailable: Bool = true, auth: SMTPSession.AuthContext? = nil,
          configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
@@ -27,7 +29,7 @@ struct Driver {
         let context = SMTPSession.Context(
             icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: listenerType,
             peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter,
-            acquireTLSSlot: Driver.slot(tlsSlotFree))
+            acquireTLSSlot: Driver.slot(tlsSlotFree), auth: auth)
         let counter = Counter()
         session = SMTPSession(context: context, allocateMID: { midsAvailable ? counter.next() : nil },
                               now: { Date(timeIntervalSince1970: 0) })
@@ -53,6 +55,8 @@ struct Driver {
             case .startTLS(let p): startedTLS = p
             case .store(let e): stored = e
             case .beginData: break
+            case .authenticate(let c): authenticating = c
+            case .pause(let ms): pauses.append(ms)
             }
         }
     }

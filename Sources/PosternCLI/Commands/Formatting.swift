@@ -37,7 +37,7 @@ enum Formatting {
             Max Concurrency: \(listener.maxConcurrency) (TCP Queue: \(listener.tcpQueue))
             Domain Map: Disabled
             TLS: \(parameters.tls.label)
-            SMTP Authentication: Disabled
+            SMTP Authentication: \(listener.smtpAuthProfile.map { "Profile \($0)" } ?? "Disabled")
             Certificate: \(listener.certificate ?? FactoryDefaults.demoCertificateName)
             Received Header: \(listener.addReceivedHeader ? "Yes" : "No")
             Footer: None

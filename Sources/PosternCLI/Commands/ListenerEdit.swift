@@ -23,6 +23,7 @@ struct ListenerEditor {
                 MenuItem("HOSTACCESS", "Modify the Host Access Table."),
             ]
             if listener.type == .public { items.append(MenuItem("RCPTACCESS", "Modify the Recipient Access Table.")) }
+            items.append(MenuItem("SMTPAUTH", "Configure an SMTP authentication."))
             guard let operation = try dialog.menu(items) else { return }
             switch operation {
             case "NAME": try rename()
@@ -30,6 +31,7 @@ struct ListenerEditor {
             case "CERTIFICATE": try chooseCertificate()
             case "LIMITS": try limits()
             case "SETUP": try setup()
+            case "SMTPAUTH": try chooseSMTPAuth()
             case "HOSTACCESS":
                 var table = listener.hostAccess
                 try HostAccessEditor(context: context, listener: listener).run(&table)
@@ -74,6 +76,22 @@ struct ListenerEditor {
         let chosen = try dialog.choose("Please choose the certificate.", items: profiles.map(\.name), default: current,
                                        key: "certificate")
         listener.certificate = profiles[chosen].name == FactoryDefaults.demoCertificateName ? nil : profiles[chosen].name
+    }
+
+    /// SMTPAUTH: the profile that checks AUTH on this listener, or none.
+    private func chooseSMTPAuth() throws(DialogAbort) {
+        let profiles = context.configuration.smtpAuthSettings.profiles.map(\.name)
+        guard !profiles.isEmpty || listener.smtpAuthProfile != nil else {
+            dialog.error("There are no SMTP authentication profiles; create one with smtpauthconfig.")
+            if dialog.mode == .batch { throw .invalidArgument("There are no SMTP authentication profiles.") }
+            return
+        }
+        let names = ["none"] + profiles
+        let current = listener.smtpAuthProfile.flatMap { profiles.firstIndex(of: $0).map { $0 + 1 } } ?? 0
+        let chosen = try dialog.choose("Choose the SMTP authentication profile for this listener.",
+                                       items: ["No SMTP authentication"] + profiles, default: current,
+                                       key: "profile", names: names)
+        listener.smtpAuthProfile = chosen == 0 ? nil : profiles[chosen - 1]
     }
 
     private func limits() throws(DialogAbort) {

@@ -52,8 +52,9 @@ struct PolicyDialog {
             values: AuthLevel.allCases, current: current.smtpAuth, base: base.smtpAuth, key: "smtp_auth")
         let authNow = o.smtpAuth ?? base.smtpAuth
         if authNow != .no {
-            dialog.show("SMTP authentication needs an authentication profile, and this appliance has none yet: "
-                + "AUTH will not be offered until one exists.")
+            dialog.show("SMTP authentication is offered only on a listener with an SMTP authentication profile "
+                + "(smtpauthconfig, then listenerconfig > EDIT > SMTPAUTH); commit refuses the policy on a listener "
+                + "without one.")
         }
         if tlsNow != .no && authNow != .no {
             o.requireTLSForAuth = try yesNoField("Require TLS to offer SMTP authentication?",

@@ -40,6 +40,7 @@ struct StatusCommand: CLICommand {
                 + "LimitNOFILE= in its service unit, or ulimit -n)")
         }
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
+        dialog.say("SMTP AUTH: \(c.authSuccesses) succeeded, \(c.authFailures) failed")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
         if let recovery = status.spoolRecovery, recovery.quarantinedBytes > 0 {

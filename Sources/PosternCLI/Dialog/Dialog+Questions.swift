@@ -228,3 +228,29 @@ public enum MessageSize {
         return String(bytes)
     }
 }
+
+extension Dialog {
+    /// A password: never an argument (the command line goes to cli.log), never echoed. In
+    /// batch mode it is the next line of standard input (`echo pw | postern -c '…'`).
+    public func secret(_ question: String) throws(DialogAbort) -> String {
+        let input: LineInput
+        if mode == .batch {
+            guard let line = Swift.readLine(strippingNewline: true) else {
+                throw .missingAnswer("the password on standard input")
+            }
+            input = .line(line)
+        } else {
+            output.write("\n" + question + "\n")
+            input = reader.readSecret(prompt: "> ")
+        }
+        switch input {
+        case .interrupted: throw .interrupted
+        case .endOfInput: throw .endOfInput
+        case .hangup: throw .hangup
+        case .line(let line):
+            let text = line.hasSuffix("\r") ? String(line.dropLast()) : line
+            guard !text.isEmpty else { throw .invalidArgument("The password cannot be empty.") }
+            return text
+        }
+    }
+}

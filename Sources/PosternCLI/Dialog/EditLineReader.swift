@@ -70,6 +70,25 @@ public final class EditLineReader: LineReader {
         return .line(text)
     }
 
+    /// Reads with the terminal's echo off, as getpass(3) does, bypassing libedit and its history.
+    public func readSecret(prompt: String) -> LineInput {
+        fputs(prompt, postern_stdout())
+        fflush(postern_stdout())
+        var saved = termios()
+        let isTTY = tcgetattr(0, &saved) == 0
+        if isTTY {
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            tcsetattr(0, TCSAFLUSH, &quiet)
+        }
+        defer {
+            if isTTY { tcsetattr(0, TCSAFLUSH, &saved) }
+            fputs("\n", postern_stdout())
+        }
+        guard let line = Swift.readLine(strippingNewline: true) else { return .endOfInput }
+        return .line(line.hasSuffix("\r") ? String(line.dropLast()) : line)
+    }
+
     public func addHistory(_ line: String) {
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
         postern_history_enter(history, line)

@@ -19,6 +19,12 @@ public protocol LineReader: AnyObject {
     /// The words Tab completes at the coming prompt (command names, menu verbs, list items).
     var completions: [String] { get set }
     func addHistory(_ line: String)
+    /// A line that must not be shown or kept: not echoed, not in the history.
+    func readSecret(prompt: String) -> LineInput
+}
+
+extension LineReader {
+    public func readSecret(prompt: String) -> LineInput { readLine(prompt: prompt) }
 }
 
 /// Plain line reading for pipes and files. Prints the prompt itself (libedit would not on
@@ -47,6 +53,14 @@ public final class PlainLineReader: LineReader {
     }
 
     public func addHistory(_ line: String) {}
+
+    public func readSecret(prompt: String) -> LineInput {
+        if echo { output.write(prompt) }
+        output.flush()
+        guard let line = Swift.readLine(strippingNewline: true) else { return .endOfInput }
+        if echo { output.write("\n") }
+        return .line(line.hasSuffix("\r") ? String(line.dropLast()) : line)
+    }
 }
 
 /// Where the CLI writes. Everything goes through here so tests can capture it and so

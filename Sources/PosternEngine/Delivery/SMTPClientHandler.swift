@@ -9,6 +9,8 @@ struct ConnectionReport: Sendable {
     /// TLS was required (or verification was) and could not be had.
     var tlsRequiredFailure: String?
     var tlsProtocol: String?
+    /// A FORWARD profile's check: what the server answered to AUTH.
+    var auth: SMTPSession.AuthOutcome?
 }
 
 /// Drives one outbound SMTP conversation: frames the server's replies, feeds the client
@@ -36,7 +38,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     private var session: SMTPClientSession
     private let setup: Setup
-    private let mailLog: MailLog
+    /// Nil for a FORWARD profile's check, which is no delivery and writes no DCID lines.
+    private let mailLog: MailLog?
     private let done: EventLoopPromise<ConnectionReport>
     private var framer = SMTPInputFramer(lineLimit: 4096)
     private var parser = SMTPReplyParser()
@@ -44,7 +47,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private var timer: Scheduled<Void>?
     private var handshaking = false
 
-    init(session: SMTPClientSession, setup: Setup, mailLog: MailLog, done: EventLoopPromise<ConnectionReport>) {
+    init(session: SMTPClientSession, setup: Setup, mailLog: MailLog?, done: EventLoopPromise<ConnectionReport>) {
         self.session = session
         self.setup = setup
         self.mailLog = mailLog
@@ -82,7 +85,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         switch tls {
         case .handshakeCompleted(let info, let check):
             report.tlsProtocol = info.protocolVersion
-            mailLog.write(.deliveryTLSSuccess(dcid: setup.dcid, protocol: info.protocolVersion, cipher: info.cipher,
+            mailLog?.write(.deliveryTLSSuccess(dcid: setup.dcid, protocol: info.protocolVersion, cipher: info.cipher,
                                               domain: setup.domain))
             var verified = true
             var reason = ""
@@ -90,12 +93,12 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 verified = check.chainVerified && check.matchedName != nil
                 reason = !check.chainVerified ? check.verifyResult
                     : "the certificate names none of \(setup.expectedNames.joined(separator: ", "))"
-                mailLog.write(.deliveryTLSVerification(dcid: setup.dcid, domain: setup.domain, verified: verified,
+                mailLog?.write(.deliveryTLSVerification(dcid: setup.dcid, domain: setup.domain, verified: verified,
                                                        detail: verified ? "name \(check.matchedName!)" : reason))
             }
             perform(session.tlsEstablished(verified: verified, reason: reason), context: context)
         case .handshakeFailed(let reason):
-            mailLog.write(.deliveryTLSFailed(dcid: setup.dcid, reason: reason))
+            mailLog?.write(.deliveryTLSFailed(dcid: setup.dcid, reason: reason))
             perform(session.tlsFailed(reason), context: context)
         }
     }
@@ -103,7 +106,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
         perform(session.connectionLost("the connection closed"), context: context)
-        mailLog.write(.deliveryClose(dcid: setup.dcid))
+        mailLog?.write(.deliveryClose(dcid: setup.dcid))
         done.succeed(report)
         context.fireChannelInactive()
     }
@@ -142,13 +145,15 @@ final class SMTPClientHandler: ChannelInboundHandler {
                     perform(session.tlsFailed("\(error)"), context: context)
                 }
             case .jobStarted(let job):
-                mailLog.write(.deliveryStart(dcid: setup.dcid, mid: setup.jobs[job].mid, rids: setup.jobs[job].rids))
+                mailLog?.write(.deliveryStart(dcid: setup.dcid, mid: setup.jobs[job].mid, rids: setup.jobs[job].rids))
             case .sendBody(let job):
                 context.write(wrapOutboundOut(setup.bodies[job]), promise: nil)
             case .jobFinished(let job, let outcomes):
                 report.outcomes[job] = outcomes
             case .tlsRequiredFailed(let reason):
                 report.tlsRequiredFailure = reason
+            case .authFinished(let outcome):
+                report.auth = outcome
             case .close:
                 context.flush()
                 context.close(promise: nil)
