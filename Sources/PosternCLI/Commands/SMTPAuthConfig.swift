@@ -45,9 +45,11 @@ struct SMTPAuthConfigCommand: CLICommand {
                     if dialog.mode == .batch { throw .invalidArgument("There are no SMTP authentication profiles.") }
                     continue
                 }
-                let index = try dialog.pickItem(
+                // An empty answer goes back to the menu (asyncos-cli.md, "a way back").
+                guard let index = try dialog.pickItem(
                     "Enter the name or number of the profile you wish to \(operation.lowercased()).",
                     names: auth.profiles.map(\.name), key: "name")
+                else { continue }
                 if operation == "EDIT" {
                     auth.profiles[index] = try edit(context, auth.profiles[index])
                     dialog.say("SMTP authentication profile \"\(auth.profiles[index].name)\" changed.")
