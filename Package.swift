@@ -13,37 +13,53 @@ let package = Package(
     products: [
         .executable(name: "postern", targets: ["postern"]),
         .executable(name: "posternd", targets: ["posternd"]),
+        .executable(name: "posternweb", targets: ["posternweb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"], linkerSettings: [.linkedLibrary("resolv")]),
 
         // Libraries, in dependency order.
         .target(name: "PosternConfig"),
         .target(name: "PosternPolicy", dependencies: ["PosternConfig"]),
         .target(name: "PosternTLS", dependencies: ["COpenSSL", "CPosternShims", "PosternConfig"]),
+        .target(name: "PosternTLSChannel", dependencies: ["PosternTLS", nio]),
         .target(
-            name: "PosternStore", dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", logging]
+            name: "PosternStore",
+            dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", "CCrypt", logging]
         ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
         .target(name: "PosternSpool", dependencies: [logging]),
         .target(
             name: "PosternEngine",
             dependencies: [
-                "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternSMTPCore", "PosternSpool",
-                "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
+                "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternTLSChannel", "PosternSMTPCore",
+                "PosternSpool", "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
         .target(
             name: "PosternCLI",
             dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "CEditLine", "CPosternShims", logging]
+        ),
+        .target(
+            name: "PosternWeb",
+            dependencies: [
+                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, nioPosix, logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates")]
         ),
         .target(
             name: "PosternTestSupport",
@@ -53,11 +69,13 @@ let package = Package(
         // Executables: flags, logging bootstrap, wiring.
         .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
         .executableTarget(name: "posternd", dependencies: ["PosternEngine", "PosternStore", argumentParser, logging]),
+        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(
             name: "postern-load",
-            dependencies: ["PosternEngine", "PosternTLS", "PosternSMTPCore", "PosternConfig", nio, nioPosix,
+            dependencies: ["PosternEngine", "PosternTLS", "PosternTLSChannel", "PosternSMTPCore", "PosternConfig", nio,
+                           nioPosix,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), argumentParser],
             path: "Benchmarks/LoadGenerator"),
         .executableTarget(name: "postern-hatbench", dependencies: ["PosternPolicy", "PosternConfig"],
@@ -67,12 +85,17 @@ let package = Package(
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
+        .testTarget(name: "PosternTLSChannelTests", dependencies: ["PosternTLSChannel", "PosternTestSupport", nioEmbedded]),
         .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool"]),
         .testTarget(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]
+        ),
+        .testTarget(
+            name: "PosternWebTests",
+            dependencies: ["PosternWeb", "PosternTestSupport"]
         ),
         .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
     ],

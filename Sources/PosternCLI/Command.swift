@@ -57,6 +57,7 @@ public enum CommandTable {
         HelpCommand(),
         InterfaceConfigCommand(),
         ListenerConfigCommand(),
+        PasswdCommand(),
         ExitCommand(name: "quit"),
         DeliverySwitchCommand(name: "resumedel", suspend: false),
         RecoverConfigCommand(),
@@ -70,6 +71,7 @@ public enum CommandTable {
         StatusCommand(),
         DeliverySwitchCommand(name: "suspenddel", suspend: true),
         TLSVerifyCommand(),
+        UserConfigCommand(),
         WhoCommand(),
     ]
 

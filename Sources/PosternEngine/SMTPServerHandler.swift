@@ -7,6 +7,7 @@ import PosternPolicy
 import PosternSMTPCore
 import PosternSpool
 import PosternTLS
+import PosternTLSChannel
 
 /// Sent down a connection's pipeline when the engine stops.
 struct EngineShutdownEvent {}
@@ -284,7 +285,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 let discarded = framer.discardBuffered()
                 if discarded > 0 { services.mailLog.write(.plaintextDiscarded(icid: icid, bytes: discarded)) }
                 services.registry.count { $0.tlsSessions += 1 }
-                perform(session!.tlsEstablished(info), context: context)
+                perform(session!.tlsEstablished(SMTPSession.TLSInfo(info)), context: context)
                 processInput(context: context)
             case .handshakeFailed(let reason):
                 services.registry.count { $0.tlsFailures += 1 }
