@@ -161,8 +161,9 @@ struct PolicyForm {
         let requireTLS = form["auth_requires_tls"] == "on"
         if isDefault {
             parameters.requireTLSForAuth = requireTLS
-        } else {
-            overrides.requireTLSForAuth = authDefault && form["tls"] == "default" ? nil : requireTLS
+        } else if requireTLS != (overrides.requireTLSForAuth ?? parameters.requireTLSForAuth) {
+            // Only a change from what the policy has now becomes an override of its own.
+            overrides.requireTLSForAuth = requireTLS
         }
         return problems
     }

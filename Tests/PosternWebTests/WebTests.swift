@@ -52,6 +52,13 @@ import Testing
                                         overrides: &overrides)
         #expect(problems.isEmpty)
         #expect(overrides.tls == nil && overrides.smtpAuth == nil && overrides.requireTLSForAuth == nil)
+        // Leaving the checkbox as it was adds no override of its own.
+        var throttled = listener.hostAccess.policy(named: "THROTTLED")!.overrides
+        var tls = submitted(listener, policy: "THROTTLED", tls: "preferred")
+        tls["auth"] = "default"
+        _ = PolicyForm.apply(tls, isDefault: false, parameters: &listener.hostAccess.defaultParameters,
+                             overrides: &throttled)
+        #expect(throttled.tls == .preferred && throttled.requireTLSForAuth == nil)
         #expect(overrides.maxConcurrency == 77 && overrides.spamCheck == nil)
     }
 

@@ -28,8 +28,8 @@ extension Dialog {
         while true {
             guard let password = secret("Enter the new password for \(user):\n> ") else { throw .endOfInput }
             if let problem = PasswordPolicy.problem(password, user: user) {
-                error(problem)
                 if isatty(0) != 1 { throw .invalidArgument(problem) }
+                error(problem)
                 continue
             }
             guard isatty(0) == 1 else { return password }
