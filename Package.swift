@@ -13,11 +13,14 @@ let package = Package(
     products: [
         .executable(name: "postern", targets: ["postern"]),
         .executable(name: "posternd", targets: ["posternd"]),
+        .executable(name: "posternweb", targets: ["posternweb"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
@@ -25,14 +28,17 @@ let package = Package(
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
+        .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
         .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"]),
 
         // Libraries, in dependency order.
         .target(name: "PosternConfig"),
         .target(name: "PosternPolicy", dependencies: ["PosternConfig"]),
         .target(name: "PosternTLS", dependencies: ["COpenSSL", "CPosternShims", "PosternConfig"]),
+        .target(name: "PosternTLSChannel", dependencies: ["PosternTLS", nio]),
         .target(
-            name: "PosternStore", dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", logging]
+            name: "PosternStore",
+            dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", "CCrypt", logging]
         ),
         .target(
             name: "PosternDNS",
@@ -45,8 +51,8 @@ let package = Package(
         .target(
             name: "PosternEngine",
             dependencies: [
-                "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternSMTPCore", "PosternSpool",
-                "PosternDNS", "PosternDirectory", "CPosternShims", nio, nioPosix,
+                "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternTLSChannel", "PosternSMTPCore",
+                "PosternSpool", "PosternDNS", "PosternDirectory", "CPosternShims", nio, nioPosix,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
@@ -54,6 +60,16 @@ let package = Package(
             name: "PosternCLI",
             dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims",
                            logging]
+        ),
+        .target(
+            name: "PosternWeb",
+            dependencies: [
+                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, nioPosix, logging,
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            resources: [.copy("Templates")]
         ),
         .target(
             name: "PosternTestSupport",
@@ -64,11 +80,13 @@ let package = Package(
         .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
         .executableTarget(
             name: "posternd", dependencies: ["PosternEngine", "PosternDNS", "PosternStore", argumentParser, logging]),
+        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(
             name: "postern-load",
-            dependencies: ["PosternEngine", "PosternTLS", "PosternSMTPCore", "PosternConfig", nio, nioPosix,
+            dependencies: ["PosternEngine", "PosternTLS", "PosternTLSChannel", "PosternSMTPCore", "PosternConfig", nio,
+                           nioPosix,
                            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), argumentParser],
             path: "Benchmarks/LoadGenerator"),
         .executableTarget(name: "postern-hatbench", dependencies: ["PosternPolicy", "PosternConfig"],
@@ -78,6 +96,7 @@ let package = Package(
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
+        .testTarget(name: "PosternTLSChannelTests", dependencies: ["PosternTLSChannel", "PosternTestSupport", nioEmbedded]),
         .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
@@ -85,6 +104,10 @@ let package = Package(
         .testTarget(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]
+        ),
+        .testTarget(
+            name: "PosternWebTests",
+            dependencies: ["PosternWeb", "PosternTestSupport"]
         ),
         .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
     ],

@@ -22,7 +22,7 @@ ensure_packages() {
 }
 
 # The packages the build needs.
-BUILD_PACKAGES=(libssl-dev libedit-dev libc-ares-dev libldap-dev pkg-config)
+BUILD_PACKAGES=(libssl-dev libedit-dev libc-ares-dev libldap-dev libcrypt-dev pkg-config)
 # The packages the tests need: the clients they drive, and what each needs for TLS
 # (swaks speaks TLS only with Perl's Net::SSLeay, which --no-install-recommends leaves out).
 # slapd and ldap-utils: the SMTP AUTH tests run a private slapd on loopback (Tests/e2e/ldapfixture.py).
@@ -33,10 +33,25 @@ default_home() {
     echo "${POSTERN_HOME:-$PROJECT_ROOT/.postern}"
 }
 
-# The pid of the engine serving a home, if it runs.
-engine_pid() {
-    local home=$1 pid
-    [ -f "$home/run/posternd.pid" ] || return 1
-    pid=$(cat "$home/run/posternd.pid")
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q posternd "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+# The pid of a Postern program (posternd, posternweb) serving a home, if it runs.
+program_pid() {
+    local home=$1 program=$2 pid
+    [ -f "$home/run/$program.pid" ] || return 1
+    pid=$(cat "$home/run/$program.pid")
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q "$program" "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+
+engine_pid() { program_pid "$1" posternd; }
+web_pid() { program_pid "$1" posternweb; }
+
+# Stops a program by its pid file and waits for it to exit.
+stop_program() {
+    local home=$1 program=$2 pid
+    if pid=$(program_pid "$home" "$program"); then
+        kill -TERM "$pid"
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        echo "$program stopped."
+    else
+        echo "$program is not running for $home."
+    fi
 }

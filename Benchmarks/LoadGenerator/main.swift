@@ -7,6 +7,7 @@ import PosternConfig
 import PosternEngine
 import PosternSMTPCore
 import PosternTLS
+import PosternTLSChannel
 
 /// A load generator for SMTP servers: N concurrent connections, each running full SMTP
 /// transactions (EHLO, optional STARTTLS with the project's OpenSSL client, MAIL, RCPT,

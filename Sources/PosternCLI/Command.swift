@@ -68,6 +68,7 @@ public enum CommandTable {
         HelpCommand(),
         InterfaceConfigCommand(),
         ListenerConfigCommand(),
+        PasswdCommand(),
         ExitCommand(name: "quit"),
         DeliverySwitchCommand(name: "resumedel", suspend: false),
         RecoverConfigCommand(),
@@ -82,6 +83,7 @@ public enum CommandTable {
         StatusCommand(),
         DeliverySwitchCommand(name: "suspenddel", suspend: true),
         TLSVerifyCommand(),
+        UserConfigCommand(),
         WhoCommand(),
     ]
 

@@ -6,6 +6,8 @@ public enum FactoryDefaults {
     public static let loopbackInterfaceName = "Loopback"
     public static let inboundListenerName = "InboundMail"
     public static let inboundPort = 2525
+    /// The web interface's HTTPS port on the factory Loopback interface (AsyncOS's own default).
+    public static let guiHTTPSPort = 8443
 
     /// The 2016 technote's cipher list (asyncos-cli.md §4.3); unknown names such as SSLv2
     /// and EXPORT are skipped by OpenSSL 3, the rest select AES/ChaCha suites.
@@ -15,7 +17,8 @@ public enum FactoryDefaults {
 
     public static var configuration: Configuration {
         let loopback = IPInterface(
-            name: loopbackInterfaceName, address: .v4(0x7f00_0001), prefixLength: 8, hostname: hostname)
+            name: loopbackInterfaceName, address: .v4(0x7f00_0001), prefixLength: 8, hostname: hostname,
+            httpsPort: guiHTTPSPort)
         return Configuration(
             hostname: hostname,
             interfaces: [loopback],

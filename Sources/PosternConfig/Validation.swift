@@ -62,6 +62,29 @@ extension Configuration {
             if !Hostname.isValid(interface.hostname) {
                 problems.add(path + ".hostname", "Invalid hostname format \"\(interface.hostname)\".")
             }
+            validateWebPorts(interface, path: path, &problems)
+        }
+    }
+
+    /// The web interface's ports: in range, apart from each other and from the listeners there.
+    private func validateWebPorts(_ interface: IPInterface, path: String, _ problems: inout Validator) {
+        for (key, port) in [("httpsPort", interface.httpsPort), ("httpPort", interface.httpPort)] {
+            guard let port else { continue }
+            if !(1...65535).contains(port) { problems.add("\(path).\(key)", "Value must be between 1 and 65535.") }
+            let clash = listeners.first { $0.interface == interface.name && $0.port == port }
+            if let clash {
+                problems.add("\(path).\(key)", "Port \(port) on \(interface.name) is already used by listener \(clash.name).")
+            }
+        }
+        if interface.httpPort != nil {
+            if interface.httpsPort == nil {
+                problems.add(path + ".httpPort", "HTTP only redirects to HTTPS; enable HTTPS on this interface first.")
+            } else if interface.httpPort == interface.httpsPort {
+                problems.add(path + ".httpPort", "HTTP and HTTPS need different ports.")
+            }
+        }
+        if let name = interface.certificate, certificate(named: name) == nil {
+            problems.add(path + ".certificate", "The certificate profile \"\(name)\" does not exist.")
         }
     }
 

@@ -7,6 +7,7 @@ import PosternPolicy
 import PosternSMTPCore
 import PosternSpool
 import PosternTLS
+import PosternTLSChannel
 
 /// Sent down a connection's pipeline when the engine stops.
 struct EngineShutdownEvent {}
@@ -293,7 +294,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .handshakeCompleted(let info, _):
                 let discarded = framer.discardBuffered()
                 if discarded > 0 { services.mailLog.write(.plaintextDiscarded(icid: icid, bytes: discarded)) }
-                let actions = session!.tlsEstablished(info)
+                let actions = session!.tlsEstablished(SMTPSession.TLSInfo(info))
                 // The session refuses a session that lacks the certificate its policy demands.
                 let refused = session?.state == .closed
                 services.registry.count { if refused { $0.tlsFailures += 1 } else { $0.tlsSessions += 1 } }

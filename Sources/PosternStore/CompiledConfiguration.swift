@@ -12,6 +12,8 @@ public struct CompiledConfiguration: Sendable {
     /// The client context for delivery: OUTBOUND methods and ciphers, the destconfig SETUP
     /// certificate, and the trusted authorities for the -Verify levels.
     public let outboundTLS: TLSContext
+    /// Where posternweb serves HTTPS, under `sslconfig GUI`.
+    public let web: [CompiledWebInterface]
 
     public init(_ configuration: Configuration, home: Home) throws(ConfigProblems) {
         var problems = configuration.validate()
@@ -36,8 +38,7 @@ public struct CompiledConfiguration: Sendable {
                     tls = try TLSContext(role: .server, settings: configuration.ssl.inbound, identity: identity,
                                          trust: verifies ? trust : nil, sessionLabel: listener.name)
                 } catch let error as TLSError {
-                    let where_ = error.operation.hasPrefix("cipher") || error.operation.hasPrefix("TLS 1.3")
-                        || error.operation.hasPrefix("method") ? "ssl.inbound" : "\(path).certificate"
+                    let where_ = error.isAboutSettings ? "ssl.inbound" : "\(path).certificate"
                     problems.append(ConfigProblem(path: where_, message: "\(error.operation): \(error.reasons.joined(separator: "; "))"))
                 } catch let error as ConfigProblem {
                     problems.append(error)
@@ -65,14 +66,14 @@ public struct CompiledConfiguration: Sendable {
             outbound = try TLSContext(role: .client, settings: configuration.ssl.outbound, identity: identity,
                                       trust: trust)
         } catch let error as TLSError {
-            let path = error.operation.hasPrefix("cipher") || error.operation.hasPrefix("TLS 1.3")
-                || error.operation.hasPrefix("method") ? "ssl.outbound" : "delivery.destinations.certificate"
+            let path = error.isAboutSettings ? "ssl.outbound" : "delivery.destinations.certificate"
             problems.append(ConfigProblem(path: path, message: "\(error.operation): \(error.reasons.joined(separator: "; "))"))
         } catch let error as ConfigProblem {
             problems.append(error)
         } catch {
             problems.append(ConfigProblem(path: "ssl.outbound", message: "\(error)"))
         }
+        let web = CompiledConfiguration.compileWeb(configuration, home: home, problems: &problems)
         if !problems.isEmpty {
             // One bad cipher string fails every listener the same way; say it once.
             var seen = Set<ConfigProblem>()
@@ -81,6 +82,7 @@ public struct CompiledConfiguration: Sendable {
         self.configuration = configuration
         self.listeners = listeners
         self.outboundTLS = outbound!
+        self.web = web
     }
 
     /// Every problem the engine would reload with, or none.
@@ -134,6 +136,14 @@ public struct CompiledListener: Sendable {
     public let recipientAccess: CompiledRecipientAccess?
     /// The SMTPAUTH profile, with its secret; nil offers no AUTH.
     public let smtpAuth: CompiledAuthProfile?
+}
+
+extension TLSError {
+    /// Whether OpenSSL refused the `sslconfig` settings (methods, ciphers, suites) rather
+    /// than the certificate: the problem's path names the one or the other.
+    var isAboutSettings: Bool {
+        operation.hasPrefix("cipher") || operation.hasPrefix("TLS 1.3") || operation.hasPrefix("method")
+    }
 }
 
 extension HostAccessTable {

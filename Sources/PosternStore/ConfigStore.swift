@@ -268,6 +268,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
     case io(String)
     /// `recover` was asked for while current.json reads fine.
     case intact
+    /// A request the store will not carry out (an account that does not exist, a password
+    /// the policy refuses); the sentence says why.
+    case refused(String)
 
     public var description: String {
         switch self {
@@ -295,6 +298,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable {
         case .intact:
             return "The committed configuration reads back; there is nothing to recover. "
                 + "Use rollbackconfig to go back to an earlier generation."
+        case .refused(let reason):
+            return reason
         }
     }
 }

@@ -37,6 +37,8 @@ public struct Home: Sendable, Hashable {
     public var configDirectory: URL { root.appendingPathComponent("config", isDirectory: true) }
     public var currentFile: URL { configDirectory.appendingPathComponent("current.json") }
     public var historyDirectory: URL { configDirectory.appendingPathComponent("history", isDirectory: true) }
+    /// The admin accounts (`userconfig`), with their password hashes: mode 0640 like a key.
+    public var usersFile: URL { configDirectory.appendingPathComponent("users.json") }
     public var commitsLog: URL { configDirectory.appendingPathComponent("commits.log") }
     public var lockFile: URL { configDirectory.appendingPathComponent("lock") }
     public var certsDirectory: URL { root.appendingPathComponent("certs", isDirectory: true) }

@@ -185,3 +185,26 @@ import Testing
         #expect(ConfigDiff.changes(from: FactoryDefaults.configuration, to: FactoryDefaults.configuration).isEmpty)
     }
 }
+
+@Suite struct WebInterfaceConfigurationTests {
+    @Test func theFactoryLoopbackServesHTTPSOn8443() {
+        let configuration = FactoryDefaults.configuration
+        #expect(configuration.interfaces[0].httpsPort == 8443)
+        #expect(configuration.validate().isEmpty)
+    }
+
+    @Test func webPortsAreChecked() {
+        var configuration = FactoryDefaults.configuration
+        configuration.interfaces[0].httpsPort = FactoryDefaults.inboundPort
+        configuration.interfaces[0].httpPort = 70000
+        configuration.interfaces[0].certificate = "Missing"
+        let paths = configuration.validate().map(\.path)
+        #expect(paths.contains("interfaces[Loopback].httpsPort"))
+        #expect(paths.contains("interfaces[Loopback].httpPort"))
+        #expect(paths.contains("interfaces[Loopback].certificate"))
+        configuration = FactoryDefaults.configuration
+        configuration.interfaces[0].httpsPort = nil
+        configuration.interfaces[0].httpPort = 8080
+        #expect(configuration.validate().map(\.message).contains { $0.contains("enable HTTPS") })
+    }
+}

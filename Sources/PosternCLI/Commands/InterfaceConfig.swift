@@ -10,6 +10,8 @@ struct InterfaceConfigCommand: CLICommand {
         interfaceconfig new <name> <address> <prefix-length> <hostname>
         interfaceconfig edit <name> <name> <address> <prefix-length> <hostname>
         interfaceconfig delete <name>
+        interfaceconfig edit <name> --https=<port>|no [--http=<port>|no] [--certificate=<profile>]
+            Where the web interface listens: HTTPS on <port>, plain HTTP redirecting to it.
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -93,7 +95,63 @@ struct InterfaceConfigCommand: CLICommand {
                                        required: true) { answer in
             Hostname.isValid(answer) ? nil : DialogError("A hostname must be like mail.example.com.")
         }
-        return IPInterface(name: name, address: address, prefixLength: prefix, hostname: hostname)
+        var interface = IPInterface(name: name, address: address, prefixLength: prefix, hostname: hostname)
+        try askWeb(context, into: &interface, current: current)
+        return interface
+    }
+
+    /// The web interface on this address (AsyncOS asks per service): HTTPS and its port, HTTP
+    /// redirecting to it, and the certificate HTTPS presents. `--https=8443` answers the first
+    /// two at once; `--https=no` turns it off.
+    private func askWeb(_ context: CommandContext, into interface: inout IPInterface, current: IPInterface?)
+        throws(DialogAbort)
+    {
+        let dialog = context.dialog
+        let listenerPorts = Set(context.configuration.listeners.filter { $0.interface == current?.name }.map(\.port))
+        func port(_ service: String, key: String, current: Int?, fallback: Int, taken: Set<Int>) throws(DialogAbort)
+            -> Int?
+        {
+            let enabled = try dialog.ask("", prompt: "Do you want to enable \(service) on this interface? "
+                                         + "[\(current == nil ? "N" : "Y")]> ", default: current == nil ? "N" : "Y",
+                                         key: key, choices: ["yes", "no"]) { answer -> Result<Int?, DialogError> in
+                switch answer.lowercased() {
+                case "y", "yes": return .success(0)
+                case "n", "no": return .success(nil)
+                default:
+                    guard let number = Int(answer), (1...65535).contains(number) else {
+                        return .failure(DialogError("Please answer yes or no, or give a port between 1 and 65535."))
+                    }
+                    if taken.contains(number) {
+                        return .failure(DialogError("Port \(number) is already used on this interface."))
+                    }
+                    return .success(number)
+                }
+            }
+            guard let enabled else { return nil }
+            if enabled != 0 { return enabled }
+            return try dialog.ask("Which port do you want to use for \(service)?", default: String(current ?? fallback),
+                                  key: key + "-port") { answer -> Result<Int, DialogError> in
+                guard let number = Int(answer), (1...65535).contains(number) else {
+                    return .failure(DialogError("Value must be between 1 and 65535."))
+                }
+                if taken.contains(number) { return .failure(DialogError("Port \(number) is already used on this interface.")) }
+                return .success(number)
+            }
+        }
+        interface.httpsPort = try port("HTTPS", key: "https", current: current?.httpsPort,
+                                       fallback: FactoryDefaults.guiHTTPSPort, taken: listenerPorts)
+        guard let https = interface.httpsPort else { return }
+        interface.httpPort = try port("HTTP, redirecting to HTTPS,", key: "http", current: current?.httpPort,
+                                      fallback: 80, taken: listenerPorts.union([https]))
+        let profiles = context.configuration.certificates.map(\.name)
+        let chosen = current?.certificate ?? FactoryDefaults.demoCertificateName
+        if profiles.count > 1 || !profiles.contains(chosen) {
+            let index = try dialog.choose("Choose the certificate for HTTPS on this interface:", items: profiles,
+                                          default: profiles.firstIndex(of: chosen) ?? 0, key: "certificate")
+            interface.certificate = profiles[index] == FactoryDefaults.demoCertificateName ? nil : profiles[index]
+        } else {
+            interface.certificate = current?.certificate
+        }
     }
 }
 

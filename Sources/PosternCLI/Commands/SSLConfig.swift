@@ -10,6 +10,8 @@ struct SSLConfigCommand: CLICommand {
     let usage = """
         sslconfig
             Shows the settings; GUI, INBOUND, OUTBOUND edit them, VERIFY lists a cipher string's ciphers.
+        sslconfig gui <methods> <cipher-string> [<tls1.3-suites>]
+            What the web interface (posternweb) serves HTTPS with.
         sslconfig inbound <methods> <cipher-string> [<tls1.3-suites>]
         sslconfig outbound <methods> <cipher-string> [<tls1.3-suites>]
             <methods> is a /-separated list: tlsv1.2/tlsv1.3, tlsv1/tlsv1.1/tlsv1.2, ...

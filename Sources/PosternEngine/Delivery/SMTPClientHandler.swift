@@ -1,6 +1,7 @@
 import NIOCore
 import PosternSMTPCore
 import PosternTLS
+import PosternTLSChannel
 
 /// What one delivery connection found, for the queue runner.
 struct ConnectionReport: Sendable {

@@ -1,11 +1,18 @@
 import NIOCore
-import PosternSMTPCore
 import PosternTLS
 
-/// What the TLS handler tells the SMTP layer above it.
+/// What the TLS handler tells the protocol above it (SMTP in the engine, HTTP in posternweb).
 public enum TLSEvent {
-    case handshakeCompleted(SMTPSession.TLSInfo, PeerCheck)
+    case handshakeCompleted(TLSHandshakeInfo, PeerCheck)
     case handshakeFailed(String)
+}
+
+/// The negotiated session, as the layer above logs and decides with it.
+public struct TLSHandshakeInfo: Sendable, Equatable {
+    public var protocolVersion: String
+    public var cipher: String
+    public var clientCertificateSubject: String?
+    public var clientCertificateVerified: Bool
 }
 
 /// What is known of the peer's certificate after the handshake.
@@ -20,7 +27,8 @@ public struct PeerCheck: Sendable, Equatable {
 
 /// Drives a `TLSConnection` in the pipeline: ciphertext in from the socket, plaintext up;
 /// plaintext writes encrypted down. Added at the head of a live pipeline after the `220`
-/// to STARTTLS has left in plaintext (style.md §9).
+/// to STARTTLS has left in plaintext (style.md §9), or first of all where TLS starts with the
+/// connection (posternweb's HTTPS).
 public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
@@ -90,7 +98,7 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
                 handshakeTimer?.cancel()
                 flushOutput(context: context)
                 let peer = connection.peerCertificate
-                let info = SMTPSession.TLSInfo(
+                let info = TLSHandshakeInfo(
                     protocolVersion: connection.protocolVersion, cipher: connection.cipherName,
                     clientCertificateSubject: peer?.subject, clientCertificateVerified: connection.peerVerified)
                 let check = PeerCheck(chainVerified: connection.peerVerified,

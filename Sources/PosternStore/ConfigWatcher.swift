@@ -1,17 +1,16 @@
 import Foundation
 import Glibc
 import Logging
-import PosternStore
 
-/// Watches `config/` with inotify and calls back when `current.json` is replaced. SIGHUP is
-/// the documented trigger, but an admin account may not signal an engine that runs as
-/// another user; a replaced `current.json` is the commit itself, so it is enough.
-final class ConfigWatcher: @unchecked Sendable {
+/// Watches `config/` with inotify and calls back when `current.json` is replaced (the engine
+/// and posternweb both follow commits this way). SIGHUP is the documented trigger, but an
+/// admin account may not signal an engine that runs as another user; a replaced `current.json` is the commit itself, so it is enough.
+public final class ConfigWatcher: @unchecked Sendable {
     // @unchecked: `fd` is set once in init and only read by the watching thread and stop().
     private let fd: Int32
     private let thread: Thread
 
-    init?(home: Home, logger: Logger, onChange: @escaping @Sendable () -> Void) {
+    public init?(home: Home, logger: Logger, onChange: @escaping @Sendable () -> Void) {
         let fd = inotify_init1(Int32(IN_CLOEXEC))
         guard fd >= 0 else {
             logger.warning("inotify is not available; reloads need SIGHUP")
@@ -43,11 +42,11 @@ final class ConfigWatcher: @unchecked Sendable {
                 if changed { onChange() }
             }
         }
-        thread.name = "posternd.config-watcher"
+        thread.name = "config-watcher"
         thread.start()
     }
 
-    func stop() {
+    public func stop() {
         close(fd)
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import PosternStore
+
+/// Sign-in and sign-out. The login form carries its own CSRF token (a cookie and a hidden
+/// field that must match), so a page elsewhere cannot sign a browser in as someone else.
+extension WebInterface {
+    struct LoginPage {
+        let csrf: String
+        let error: String?
+        let notice: String?
+        let user: String
+    }
+
+    static var expiredSessionCookie: Cookie {
+        Cookie(name: sessionCookie, value: "", maxAge: 0, path: "/", secure: true, httpOnly: true, sameSite: .strict)
+    }
+
+    func loginPage(_ request: Request, _ context: WebContext, error: String? = nil, user: String = "",
+                   status: HTTPResponse.Status = .ok) throws -> Response {
+        let csrf = try WebSessions.randomToken()
+        let expired = request.uri.queryParameters["expired"] != nil
+        let loggedOut = request.uri.queryParameters["loggedout"] != nil
+        let notice = expired ? "Your session has expired. Please log in again."
+            : loggedOut ? "You have been logged out." : nil
+        var response = try render("login", LoginPage(csrf: csrf, error: error, notice: error == nil ? notice : nil,
+                                                     user: user), status: status)
+        response.setCookie(Cookie(name: WebInterface.loginCookie, value: csrf, path: "/login", secure: true,
+                                  httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func login(_ request: Request, _ context: WebContext) async throws -> Response {
+        var request = request
+        let form = try await Form.read(&request, context: context)
+        guard let sent = form["csrf"], let expected = request.cookies[WebInterface.loginCookie]?.value,
+            PasswordHash.constantTimeEqual(sent, expected)
+        else {
+            throw HTTPError(.forbidden, message: "The form's security token is missing or wrong; reload the page "
+                + "and try again.")
+        }
+        let name = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form["password"] ?? ""
+        let now = Date()
+        if throttle.withLock({ $0.isLocked(name, at: now) }) {
+            auditLog(user: name, address: context.address, "login", result: "refused: locked")
+            return try loginPage(request, context, error: "This account is locked after repeated failed logins; "
+                + "try again later or ask an administrator.", user: name, status: .forbidden)
+        }
+        // yescrypt is deliberately slow: hash off the event loop's threads.
+        let account = await Task.detached { [users] in users.authenticate(name, password: password) }.value
+        guard let account else {
+            let locked = throttle.withLock { $0.failed(name, at: now) }
+            auditLog(user: name, address: context.address, "login", result: locked ? "failed; locked" : "failed")
+            return try loginPage(request, context, error: "Login failed: the user name or password is wrong.",
+                                 user: name, status: .unauthorized)
+        }
+        throttle.withLock { $0.succeeded(name) }
+        let base = try store.load()
+        let session = try sessions.open(account: account, address: context.address, base: base)
+        auditLog(user: account.name, address: context.address, "login", result: "ok")
+        var response = Response.redirect(to: "/", type: .found)
+        response.setCookie(Cookie(name: WebInterface.sessionCookie, value: session.token, path: "/", secure: true,
+                                  httpOnly: true, sameSite: .strict))
+        return response
+    }
+
+    func logout(_ context: WebContext) -> Response {
+        if let session = context.session {
+            sessions.close(session.token)
+            auditLog(user: session.user, address: context.address, "logout", result: "ok")
+        }
+        var response = Response.redirect(to: "/login?loggedout=1", type: .found)
+        response.setCookie(WebInterface.expiredSessionCookie)
+        return response
+    }
+}

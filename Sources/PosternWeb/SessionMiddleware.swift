@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import PosternStore
+
+/// Finds the signed-in session from the cookie and enforces what every page behind the
+/// login needs: a live (not idle) session, a role that may see the page, and on every POST
+/// the session's CSRF token and a role that may change things.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = WebContext
+    let web: WebInterface
+
+    func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response)
+        async throws -> Response
+    {
+        guard let token = request.cookies[WebInterface.sessionCookie]?.value, let session = web.sessions.resume(token)
+        else {
+            let expired = request.cookies[WebInterface.sessionCookie] != nil
+            var response = Response.redirect(to: expired ? "/login?expired=1" : "/login", type: .found)
+            if expired { response.setCookie(WebInterface.expiredSessionCookie) }
+            return response
+        }
+        var context = context
+        context.session = session
+        let path = request.uri.path
+        if !session.role.seesConfiguration && path != "/monitor" && path != "/logout" && path != "/" {
+            throw HTTPError(.forbidden, message: "The \(session.role.label) role may only see Monitor pages.")
+        }
+        var request = request
+        if request.method == .post {
+            let form = try await Form.read(&request, context: context)
+            guard let sent = form["csrf"], PasswordHash.constantTimeEqual(sent, session.csrfToken) else {
+                web.auditLog(user: session.user, address: context.address, "POST \(path)", result: "refused: CSRF token")
+                throw HTTPError(.forbidden, message: "The form's security token is missing or wrong; reload the page "
+                    + "and try again.")
+            }
+            if path != "/logout" && !session.role.mayCommit {
+                web.auditLog(user: session.user, address: context.address, "POST \(path)", result: "refused: role")
+                throw HTTPError(.forbidden, message: "\(session.role.label) cannot make or commit changes.")
+            }
+            context.form = form
+        }
+        return try await next(request, context)
+    }
+}
+
+/// A submitted `application/x-www-form-urlencoded` body, decoded by Hummingbird's decoder.
+enum Form {
+    static func read(_ request: inout Request, context: WebContext) async throws -> [String: String] {
+        let body = try await request.collectBody(upTo: context.maxUploadSize)
+        let text = String(buffer: body)
+        if text.isEmpty { return [:] }
+        do {
+            return try URLEncodedFormDecoder().decode([String: String].self, from: text)
+        } catch {
+            throw HTTPError(.badRequest, message: "The form could not be read.")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import PosternStore
+import PosternWeb
+
+/// The admin web interface. Signals: TERM and INT stop it.
+@main
+struct Posternweb: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "posternweb", abstract: "The Postern admin web interface (HTTPS).")
+
+    @Option(help: "The appliance home (default: $POSTERN_HOME, else /var/lib/postern).")
+    var home: String?
+
+    @Option(help: "Diagnostic log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "notice"
+
+    @Option(help: "Minutes a signed-in browser may stay idle before it must log in again (adminaccessconfig).")
+    var idleTimeout: Double = 30
+
+    func run() async throws {
+        umask(0o007)
+        let level = Logger.Level(rawValue: logLevel) ?? .notice
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "posternweb")
+        let home = Home.resolve(home)
+        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be more than 0 minutes.") }
+        do {
+            try HomeBootstrap.prepare(home)
+        } catch {
+            logger.critical("cannot prepare \(home.root.path): \(error)")
+            throw ExitCode(1)
+        }
+        let pidFile = home.runDirectory.appendingPathComponent("posternweb.pid")
+        try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
+        defer { unlink(pidFile.path) }
+
+        let web = try await WebInterface(home: home, idleTimeout: idleTimeout * 60, logger: logger)
+        let server = WebServer(web: web, home: home, logger: logger)
+        let task = Task { await server.run() }
+        // Signal handlers only raise an event (style.md §11): here, cancel the server's task.
+        let signals = DispatchQueue(label: "posternweb.signals")
+        var sources: [DispatchSourceSignal] = []
+        for number in [SIGTERM, SIGINT] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: signals)
+            source.setEventHandler { task.cancel() }
+            source.resume()
+            sources.append(source)
+        }
+        signal(SIGPIPE, SIG_IGN)
+        logger.notice("started", metadata: ["home": "\(home.root.path)", "pid": "\(getpid())"])
+        await task.value
+        withExtendedLifetime(sources) {}
+    }
+}

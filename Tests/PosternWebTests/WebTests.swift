@@ -1,0 +1,125 @@
+import Foundation
+import PosternConfig
+import PosternStore
+import Synchronization
+import Testing
+@testable import PosternWeb
+
+@Suite struct PolicyFormTests {
+    /// The fields a browser submits for a policy as the page drew it.
+    private func submitted(_ listener: Listener, policy: String?, tls: String) -> [String: String] {
+        var form: [String: String] = ["tls": tls, "auth": "off"]
+        let parameters = listener.hostAccess.defaultParameters
+        for field in PolicyForm.sections.flatMap(\.fields) {
+            let value = field.get(parameters)
+            form[field.key] = field.kind == .number ? String(value) : (value != 0 ? "yes" : "no")
+            if policy != nil { form[field.key + "_mode"] = "default" }
+        }
+        return form
+    }
+
+    @Test func theSeedsChangeSetsTheDefaultPolicyToRequired() {
+        var listener = FactoryDefaults.configuration.listeners[0]
+        var overrides = PolicyOverrides()
+        let before = listener.hostAccess.defaultParameters
+        let problems = PolicyForm.apply(submitted(listener, policy: nil, tls: "required"), isDefault: true,
+                                        parameters: &listener.hostAccess.defaultParameters, overrides: &overrides)
+        #expect(problems.isEmpty)
+        var expected = before
+        expected.tls = .required
+        #expect(listener.hostAccess.defaultParameters == expected)
+    }
+
+    @Test func verifyClientCertificateMakesTheVerifyLevels() {
+        var listener = FactoryDefaults.configuration.listeners[0]
+        var overrides = PolicyOverrides()
+        var form = submitted(listener, policy: nil, tls: "preferred")
+        form["tls_verify"] = "on"
+        _ = PolicyForm.apply(form, isDefault: true, parameters: &listener.hostAccess.defaultParameters,
+                             overrides: &overrides)
+        #expect(listener.hostAccess.defaultParameters.tls == .preferredVerify)
+    }
+
+    @Test func useDefaultOnANamedPolicyClearsItsOverride() {
+        var listener = FactoryDefaults.configuration.listeners[0]
+        var overrides = listener.hostAccess.policy(named: "TRUSTED")!.overrides
+        #expect(overrides.tls == .no && overrides.maxConcurrency == 600)
+        var form = submitted(listener, policy: "TRUSTED", tls: "default")
+        form["auth"] = "default"
+        form["max_concurrency_mode"] = "custom"
+        form["max_concurrency"] = "77"
+        let problems = PolicyForm.apply(form, isDefault: false, parameters: &listener.hostAccess.defaultParameters,
+                                        overrides: &overrides)
+        #expect(problems.isEmpty)
+        #expect(overrides.tls == nil && overrides.smtpAuth == nil && overrides.requireTLSForAuth == nil)
+        // Leaving the checkbox as it was adds no override of its own.
+        var throttled = listener.hostAccess.policy(named: "THROTTLED")!.overrides
+        var tls = submitted(listener, policy: "THROTTLED", tls: "preferred")
+        tls["auth"] = "default"
+        _ = PolicyForm.apply(tls, isDefault: false, parameters: &listener.hostAccess.defaultParameters,
+                             overrides: &throttled)
+        #expect(throttled.tls == .preferred && throttled.requireTLSForAuth == nil)
+        #expect(overrides.maxConcurrency == 77 && overrides.spamCheck == nil)
+    }
+
+    @Test func badValuesAreNamedAndChangeNothing() {
+        var listener = FactoryDefaults.configuration.listeners[0]
+        let before = listener
+        var overrides = PolicyOverrides()
+        var form = submitted(listener, policy: nil, tls: "mandatory")
+        form["max_concurrency"] = "lots"
+        let problems = PolicyForm.apply(form, isDefault: true, parameters: &listener.hostAccess.defaultParameters,
+                                        overrides: &overrides)
+        #expect(problems.count == 2)
+        #expect(problems.contains { $0.hasPrefix("Max. Concurrent Connections From a Single IP") })
+        #expect(problems.contains { $0.hasPrefix("Use TLS") })
+        #expect(listener == before)
+    }
+}
+
+@Suite struct SessionTests {
+    private func document() -> ConfigDocument {
+        ConfigDocument(commit: CommitRecord(generation: 1, parent: 0, time: Date(timeIntervalSince1970: 0), user: "t",
+                                            source: "local", comment: ""),
+                       configuration: FactoryDefaults.configuration)
+    }
+
+    @Test func anIdleSessionEndsAndAnActiveOneLivesOn() throws {
+        let clock = Mutex(Date(timeIntervalSince1970: 1000))
+        let sessions = WebSessions(idleTimeout: 30 * 60, now: { clock.withLock { $0 } })
+        let account = UserAccount(name: "web1", fullName: "", role: .administrator)
+        let session = try sessions.open(account: account, address: "127.0.0.1", base: document())
+        #expect(session.token.count == 64 && session.csrfToken.count == 64 && session.token != session.csrfToken)
+        clock.withLock { $0 += 29 * 60 }
+        #expect(sessions.resume(session.token) != nil)
+        clock.withLock { $0 += 29 * 60 }  // 29 minutes since the last request: still alive
+        #expect(sessions.resume(session.token) != nil)
+        clock.withLock { $0 += 31 * 60 }
+        #expect(sessions.resume(session.token) == nil)
+        clock.withLock { $0 -= 31 * 60 }  // gone for good, even if the clock were read again earlier
+        #expect(sessions.resume(session.token) == nil)
+    }
+
+    @Test func pendingChangesBelongToOneBrowser() throws {
+        let sessions = WebSessions(idleTimeout: 60)
+        let account = UserAccount(name: "web1", fullName: "", role: .administrator)
+        let a = try sessions.open(account: account, address: "127.0.0.1", base: document())
+        let b = try sessions.open(account: account, address: "127.0.0.1", base: document())
+        sessions.update(a.token) { $0.pending.listeners[0].hostAccess.defaultParameters.tls = .required }
+        #expect(sessions.resume(a.token)?.hasChanges == true)
+        #expect(sessions.resume(b.token)?.hasChanges == false)
+    }
+
+    @Test func repeatedFailuresLockTheNameForAWhile() {
+        var throttle = LoginThrottle(limit: 3, lockout: 600)
+        let t0 = Date(timeIntervalSince1970: 0)
+        let locks = (0..<3).map { _ in throttle.failed("admin", at: t0) }
+        #expect(locks == [false, false, true])
+        #expect(throttle.isLocked("admin", at: t0.addingTimeInterval(599)))
+        #expect(!throttle.isLocked("web1", at: t0))
+        #expect(!throttle.isLocked("admin", at: t0.addingTimeInterval(600)))
+        throttle.succeeded("admin")
+        let again = throttle.failed("admin", at: t0.addingTimeInterval(700))
+        #expect(!again)
+    }
+}

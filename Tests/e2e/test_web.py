@@ -1,0 +1,256 @@
+"""The web interface in a real browser (headless Chromium + Selenium): the seed's GUI steps,
+roles, CSRF, conflicts, logout and idle timeout, and the GUI TLS settings as OpenSSL clients
+see them."""
+import os
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import Appliance, wait_for
+from webharness import Web, browser, screenshot
+
+try:
+    from selenium.webdriver.common.by import By
+    HAVE_SELENIUM = True
+except ImportError:  # scripts/test installs it; a bare run says why it skips
+    HAVE_SELENIUM = False
+
+ADMIN_PASSWORD = "Gateway-admin-7"
+READONLY_PASSWORD = "Viewer-only-42"
+
+
+def smtp_reply(sock):
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data.decode()
+        data += chunk
+        lines = data.decode().split("\r\n")
+        if len(lines) >= 2 and len(lines[-2]) >= 4 and lines[-2][3] == " ":
+            return data.decode()
+
+
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
+class WebInterfaceTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.appliance = Appliance()
+        cls.appliance.start()
+        cls.web = Web(cls.appliance)
+        cls.web.add_user("web1", "administrator", ADMIN_PASSWORD)
+        cls.web.add_user("ro1", "readonly", READONLY_PASSWORD)
+        cls.driver = browser()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.driver.quit()
+        cls.web.stop()
+        cls.appliance.stop()
+        cls.appliance.remove()
+
+    def setUp(self):
+        self.driver.delete_all_cookies()
+
+    def login(self, user, password):
+        d = self.driver
+        d.get(self.web.url + "/login")
+        d.find_element(By.ID, "username").send_keys(user)
+        d.find_element(By.ID, "password").send_keys(password)
+        d.find_element(By.ID, "login").click()
+        wait_for(lambda: d.find_elements(By.ID, "current-user"), what="the signed-in page")
+
+    def element(self, id_, text=None):
+        """The element once the page that has it (and, if given, with that text in it) has loaded."""
+        def found():
+            for element in self.driver.find_elements(By.ID, id_):
+                if text is None or text in element.text:
+                    return element
+            return None
+        return wait_for(found, what=f"#{id_}" + (f" saying {text!r}" if text else ""))
+
+    def session_cookie(self):
+        return "postern_session=" + self.driver.get_cookie("postern_session")["value"]
+
+    def csrf(self):
+        return self.driver.find_element(By.NAME, "csrf").get_attribute("value")
+
+    def commits_log(self):
+        with open(os.path.join(self.appliance.home, "config", "commits.log")) as f:
+            return f.read().splitlines()
+
+    def test_1_the_seeds_gui_steps_make_tls_required(self):
+        d = self.driver
+        d.get(self.web.url + "/login")
+        screenshot(d, "login")
+        self.login("web1", ADMIN_PASSWORD)
+        self.assertEqual(d.find_element(By.ID, "current-user").text, "web1")
+        # Mail Policies -> Mail Flow Policies -> Default Policy Parameters
+        d.find_element(By.LINK_TEXT, "Mail Policies").click()
+        self.element("policies")
+        screenshot(d, "mail-flow-policies")
+        d.find_element(By.ID, "default-policy-parameters").click()
+        self.element("encryption-and-authentication")
+        legends = [e.text for e in d.find_elements(By.TAG_NAME, "legend")]
+        self.assertEqual(legends, ["Policy", "Connections", "Rate Limit for Hosts", "Flow Control", "Spam Detection",
+                                   "Virus Protection", "Encryption and Authentication"])
+        self.assertTrue(d.find_element(By.ID, "demo-certificate-warning").is_displayed())
+        # Use TLS: Required, Submit
+        d.find_element(By.ID, "tls-required").click()
+        d.execute_script("arguments[0].scrollIntoView()", d.find_element(By.ID, "encryption-and-authentication"))
+        screenshot(d, "edit-policy")
+        d.find_element(By.ID, "submit").click()
+        self.element("notice", "was saved")
+        button = d.find_element(By.ID, "commit-changes-button")
+        self.assertEqual(button.text, "Commit Changes")
+        self.assertIn("commit-pending", button.get_attribute("class"))
+        # Commit Changes, with a comment
+        button.click()
+        self.element("pending-changes", 'tls: "no" -> "required"')
+        d.find_element(By.ID, "comment").send_keys("TLS required on InboundMail (seed GUI)")
+        screenshot(d, "commit-changes")
+        d.find_element(By.ID, "commit").click()
+        self.assertEqual(self.element("notice").text, "Your changes have been committed.")
+        self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
+        last = self.commits_log()[-1]
+        self.assertIn('user="web1"', last)
+        self.assertIn('source="gui 127.0.0.1"', last)
+        self.assertIn('comment="TLS required on InboundMail (seed GUI)"', last)
+        generation = int(last.split("generation=")[1].split()[0])
+        self.appliance.wait_generation(generation)
+        # Plaintext MAIL FROM is now refused until STARTTLS.
+        with socket.create_connection(("127.0.0.1", self.appliance.port), timeout=10) as s:
+            self.assertTrue(smtp_reply(s).startswith("220"))
+            s.sendall(b"EHLO client.example\r\n")
+            self.assertIn("STARTTLS", smtp_reply(s))
+            s.sendall(b"MAIL FROM:<a@client.example>\r\n")
+            self.assertTrue(smtp_reply(s).startswith("530"))
+        with open(os.path.join(self.appliance.home, "logs", "cli.log")) as f:
+            audit = f.read()
+        self.assertIn('user=web1 source=gui 127.0.0.1', audit)
+        self.assertIn('command="login" result=ok', audit)
+
+    def test_a_read_only_operator_sees_but_cannot_submit_or_commit(self):
+        d = self.driver
+        self.login("ro1", READONLY_PASSWORD)
+        d.get(self.web.url + "/mail-policies/mail-flow-policies/edit?listener=InboundMail&policy=default")
+        self.assertEqual(d.find_elements(By.ID, "submit"), [])
+        fields = {"csrf": self.csrf(), "listener": "InboundMail", "policy": "default", "tls": "off", "auth": "off"}
+        self.assertEqual(self.web.post("/mail-policies/mail-flow-policies/edit", fields, self.session_cookie()), 403)
+        before = self.commits_log()
+        self.assertEqual(self.web.post("/commit", {"csrf": fields["csrf"], "action": "commit", "comment": "x"},
+                                       self.session_cookie()), 403)
+        self.assertEqual(self.commits_log(), before)
+
+    def test_a_post_without_the_csrf_token_is_refused(self):
+        self.login("web1", ADMIN_PASSWORD)
+        cookie = self.session_cookie()
+        self.assertEqual(self.web.post("/commit", {"action": "abandon"}, cookie), 403)
+        self.assertEqual(self.web.post("/commit", {"action": "abandon", "csrf": "0" * 64}, cookie), 403)
+        self.assertEqual(self.web.post("/commit", {"action": "abandon", "csrf": self.csrf()}, cookie), 302)
+        # Without a session at all, a POST goes to the login page, never through.
+        self.assertEqual(self.web.post("/commit", {"action": "abandon"}), 302)
+
+    def test_a_commit_made_meanwhile_in_the_cli_is_reported_not_overwritten(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.get(self.web.url + "/mail-policies/mail-flow-policies/edit?listener=InboundMail&policy=THROTTLED")
+        d.find_element(By.ID, "tls-preferred").click()
+        d.find_element(By.ID, "submit").click()
+        self.appliance.cli('sslconfig inbound tlsv1.2/tlsv1.3 "HIGH:!aNULL"; commit "from the CLI" Y')
+        before = self.commits_log()
+        self.element("notice", "was saved")
+        d.find_element(By.ID, "commit-changes-button").click()
+        self.element("commit").click()
+        error = self.element("commit-error").text
+        self.assertIn("changed by another user", error)
+        self.assertIn("from the CLI", error)
+        screenshot(d, "commit-conflict")
+        self.assertEqual(self.commits_log(), before)
+        self.assertIn("THROTTLED", d.find_element(By.ID, "pending-changes").text)
+        d.find_element(By.ID, "abandon").click()
+        self.element("notice", "Your changes have been abandoned.")
+
+    def test_logout_ends_the_session(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        cookie = self.session_cookie()
+        d.find_element(By.ID, "logout").click()
+        self.element("notice", "You have been logged out.")
+        d.get(self.web.url + "/commit")
+        self.assertIn("/login", d.current_url)
+        self.assertEqual(self.web.post("/commit", {"action": "abandon"}, cookie), 302)
+
+    def test_wrong_passwords_lock_the_account(self):
+        d = self.driver
+        for _ in range(5):
+            d.get(self.web.url + "/login")
+            d.find_element(By.ID, "username").send_keys("ro1")
+            d.find_element(By.ID, "password").send_keys("not-the-password")
+            d.find_element(By.ID, "login").click()
+            self.element("login-error")
+        d.get(self.web.url + "/login")
+        d.find_element(By.ID, "username").send_keys("ro1")
+        d.find_element(By.ID, "password").send_keys(READONLY_PASSWORD)
+        d.find_element(By.ID, "login").click()
+        self.element("login-error", "locked")
+
+
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
+class IdleTimeoutTest(unittest.TestCase):
+    def test_an_idle_session_must_log_in_again(self):
+        appliance = Appliance()
+        web = Web(appliance, idle_minutes=0.03)  # 1.8 seconds
+        driver = browser()
+        try:
+            web.add_user("web1", "administrator", ADMIN_PASSWORD)
+            driver.get(web.url + "/login")
+            driver.find_element(By.ID, "username").send_keys("web1")
+            driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
+            driver.find_element(By.ID, "login").click()
+            wait_for(lambda: driver.find_elements(By.ID, "current-user"), what="the signed-in page")
+            # Being idle is the condition under test: any request would reset the clock.
+            time.sleep(2.5)
+            driver.get(web.url + "/commit")
+            self.assertIn("/login", driver.current_url)
+            self.assertIn("Your session has expired", driver.find_element(By.ID, "notice").text)
+        finally:
+            driver.quit()
+            web.stop()
+            appliance.remove()
+
+
+class GuiTLSTest(unittest.TestCase):
+    """`sslconfig GUI` as OpenSSL's own client sees it, after a commit, without a restart."""
+
+    def handshake(self, port, *args):
+        result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *args],
+                                input="", capture_output=True, text=True, timeout=30)
+        for line in result.stdout.splitlines():
+            if "Cipher is" in line:
+                cipher = line.split("Cipher is")[1].strip()
+                return None if cipher == "(NONE)" else cipher
+        return None
+
+    def test_the_gui_method_and_ciphers_apply_after_a_commit(self):
+        appliance = Appliance()
+        web = Web(appliance)
+        try:
+            self.assertIsNotNone(self.handshake(web.port, "-tls1_3"))
+            appliance.cli('sslconfig gui tlsv1.2 "AES128-SHA"; commit "GUI TLS 1.2, one cipher" Y')
+            wait_for(lambda: self.handshake(web.port, "-tls1_3") is None, what="posternweb to apply sslconfig GUI")
+            self.assertEqual(self.handshake(web.port, "-tls1_2"), "AES128-SHA")
+            self.assertIsNone(self.handshake(web.port, "-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"))
+            scan = subprocess.run(["sslscan", "--no-colour", f"127.0.0.1:{web.port}"], capture_output=True,
+                                  text=True, timeout=120).stdout
+            accepted = [line.split()[4] for line in scan.splitlines() if line.startswith(("Preferred", "Accepted"))]
+            self.assertEqual(accepted, ["AES128-SHA"], scan)
+            self.assertNotIn("TLSv1.3   enabled", scan)
+        finally:
+            web.stop()
+            appliance.remove()
+
+
+if __name__ == "__main__":
+    unittest.main()

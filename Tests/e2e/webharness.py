@@ -1,0 +1,100 @@
+"""The web interface for end-to-end tests: posternweb on a free loopback port of a test
+appliance, accounts made with the real CLI, and headless Chromium driven by Selenium."""
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from harness import BIN, POSTERN, free_port, wait_for
+
+POSTERNWEB = os.path.join(BIN, "posternweb")
+# Where the browser test saves the screenshots Docs/gui.md shows (set to Docs/gui to refresh them).
+SCREENSHOTS = os.environ.get("POSTERN_SCREENSHOTS")
+
+
+class Web:
+    """posternweb for an Appliance, on a free port written into its interface config."""
+
+    def __init__(self, appliance, idle_minutes=30):
+        self.appliance = appliance
+        self.port = free_port()
+        appliance.cli(f'interfaceconfig edit Loopback --https={self.port}; commit "web port" Y')
+        self.url = f"https://127.0.0.1:{self.port}"
+        self.log_path = os.path.join(appliance.home, "posternweb.stderr")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen([POSTERNWEB, "--home", appliance.home, "--idle-timeout",
+                                             str(idle_minutes)], stdout=log, stderr=log)
+        wait_for(lambda: self.process.poll() is not None or self.answers(), what="posternweb to serve HTTPS")
+        if self.process.poll() is not None:
+            raise AssertionError("posternweb exited:\n" + open(self.log_path).read())
+
+    def add_user(self, name, role, password):
+        """`userconfig new` in batch, the password on standard input."""
+        result = subprocess.run([POSTERN, "--home", self.appliance.home, "-c", f"userconfig new {name} --role={role}"],
+                                input=password + "\n", capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise AssertionError(f"userconfig new {name}: {result.stdout}\n{result.stderr}")
+
+    def answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as raw:
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+                with context.wrap_socket(raw) as tls:
+                    return tls.version() is not None
+        except (OSError, ssl.SSLError):
+            return False
+
+    def post(self, path, fields, cookie=None):
+        """A form POST outside the browser; returns the HTTP status (redirects not followed)."""
+        body = urllib.parse.urlencode(fields).encode()
+        request = urllib.request.Request(self.url + path, data=body, method="POST")
+        if cookie:
+            request.add_header("Cookie", cookie)
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args, **kwargs):
+                return None
+
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), NoRedirect)
+        try:
+            with opener.open(request, timeout=15) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def browser():
+    """Headless Chromium; the appliance serves its self-signed demo certificate."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    options = webdriver.ChromeOptions()
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--ignore-certificate-errors",
+                     "--window-size=1280,1000", "--disable-gpu"):
+        options.add_argument(argument)
+    options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+
+
+def screenshot(driver, name):
+    if SCREENSHOTS:
+        os.makedirs(SCREENSHOTS, exist_ok=True)
+        driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
