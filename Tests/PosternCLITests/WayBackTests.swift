@@ -69,7 +69,7 @@ import Testing
     @Test func aConflictAnsweredNoSaysWhatNext() throws {
         let t = try TemporaryHome()
         defer { t.remove() }
-        let result = try Transcript.run(home: t.home, ["suspenddel", "!other-commit", "commit", "mine", "", "N", "quit", "Y"],
+        let result = try Transcript.run(home: t.home, ["suspenddel", "!other-commit", "commit", "mine", "", "N", "N", "quit", "Y"],
                                         hook: { line in
                                             guard line == "!other-commit" else { return false }
                                             try t.commit("theirs", user: "bob") { $0.listeners[0].maxConcurrency = 99 }

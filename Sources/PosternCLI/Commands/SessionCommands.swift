@@ -59,8 +59,10 @@ struct CommitCommand: CLICommand {
                 context.configuration = session.pending
                 dialog.say("Your changes have been discarded.")
             } else if case .conflict = error {
-                dialog.say("Your changes are still pending. Review them against the new generation with 'showchanges', "
-                    + "then 'commit' again to apply them on top of it, or 'clear' to drop them.")
+                // The session stays on its old base: the next commit meets the same conflict and
+                // offers the re-apply again.
+                dialog.say("Your changes are still pending. Review them with 'showchanges'; 'commit' again offers "
+                    + "to re-apply them on top of the new generation, and 'clear' drops them.")
             }
             return .failed
         }
