@@ -16,6 +16,9 @@ public struct Listener: Codable, Hashable, Sendable {
     public var tcpQueue: Int
     /// CERTIFICATE: the certificate profile used for STARTTLS; nil uses the demo certificate.
     public var certificate: String?
+    /// CERTIFICATE: a second profile whose key is of the other type (ECDSA beside RSA, or RSA
+    /// beside ECDSA); OpenSSL serves each client the one its signature algorithms allow.
+    public var secondCertificate: String?
     /// SMTPAUTH: the smtpauthconfig profile that checks AUTH credentials; nil offers no AUTH.
     public var smtpAuthProfile: String?
     public var hostAccess: HostAccessTable

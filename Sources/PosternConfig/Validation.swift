@@ -124,6 +124,13 @@ extension Configuration {
             if let name = listener.certificate, certificate(named: name) == nil {
                 problems.add(path + ".certificate", "The certificate profile \"\(name)\" does not exist.")
             }
+            if let name = listener.secondCertificate {
+                if certificate(named: name) == nil {
+                    problems.add(path + ".secondCertificate", "The certificate profile \"\(name)\" does not exist.")
+                } else if name == listener.certificate ?? FactoryDefaults.demoCertificateName {
+                    problems.add(path + ".secondCertificate", "The second certificate must be another profile.")
+                }
+            }
             if listener.type == .public && listener.recipientAccess == nil {
                 problems.add(path + ".recipientAccess", "A public listener needs a Recipient Access Table.")
             }

@@ -36,6 +36,15 @@ public enum CertificateFiles {
         return try? Certificate(pem: text)
     }
 
+    /// The key type of each profile whose certificate can be read.
+    public static func keyTypes(_ profiles: [CertificateProfile], home: Home) -> [String: KeyType] {
+        var out: [String: KeyType] = [:]
+        for profile in profiles {
+            if let type = loadCertificate(profile, home: home)?.keyType { out[profile.name] = type }
+        }
+        return out
+    }
+
     public static func loadChain(_ profile: CertificateProfile, home: Home) -> [Certificate] {
         guard let file = profile.chainFile,
             let text = try? String(contentsOf: home.certificateFile(file), encoding: .utf8)

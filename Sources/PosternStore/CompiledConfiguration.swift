@@ -34,9 +34,12 @@ public struct CompiledConfiguration: Sendable {
             if let profile = configuration.certificate(named: profileName) {
                 do {
                     let identity = try CompiledConfiguration.identity(profile, home: home)
+                    let second = try CompiledConfiguration.secondIdentity(of: listener, first: identity,
+                                                                          in: configuration, home: home)
                     let verifies = listener.hostAccess.usesClientVerification
                     tls = try TLSContext(role: .server, settings: configuration.ssl.inbound, identity: identity,
-                                         trust: verifies ? trust : nil, sessionLabel: listener.name)
+                                         secondIdentity: second, trust: verifies ? trust : nil,
+                                         sessionLabel: listener.name)
                 } catch let error as TLSError {
                     let where_ = error.isAboutSettings ? "ssl.inbound" : "\(path).certificate"
                     problems.append(ConfigProblem(path: where_, message: "\(error.operation): \(error.reasons.joined(separator: "; "))"))
@@ -109,6 +112,29 @@ public struct CompiledConfiguration: Sendable {
             files.append(url.path)
         }
         return TLSIdentityFiles(certificatePath: files[0], keyPath: files[1], chainPath: files.count > 2 ? files[2] : nil)
+    }
+
+    /// The listener's second certificate, whose key must be of the other type than the first's:
+    /// OpenSSL keeps one certificate per key type, so a second RSA one would replace the first.
+    static func secondIdentity(of listener: Listener, first: TLSIdentityFiles, in configuration: Configuration,
+                               home: Home) throws -> TLSIdentityFiles? {
+        guard let name = listener.secondCertificate, let profile = configuration.certificate(named: name) else {
+            return nil
+        }
+        let second = try identity(profile, home: home)
+        let path = "listeners[\(listener.name)].secondCertificate"
+        func keyType(_ files: TLSIdentityFiles) throws -> KeyType? {
+            guard let text = try? String(contentsOfFile: files.certificatePath, encoding: .utf8) else {
+                throw ConfigProblem(path: path, message: "The file \(files.certificatePath) cannot be read.")
+            }
+            return try Certificate(pem: text).keyType
+        }
+        let types = (try keyType(first), try keyType(second))
+        guard let a = types.0, let b = types.1, a != b else {
+            throw ConfigProblem(path: path, message: "The second certificate \"\(name)\" must have a key of the other "
+                + "type (an ECDSA certificate beside an RSA one, or the reverse).")
+        }
+        return second
     }
 
     static func trust(_ configuration: Configuration, home: Home, problems: inout [ConfigProblem]) -> TLSTrust {

@@ -82,6 +82,12 @@ public final class Certificate: @unchecked Sendable {
         return digest.prefix(Int(length)).map { String(format: "%02X", $0) }.joined(separator: ":")
     }
 
+    /// The public key's type (nil for kinds other than RSA and ECDSA).
+    public var keyType: KeyType? { X509_get0_pubkey(x509).flatMap { PrivateKey.type(of: $0) } }
+
+    /// `RSA 2048`, `ECDSA P-256`.
+    public var keyAlgorithm: String { X509_get0_pubkey(x509).map { PrivateKey.describe($0) } ?? "unknown key" }
+
     /// Whether the certificate's public key belongs to this private key
     /// (certconfig: `key does not sign certificate`).
     public func matches(_ key: PrivateKey) -> Bool {
@@ -141,6 +147,50 @@ public final class PrivateKey: @unchecked Sendable {
             EVP_PKEY_keygen(ctx, &pkey) == 1, let pkey
         else { throw TLSError.drain(.certificate, "generate RSA key") }
         return PrivateKey(taking: pkey)
+    }
+
+    /// A new ECDSA key on P-256.
+    public static func generateECDSA() throws(TLSError) -> PrivateKey {
+        ERR_clear_error()
+        guard let ctx = EVP_PKEY_CTX_new_from_name(nil, "EC", nil) else {
+            throw TLSError.drain(.certificate, "EVP_PKEY_CTX_new_from_name")
+        }
+        defer { EVP_PKEY_CTX_free(ctx) }
+        var pkey: OpaquePointer?
+        guard EVP_PKEY_keygen_init(ctx) == 1, EVP_PKEY_CTX_set_group_name(ctx, "P-256") == 1,
+            EVP_PKEY_keygen(ctx, &pkey) == 1, let pkey
+        else { throw TLSError.drain(.certificate, "generate ECDSA key") }
+        return PrivateKey(taking: pkey)
+    }
+
+    /// `RSA 2048`, `ECDSA P-256`: what `certconfig` and the listener summary show.
+    public var algorithm: String { PrivateKey.describe(pkey) }
+
+    /// The key's type, nil for kinds a certificate here never carries (DSA, Ed25519).
+    public var type: KeyType? { PrivateKey.type(of: pkey) }
+
+    static func type(of pkey: OpaquePointer) -> KeyType? {
+        switch EVP_PKEY_get_base_id(pkey) {
+        case NID_rsaEncryption: return .rsa
+        case NID_X9_62_id_ecPublicKey: return .ecdsa
+        default: return nil
+        }
+    }
+
+    static func describe(_ pkey: OpaquePointer) -> String {
+        let bits = Int(EVP_PKEY_get_bits(pkey))
+        switch type(of: pkey) {
+        case .rsa: return "RSA \(bits)"
+        case .ecdsa:
+            var name = [CChar](repeating: 0, count: 64)
+            var length = 0
+            if EVP_PKEY_get_group_name(pkey, &name, name.count, &length) == 1 {
+                let group = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+                return "ECDSA \(group == "prime256v1" ? "P-256" : group)"
+            }
+            return "ECDSA \(bits)"
+        case nil: return "\(String(cString: OBJ_nid2sn(EVP_PKEY_get_base_id(pkey)))) \(bits)"
+        }
     }
 
     /// PKCS#8 PEM, unencrypted (the file holding it is mode 0600).

@@ -54,9 +54,12 @@ public final class TLSContext: @unchecked Sendable {
 
     /// - Parameter sessionLabel: names what the context serves (the listener), so that a
     ///   session never resumes under a context of another name (see `sessionIDContext`).
+    /// - Parameter secondIdentity: a certificate with a key of the other type (ECDSA beside
+    ///   RSA): OpenSSL keeps one per key type and picks, per handshake, the one the client's
+    ///   signature algorithms allow, preferring ECDSA.
     public init(
-        role: Role, settings: SSLServiceSettings, identity: TLSIdentityFiles?, trust: TLSTrust? = nil,
-        sessionLabel: String = ""
+        role: Role, settings: SSLServiceSettings, identity: TLSIdentityFiles?, secondIdentity: TLSIdentityFiles? = nil,
+        trust: TLSTrust? = nil, sessionLabel: String = ""
     ) throws(TLSError) {
         ERR_clear_error()
         guard let ctx = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
@@ -87,6 +90,7 @@ public final class TLSContext: @unchecked Sendable {
             _ = postern_SSL_CTX_set_session_cache_mode(ctx, postern_SSL_SESS_CACHE_SERVER)
         }
         if let identity { try TLSContext.loadIdentity(identity, into: ctx) }
+        if let secondIdentity { try TLSContext.loadIdentity(secondIdentity, into: ctx) }
         var trustDigest: [UInt8] = []
         if let trust { trustDigest = try TLSContext.loadTrust(trust, into: ctx, role: role) }
         try TLSContext.checkOfferable(settings, ctx: ctx, securityLevel: level)

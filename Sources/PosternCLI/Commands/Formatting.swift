@@ -38,7 +38,8 @@ enum Formatting {
             Domain Map: Disabled
             TLS: \(parameters.tls.label)
             SMTP Authentication: \(listener.smtpAuthProfile.map { "Profile \($0)" } ?? "Disabled")
-            Certificate: \(listener.certificate ?? FactoryDefaults.demoCertificateName)
+            Certificate: \(listener.certificate ?? FactoryDefaults.demoCertificateName)\(
+                listener.secondCertificate.map { ", and \($0) for clients that prefer its key type" } ?? "")
             Received Header: \(listener.addReceivedHeader ? "Yes" : "No")
             Footer: None
             LDAP: Off

@@ -1,4 +1,5 @@
 import PosternConfig
+import PosternStore
 
 /// `listenerconfig > EDIT` (asyncos-cli.md §1.3): the summary, then the sub-operations.
 struct ListenerEditor {
@@ -76,6 +77,26 @@ struct ListenerEditor {
         let chosen = try dialog.choose("Please choose the certificate.", items: profiles.map(\.name), default: current,
                                        key: "certificate")
         listener.certificate = profiles[chosen].name == FactoryDefaults.demoCertificateName ? nil : profiles[chosen].name
+        try chooseSecondCertificate(first: profiles[chosen])
+    }
+
+    /// A second certificate with a key of the other type (ECDSA beside RSA): asked only when a
+    /// profile of that type exists. OpenSSL serves each client the one it can verify.
+    private func chooseSecondCertificate(first: CertificateProfile) throws(DialogAbort) {
+        let types = CertificateFiles.keyTypes(context.configuration.certificates, home: context.home)
+        guard let firstType = types[first.name] else { return }
+        let others = context.configuration.certificates.filter { types[$0.name].map { $0 != firstType } ?? false }
+        guard !others.isEmpty else {
+            listener.secondCertificate = nil
+            return
+        }
+        let other = firstType == .rsa ? "ECDSA" : "RSA"
+        let names = ["none"] + others.map(\.name)
+        let current = listener.secondCertificate.flatMap { name in others.firstIndex { $0.name == name } }.map { $0 + 1 }
+        let chosen = try dialog.choose(
+            "Please choose a second certificate with an \(other) key, for clients that prefer it, or none.",
+            items: names, default: current ?? 0, key: "second_certificate")
+        listener.secondCertificate = chosen == 0 ? nil : others[chosen - 1].name
     }
 
     /// SMTPAUTH: the profile that checks AUTH on this listener, or none.
