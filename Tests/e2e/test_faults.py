@@ -40,5 +40,35 @@ class BigQueueShutdownTests(unittest.TestCase):
             appliance.remove()
 
 
+class DiskFullTests(unittest.TestCase):
+    """The queue on a full 2 MiB tmpfs: 451 at once, the engine stays up and recovers, nothing
+    acknowledged is lost and no MID repeats (the probe of scripts/torture_probes/faults.py)."""
+
+    def test_a_full_disk_is_refused_with_451_and_recovered_from(self):
+        if os.geteuid() != 0:
+            self.skipTest("mounting a tmpfs needs root")
+        import argparse
+        import shutil
+        import sys
+        import tempfile
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                                        "torture_probes"))
+        import faults
+        import harness
+        workdir = tempfile.mkdtemp(prefix="postern-diskfull-")
+        saved = (tempfile.tempdir, os.environ.get("TMPDIR"))  # the probe puts its homes under workdir
+        try:
+            env = argparse.Namespace(bin=os.path.abspath(harness.BIN), workdir=workdir, quick=True)
+            (result,) = list(faults.disk_full(env))
+            self.assertTrue(result["held"], result["figure"])
+        finally:
+            tempfile.tempdir = saved[0]
+            if saved[1] is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = saved[1]
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
 if __name__ == "__main__":
     unittest.main()
