@@ -253,10 +253,12 @@ public final class Engine: @unchecked Sendable {
             let deadline = clock.now + grace
             while services.registry.openCount > 0 && clock.now < deadline { usleep(20_000) }
             for channel in services.registry.channels { channel.close(promise: nil) }
+            // The spool answers what it still holds while the event loops can take the answers;
+            // a store after this is answered at once (never a task on a loop that is gone).
+            services.spool.stop()
             try? group.syncShutdownGracefully()
             try? threadPool.syncShutdownGracefully()
             resolver?.shutdown()
-            services.spool.stop()
             unlink(home.pidFile.path)
             logger.info("stopped")
             stopped.signal()

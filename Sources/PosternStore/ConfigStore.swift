@@ -8,6 +8,8 @@ public struct ConfigStore: Sendable {
     public let home: Home
     /// Called at each step of a commit; tests use it to kill the process at that instant.
     public var faultHook: (@Sendable (CommitStep) -> Void)?
+    /// The file operations of a commit (tests fail them with `FaultyFiles`).
+    public var files: any FileOperations = SystemFiles()
 
     public init(home: Home) {
         self.home = home
@@ -156,10 +158,10 @@ public struct ConfigStore: Sendable {
         do {
             DurableFile.removeLeftovers(in: home.configDirectory.path)
             DurableFile.removeLeftovers(in: home.historyDirectory.path)
-            try DurableFile.write(data, to: home.historyFile(document.commit.generation)) { step in
+            try DurableFile.write(data, to: home.historyFile(document.commit.generation), files: files) { step in
                 hook?(.history(step))
             }
-            try DurableFile.write(data, to: home.currentFile) { step in hook?(.current(step)) }
+            try DurableFile.write(data, to: home.currentFile, files: files) { step in hook?(.current(step)) }
         } catch {
             throw StoreError.io(error.description)
         }

@@ -43,7 +43,9 @@ extension ConfigStore {
                                    user: record.user)
         let hook = faultHook
         do {
-            try DurableFile.write(try CanonicalJSON.encode(window), to: home.confirmFile) { hook?(.confirm($0)) }
+            try DurableFile.write(try CanonicalJSON.encode(window), to: home.confirmFile, files: files) {
+                hook?(.confirm($0))
+            }
         } catch {
             throw StoreError.io("confirm window: \(error)")
         }

@@ -69,6 +69,39 @@ import Testing
         #expect(try t.store.load().commit.generation == 2)
     }
 
+    /// Every step of a commit's file writes failed with a real errno: the commit fails with
+    /// the error named, the committed generation stays current, nothing is left behind.
+    @Test(arguments: [FileStep.open, .write, .sync, .rename, .directorySync], [ENOSPC, EIO, EROFS])
+    func aCommitWhoseWriteFailsLeavesTheCommittedGeneration(step: FileStep, code: Int32) throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let files = FaultyFiles()
+        var store = t.store
+        store.files = files
+        var configuration = try store.load().configuration
+        configuration.listeners[0].port = 2727
+        // A directory sync is named by its directory (the history's comes first); the rest by file.
+        files.fail(step, errno: code, matching: step == .directorySync ? "/config" : "current.json")
+        do {
+            _ = try store.commit(configuration, base: 1, user: "admin", source: "local", comment: "x", check: { _ in [] })
+            Issue.record("a commit whose \(step) failed succeeded")
+        } catch {
+            #expect(error.description.contains("could not be written"))
+            #expect(error.description.contains(String(cString: strerror(code))))
+        }
+        let current = try store.load()
+        #expect(current.commit.generation == 1)
+        #expect(current.configuration.listeners[0].port == 2525)
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: t.home.configDirectory.path)
+            .filter { $0.contains(".tmp.") }
+        #expect(leftovers.isEmpty)
+        #expect(files.openDescriptors == 0)
+        // The store works again once the disk does.
+        let record = try store.commit(configuration, base: store.load().commit.generation, user: "admin",
+                                      source: "local", comment: "again", check: { _ in [] })
+        #expect(try store.load().commit.generation == record.generation)
+    }
+
     /// The window of `commit confirmed` is durable before the new generation becomes current.
     @Test func aConfirmedCommitWritesItsWindowBeforeTheGenerationBecomesCurrent() throws {
         let t = try TemporaryHome()

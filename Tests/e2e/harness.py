@@ -162,6 +162,38 @@ class Appliance:
         shutil.rmtree(self.home, ignore_errors=True)
 
 
+def fill_queue(home, count, deferred_until=None, body=b"Subject: queued\r\n\r\nx\r\n", first_mid=1):
+    """Writes `count` messages straight into HOME/queue/segments in the spool's format
+    (Docs/engine.md, "The queue"), as a long-running appliance would have them, without
+    sending them over SMTP; with `deferred_until` (an ISO 8601 time) each also gets a
+    delivery state that defers it until then. For tests and benchmarks of a big queue."""
+    segments = os.path.join(home, "queue", "segments")
+    os.makedirs(segments, exist_ok=True)
+    segment, size, out = 1, 0, open(os.path.join(segments, "1.seg"), "wb")
+    try:
+        for mid in range(first_mid, first_mid + count):
+            envelope = json.dumps({
+                "mid": mid, "icid": mid, "sender": "a@example.org", "recipients": ["b@example.com"],
+                "heloName": "client.example", "clientAddress": "127.0.0.1", "clientName": "localhost",
+                "listener": "InboundMail", "body8Bit": False, "receivedAt": "2026-11-29T00:00:00Z"},
+                separators=(",", ":"), sort_keys=True).encode() + b"\n"
+            payload = envelope + body
+            header = struct.pack("<4sBBxxQIQI", b"PSPL", 1, 1, mid, len(envelope), len(body), zlib.crc32(payload))
+            out.write(header + payload)
+            size += len(header) + len(payload)
+            if size >= 64 * 1024 * 1024:
+                out.close()
+                segment, size = segment + 1, 0
+                out = open(os.path.join(segments, f"{segment}.seg"), "wb")
+            if deferred_until:
+                with open(os.path.join(home, "queue", f"{mid}.state"), "w") as f:
+                    json.dump({"attempts": 1, "nextAttempt": deferred_until, "bounceQueued": False,
+                               "recipients": [{"address": "b@example.com", "status": "pending",
+                                               "detail": "deferred by the test"}]}, f)
+    finally:
+        out.close()
+
+
 def spool_records(data):
     """(kind, mid, payload, envelope length) for each whole record of one segment; a torn
     tail (a write in progress) ends the list."""

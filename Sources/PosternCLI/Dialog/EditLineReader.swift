@@ -10,6 +10,7 @@ public final class EditLineReader: LineReader {
     private let editLine: OpaquePointer
     private let history: OpaquePointer
     private let historyFile: String?
+    private var historyRefused = false
     /// The prompt libedit's callback returns; owned here, replaced per read.
     private var promptStorage: UnsafeMutablePointer<CChar>
     public var completions: [String] = []
@@ -39,7 +40,7 @@ public final class EditLineReader: LineReader {
         }
         postern_el_bind(editLine, "^I", "postern-complete")
         postern_el_source_default(editLine)
-        if let historyFile { postern_history_load(history, historyFile) }
+        if let historyFile { withPrivateFile(historyFile, write: false) { postern_history_load(history, $0) } }
         postern_install_interrupt_handler()
     }
 
@@ -91,8 +92,25 @@ public final class EditLineReader: LineReader {
 
     public func addHistory(_ line: String) {
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        postern_history_enter(history, line)
-        if let historyFile { postern_history_save(history, historyFile) }
+        postern_history_enter(history, SecretRedaction.redact(line))
+        if let historyFile { withPrivateFile(historyFile, write: true) { postern_history_save(history, $0) } }
+    }
+
+    /// Runs `body` with a path to the checked history file (`/proc/self/fd/N` reopens the very
+    /// file checked, not whatever the name points to by then); a refused file is said once and
+    /// the session goes on without it.
+    private func withPrivateFile(_ path: String, write: Bool, _ body: (String) -> Void) {
+        var info = stat()
+        guard !historyRefused, write || lstat(path, &info) == 0 else { return }  // no history yet: nothing to load
+        do throws(PrivateFile.Refused) {
+            let fd = try PrivateFile.open(path, write: write)
+            defer { close(fd) }
+            if write { ftruncate(fd, 0) }
+            body("/proc/self/fd/\(fd)")
+        } catch {
+            historyRefused = true
+            FileHandle.standardError.write(Data("Command history is not kept: \(error)\n".utf8))
+        }
     }
 
     /// Tab: complete the word before the cursor from `completions`.

@@ -33,6 +33,9 @@ final class QueueRunner: @unchecked Sendable {
     private var timer: DispatchSourceTimer?
     private var stopping = false
     private let wakeScheduled = NIOLockedValueBox(false)
+    /// Set by `stop()` from outside the queue, so that a long scan of a big queue ends at the
+    /// next message instead of holding the engine's stop (issue 13 §6).
+    private let stopRequested = NIOLockedValueBox(false)
     /// Messages known to the runner: their envelope and delivery state.
     var messages: [Int: (envelope: Envelope, state: DeliveryState)] = [:]
     /// Connections still open per message in this round, and what this round did per RID.
@@ -83,6 +86,7 @@ final class QueueRunner: @unchecked Sendable {
     /// Stops starting deliveries; connections in progress are dropped with the event loops,
     /// and their recipients, not yet recorded as delivered, are delivered again later.
     func stop() {
+        stopRequested.withLockedValue { $0 = true }
         queue.sync {
             stopping = true
             timer?.cancel()
@@ -101,6 +105,7 @@ final class QueueRunner: @unchecked Sendable {
         let present = Set(queued)
         for mid in messages.keys where !present.contains(mid) && inFlight[mid] == nil { messages[mid] = nil }
         for mid in queued where inFlight[mid] == nil {
+            if stopRequested.withLockedValue({ $0 }) { return }
             guard var entry = load(mid) else { continue }
             guard entry.state.nextAttempt <= now else { continue }
             let lifetime = TimeInterval(runtime.configuration.bounce.maxQueueLifetime)
@@ -177,6 +182,7 @@ final class QueueRunner: @unchecked Sendable {
         let delivery = runtime.configuration
         let envelopes = jobs.map { messages[$0.mid]!.envelope }
         let recipients = jobs.map { job in job.rids.map { (rid: $0, address: messages[job.mid]!.state.recipients[$0].address) } }
+        guard !stopping else { return }
         let loop = group.next()
         let threadPool = services.threadPool
         Router(resolver: services.resolver, loop: loop).resolve(domain: domain, delivery: delivery).flatMap { route in
@@ -229,6 +235,9 @@ final class QueueRunner: @unchecked Sendable {
         hops: [Router.NextHop], hop: Int, address: Int, level: TLSLevel, runtime: DeliveryRuntime,
         lastProblem: (ConnectionReport?, String)?
     ) {
+        // Stopping: no new connection on event loops that are shutting down; the recipients
+        // are not recorded as delivered, so they are tried again after the restart.
+        guard !stopping else { return }
         guard hop < hops.count else {
             let (report, reason) = lastProblem ?? (nil, "no destination could be reached")
             if let report, !report.outcomes.isEmpty {
