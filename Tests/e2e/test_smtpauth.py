@@ -236,6 +236,22 @@ class SMTPAuthTests(unittest.TestCase):
         self.assertIn("could not check user: carol", self.appliance.mail_log())
         self.wait_status("SMTP AUTH: 2 succeeded, 0 failed")
 
+    def test_a_success_is_cached_for_those_credentials_only(self):
+        self.profile(cache=60)
+        self.appliance.start()
+        with self.smtp() as s:
+            s.ehlo()
+            self.assertEqual(s.login("alice", USERS["alice"])[0], 235)
+        self.directory.stop()
+        with self.smtp() as s:
+            s.ehlo()
+            # The same user and password: answered from the cache, without the directory.
+            self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 235)
+        with self.smtp() as s:
+            s.ehlo()
+            # Another password for the same user is not in it: the directory is asked, and is down.
+            self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTI=")[0], 454)
+
     def test_a_hung_directory_holds_up_only_the_sessions_waiting_for_it(self):
         self.profile()  # --timeout=3
         self.appliance.start()
