@@ -236,6 +236,22 @@ class SMTPAuthTests(unittest.TestCase):
         self.assertIn("could not check user: carol", self.appliance.mail_log())
         self.wait_status("SMTP AUTH: 2 succeeded, 0 failed")
 
+    def test_a_session_keeps_its_profile_across_a_reload(self):
+        self.profile()
+        self.appliance.start()
+        with self.smtp() as old:
+            old.ehlo()
+            # The listener loses its profile and AUTH; the open session was accepted before.
+            self.appliance.cli("listenerconfig edit InboundMail hostaccess default --smtp_auth=no; "
+                               "listenerconfig edit InboundMail smtpauth none; smtpauthconfig delete corp Y; "
+                               "commit 'no auth' Y")
+            self.appliance.wait_generation(self.appliance.current()["commit"]["generation"])
+            self.assertEqual(old.login("alice", USERS["alice"])[0], 235)
+        with self.smtp() as new:
+            new.ehlo()
+            self.assertNotIn("auth", new.esmtp_features)
+            self.assertEqual(new.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 502)
+
     def test_a_success_is_cached_for_those_credentials_only(self):
         self.profile(cache=60)
         self.appliance.start()
