@@ -332,6 +332,15 @@ class SMTPAuthTests(unittest.TestCase):
                                f"listenerconfig edit InboundMail smtpauth up; "
                                f"listenerconfig edit InboundMail hostaccess default --smtp_auth=required; commit fwd Y")
             self.assertIn(f"Server: 127.0.0.1:{upstream.port}", self.appliance.cli("smtpauthconfig print").stdout)
+            good = self.cli_stdin("smtpauthconfig test up alice", USERS["alice"] + "\n").stdout
+            self.assertIn(f"Connecting to 127.0.0.1 on port {upstream.port}.", good)
+            self.assertIn("TLS connection established: protocol TLSv1.3", good)
+            self.assertIn("Sending AUTH PLAIN for alice.", good)
+            self.assertIn("The server answered: 235 2.7.0 Authentication successful", good)
+            self.assertIn("Result: the credentials of alice are valid.", good)
+            self.assertNotIn(USERS["alice"], good)
+            bad = self.cli_stdin("smtpauthconfig test up alice", "wrong\n").stdout
+            self.assertIn("Result: the credentials of alice were refused: the server refused them.", bad)
             self.appliance.start()
             with self.smtp() as s:
                 s.ehlo()
