@@ -336,7 +336,7 @@ public struct SMTPSession {
         }
     }
 
-    var offersTLS: Bool { parameters.tls.offersTLS && context.tlsAvailable }
+    private var offersTLS: Bool { parameters.tls.offersTLS && context.tlsAvailable }
 
     private var clientCertificatePolicy: ClientCertificatePolicy {
         switch parameters.tls {
