@@ -184,12 +184,13 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func apply(_ compiled: CompiledConfiguration, generation: Int) {
-        let runtimes = compiled.listeners.map {
-            ListenerRuntime(compiled: $0, generation: generation, settings: compiled.configuration.listenerSettings,
-                            hostname: $0.interface.hostname, authLimits: compiled.configuration.smtpAuthSettings)
-        }
         services.authCheckers.retain(Set(compiled.listeners.compactMap(\.smtpAuth)), outboundTLS: compiled.outboundTLS,
                                      hostname: compiled.configuration.hostname)
+        let runtimes = compiled.listeners.map {
+            ListenerRuntime(compiled: $0, generation: generation, settings: compiled.configuration.listenerSettings,
+                            hostname: $0.interface.hostname, authLimits: compiled.configuration.smtpAuthSettings,
+                            authChecker: $0.smtpAuth.map(services.authCheckers.checker(for:)))
+        }
         status.listeners = listeners.apply(runtimes)
         runner.update(DeliveryRuntime(configuration: compiled.configuration.delivery, tls: compiled.outboundTLS,
                                       hostname: compiled.configuration.hostname))

@@ -15,6 +15,8 @@ struct ListenerRuntime: Sendable {
     let hostname: String
     /// smtpauthconfig's failure limits.
     let authLimits: SMTPAuthConfiguration
+    /// What checks the listener's SMTPAUTH profile; nil when it has none.
+    let authChecker: (any AuthChecker)?
 
     var listener: Listener { compiled.listener }
 }

@@ -6,14 +6,14 @@ import PosternSMTPCore
 extension SMTPServerHandler {
     /// The session's view of the listener's profile, if it has one.
     var authContext: SMTPSession.AuthContext? {
-        runtime.compiled.smtpAuth.map {
-            SMTPSession.AuthContext(profile: $0.profile.name, limits: runtime.authLimits, failures: services.authFailures)
-        }
+        guard runtime.authChecker != nil, let profile = runtime.compiled.smtpAuth else { return nil }
+        return SMTPSession.AuthContext(profile: profile.profile.name, limits: runtime.authLimits,
+                                       failures: services.authFailures)
     }
 
     func authenticate(_ credentials: SMTPCredentials, context: ChannelHandlerContext) {
-        guard let profile = runtime.compiled.smtpAuth else { fatalError("AUTH offered without a profile") }
-        services.authCheckers.checker(for: profile).check(credentials, on: context.eventLoop)
+        guard let checker = runtime.authChecker else { fatalError("AUTH offered without a checker") }
+        checker.check(credentials, on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { [self] result in
                 guard session != nil else { return }

@@ -134,6 +134,7 @@ extension Replies {
     public static let authMechanismUnknown = SMTPReply(504, "5.5.4 Unrecognized authentication type")
     public static let authCancelled = SMTPReply(501, "5.0.0 Authentication cancelled")
     public static let authBadBase64 = SMTPReply(501, "5.5.2 Cannot decode response")
+    public static let authLineTooLong = SMTPReply(500, "5.5.6 Authentication Exchange line is too long")
     public static let authAlready = SMTPReply(503, "5.5.1 Already authenticated")
     public static let authInTransaction = SMTPReply(503, "5.5.1 AUTH not permitted during a mail transaction")
     public static let authSucceeded = SMTPReply(235, "2.7.0 Authentication successful")

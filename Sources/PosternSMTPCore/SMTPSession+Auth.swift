@@ -37,6 +37,13 @@ extension SMTPSession {
         return follow(step)
     }
 
+    /// An AUTH response over the line limit ends the exchange (RFC 4954 §4: 500 5.5.6).
+    mutating func authLineTooLong() -> [Action] {
+        authExchange = nil
+        enter(.idle)
+        return [.reply(Replies.authLineTooLong)]
+    }
+
     private mutating func follow(_ step: SMTPAuthExchange.Step) -> [Action] {
         switch step {
         case .challenge(let reply):

@@ -151,6 +151,7 @@ public struct SMTPSession {
     /// A command line over the length limit arrived (and was discarded).
     public mutating func lineTooLong() -> [Action] {
         guard state != .closed else { return [] }
+        if state == .authenticating { return authLineTooLong() }
         return badCommand(Replies.lineTooLong)
     }
 

@@ -50,6 +50,12 @@ import Testing
         #expect(result.status != 0)
         result = try Transcript.batch(home: t.home, "listenerconfig edit InboundMail smtpauth nothing")
         #expect(result.status != 0)
+        result = try Transcript.batch(home: t.home, "smtpauthconfig new up forward --server=mx.example.com; "
+            + "listenerconfig edit InboundMail smtpauth up; smtpauthconfig clear Y")
+        #expect(result.status != 0)
+        result = try Transcript.batch(home: t.home, "smtpauthconfig new up forward --server=mx.example.com; "
+            + "smtpauthconfig clear Y; smtpauthconfig print")
+        #expect(result.output.contains("All SMTP authentication profiles deleted.\n\nSMTP Authentication Profiles\n(none)"))
     }
 
     @Test(arguments: [

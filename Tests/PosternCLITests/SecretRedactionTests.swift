@@ -1,4 +1,5 @@
 import Foundation
+import PosternStore
 import PosternTestSupport
 import Testing
 @testable import PosternCLI

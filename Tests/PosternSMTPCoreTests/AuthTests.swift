@@ -173,6 +173,10 @@ private func authDriver(auth level: AuthLevel = .preferred, tls: TLSLevel = .no,
         #expect(d.send("NOOP") == [250])
         #expect(d.send("AUTH PLAIN") == [334])
         #expect(d.send("QUIT") == [501])  // a response line is never read as a command
+        #expect(d.send("AUTH LOGIN") == [334])
+        d.apply(d.session.lineTooLong())
+        #expect(d.last == Replies.authLineTooLong)
+        #expect(d.send("NOOP") == [250])  // the exchange is over
     }
 
     @Test func authBeforeEhloAndInsideATransaction() {

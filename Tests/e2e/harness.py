@@ -212,13 +212,19 @@ def spool_records(data):
     return out
 
 
-def openssl_pki(directory):
-    """A CA, a client certificate it signed, and a stranger's self-signed one (openssl CLI)."""
+def openssl_ca(directory, name):
+    """ca.key and ca.crt, a two-day CA named `name`, in `directory`; returns the openssl runner."""
     def run(*args):
         subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
     run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
-        "-subj", "/CN=Partner Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-subj", f"/CN={name}", "-addext", "basicConstraints=critical,CA:TRUE",
         "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    return run
+
+
+def openssl_pki(directory):
+    """A CA, a client certificate it signed, and a stranger's self-signed one (openssl CLI)."""
+    run = openssl_ca(directory, "Partner Test CA")
     run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr",
         "-subj", "/CN=mx.partner.example")
     with open(os.path.join(directory, "client.ext"), "w") as f:

@@ -236,6 +236,38 @@ class SMTPAuthTests(unittest.TestCase):
         self.assertIn("could not check user: carol", self.appliance.mail_log())
         self.wait_status("SMTP AUTH: 2 succeeded, 0 failed")
 
+    def test_a_session_keeps_its_profile_across_a_reload(self):
+        self.profile()
+        self.appliance.start()
+        with self.smtp() as old:
+            old.ehlo()
+            # The listener loses its profile and AUTH; the open session was accepted before.
+            self.appliance.cli("listenerconfig edit InboundMail hostaccess default --smtp_auth=no; "
+                               "listenerconfig edit InboundMail smtpauth none; smtpauthconfig delete corp Y; "
+                               "commit 'no auth' Y")
+            self.appliance.wait_generation(self.appliance.current()["commit"]["generation"])
+            self.assertEqual(old.login("alice", USERS["alice"])[0], 235)
+        with self.smtp() as new:
+            new.ehlo()
+            self.assertNotIn("auth", new.esmtp_features)
+            self.assertEqual(new.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 502)
+
+    def test_a_success_is_cached_for_those_credentials_only(self):
+        self.profile(cache=60)
+        self.appliance.start()
+        with self.smtp() as s:
+            s.ehlo()
+            self.assertEqual(s.login("alice", USERS["alice"])[0], 235)
+        self.directory.stop()
+        with self.smtp() as s:
+            s.ehlo()
+            # The same user and password: answered from the cache, without the directory.
+            self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 235)
+        with self.smtp() as s:
+            s.ehlo()
+            # Another password for the same user is not in it: the directory is asked, and is down.
+            self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTI=")[0], 454)
+
     def test_a_hung_directory_holds_up_only_the_sessions_waiting_for_it(self):
         self.profile()  # --timeout=3
         self.appliance.start()
@@ -300,6 +332,15 @@ class SMTPAuthTests(unittest.TestCase):
                                f"listenerconfig edit InboundMail smtpauth up; "
                                f"listenerconfig edit InboundMail hostaccess default --smtp_auth=required; commit fwd Y")
             self.assertIn(f"Server: 127.0.0.1:{upstream.port}", self.appliance.cli("smtpauthconfig print").stdout)
+            good = self.cli_stdin("smtpauthconfig test up alice", USERS["alice"] + "\n").stdout
+            self.assertIn(f"Connecting to 127.0.0.1 on port {upstream.port}.", good)
+            self.assertIn("TLS connection established: protocol TLSv1.3", good)
+            self.assertIn("Sending AUTH PLAIN for alice.", good)
+            self.assertIn("The server answered: 235 2.7.0 Authentication successful", good)
+            self.assertIn("Result: the credentials of alice are valid.", good)
+            self.assertNotIn(USERS["alice"], good)
+            bad = self.cli_stdin("smtpauthconfig test up alice", "wrong\n").stdout
+            self.assertIn("Result: the credentials of alice were refused: the server refused them.", bad)
             self.appliance.start()
             with self.smtp() as s:
                 s.ehlo()

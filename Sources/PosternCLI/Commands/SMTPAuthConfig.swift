@@ -8,7 +8,7 @@ struct SMTPAuthConfigCommand: CLICommand {
     let summary = "Configure SMTP authentication profiles."
     let usage = """
         smtpauthconfig
-            NEW, EDIT, DELETE, PRINT, TEST, SETUP.
+            NEW, EDIT, DELETE, PRINT, TEST, CLEAR, SETUP.
         smtpauthconfig new <name> ldap --url=ldap://HOST[:PORT] --base=<DN> [--query='(uid={u})'] [--starttls=yes|no]
             [--bind_dn=<DN>] [--bind_as_user=yes|no] [--timeout=10] [--max_connections=4] [--cache=60]
             (with --bind_dn, the bind password is the first line of standard input)
@@ -16,6 +16,7 @@ struct SMTPAuthConfigCommand: CLICommand {
         smtpauthconfig edit <name> [options as for new]
         smtpauthconfig delete <name>
         smtpauthconfig print
+        smtpauthconfig clear Y
         smtpauthconfig test <name> <user>   (the password is the first line of standard input)
         smtpauthconfig setup [--max_failures=5] [--failure_delay=1000] [--max_failure_delay=8000] [--failure_window=900]
         """
@@ -30,6 +31,7 @@ struct SMTPAuthConfigCommand: CLICommand {
                 MenuItem("DELETE", "Delete an SMTP authentication profile."),
                 MenuItem("PRINT", "Display SMTP authentication profiles."),
                 MenuItem("TEST", "Test an SMTP authentication profile with a user name and password."),
+                MenuItem("CLEAR", "Delete all SMTP authentication profiles."),
                 MenuItem("SETUP", "Change the limits on failed authentication attempts."),
             ]) else { return .ok }
             var auth = context.configuration.smtpAuthSettings
@@ -60,6 +62,8 @@ struct SMTPAuthConfigCommand: CLICommand {
                 }
             case "PRINT":
                 dialog.say(print(auth))
+            case "CLEAR":
+                try clear(context, &auth)
             default:
                 try setup(dialog, &auth)
             }
@@ -217,6 +221,21 @@ struct SMTPAuthConfigCommand: CLICommand {
                                default: false, key: "confirm") else { return }
         auth.profiles.remove(at: index)
         dialog.say("SMTP authentication profile \"\(name)\" deleted.")
+    }
+
+    private func clear(_ context: CommandContext, _ auth: inout SMTPAuthConfiguration) throws(DialogAbort) {
+        let dialog = context.dialog
+        let users = context.configuration.listeners.filter { $0.smtpAuthProfile != nil }.map(\.name)
+        guard users.isEmpty else {
+            dialog.error("The listener \(users.joined(separator: ", ")) uses an SMTP authentication profile; choose "
+                + "none for it first (listenerconfig > EDIT > SMTPAUTH).")
+            if dialog.mode == .batch { throw .invalidArgument("SMTP authentication profiles are in use.") }
+            return
+        }
+        guard try dialog.yesNo("Are you sure you want to delete all SMTP authentication profiles?", default: false,
+                               key: "confirm") else { return }
+        auth.profiles = []
+        dialog.say("All SMTP authentication profiles deleted.")
     }
 
     private func setup(_ dialog: Dialog, _ auth: inout SMTPAuthConfiguration) throws(DialogAbort) {

@@ -1,6 +1,7 @@
 import PosternConfig
 import PosternDirectory
 import PosternStore
+import PosternTLS
 
 /// smtpauthconfig > TEST: asks for a user name and password and checks them with the
 /// profile, saying what happened at each step (connect, StartTLS, bind, search, the user's
@@ -29,21 +30,39 @@ struct SMTPAuthTester {
             let authenticator = LDAPAuthenticator(
                 settings: cached, bindPassword: bindPassword,
                 caFile: AuthSecrets.authoritiesFile(context.configuration, home: context.home))
-            let outcome = authenticator.authenticate(user: user, password: password) { step in dialog.say(step) }
-            switch outcome {
-            case .accepted:
-                dialog.say("Result: the credentials of \(user) are valid.")
-            case .rejected(let why):
-                dialog.say("Result: the credentials of \(user) were refused: \(why).")
-            case .unavailable(let why):
-                dialog.error("Result: the directory could not be asked: \(why).")
-                if dialog.mode == .batch { throw .invalidArgument("The directory could not be asked.") }
+            let outcome: ForwardAuthProbe.Outcome
+            switch authenticator.authenticate(user: user, password: password, report: { dialog.say($0) }) {
+            case .accepted: outcome = .accepted
+            case .rejected(let why): outcome = .rejected(why)
+            case .unavailable(let why): outcome = .unavailable(why)
             }
-        case .forward:
-            // XXX: the forward check runs in the engine (over NIO), which the CLI does not link.
-            dialog.error("TEST of FORWARD profiles is not available yet; test them with an SMTP client "
-                + "against a listener that uses the profile.")
-            if dialog.mode == .batch { throw .invalidArgument("TEST of FORWARD profiles is not available yet.") }
+            try report(outcome, user: user, dialog: dialog, what: "directory")
+        case .forward(let settings):
+            let tls: TLSContext
+            do {
+                tls = try CompiledConfiguration(context.configuration, home: context.home).outboundTLS
+            } catch {
+                dialog.error("The configuration cannot be used: \(error.problems.first?.description ?? "\(error)")")
+                if dialog.mode == .batch { throw .invalidArgument("The test could not run.") }
+                return
+            }
+            let probe = ForwardAuthProbe(settings: settings, tls: tls, helo: context.configuration.hostname,
+                                         say: { dialog.say($0) })
+            try report(probe.run(user: user, password: password), user: user, dialog: dialog, what: "forwarding server")
+        }
+    }
+
+    private func report(_ outcome: ForwardAuthProbe.Outcome, user: String, dialog: Dialog, what: String)
+        throws(DialogAbort)
+    {
+        switch outcome {
+        case .accepted:
+            dialog.say("Result: the credentials of \(user) are valid.")
+        case .rejected(let why):
+            dialog.say("Result: the credentials of \(user) were refused: \(why).")
+        case .unavailable(let why):
+            dialog.error("Result: the \(what) could not be asked: \(why).")
+            if dialog.mode == .batch { throw .invalidArgument("The \(what) could not be asked.") }
         }
     }
 }

@@ -63,24 +63,8 @@ struct TLSVerifyCommand: CLICommand {
         try socket.write("STARTTLS\r\n")
         reply = try socket.readReply()
         guard reply.hasPrefix("220") else { throw Failure(message: "STARTTLS was answered: \(reply)") }
-        let connection: TLSConnection
-        do { connection = try TLSConnection(context: tls, verification: .none, serverName: ServerNameIndication.name(forHost: host)) } catch {
-            throw Failure(message: "TLS failed: \(error.reason)")
-        }
-        do {
-            while try connection.handshake() == .wantsMoreData {
-                try socket.write(bytes: connection.takeOutput())
-                let input = try socket.read()
-                input.withUnsafeBytes { connection.feed($0) }
-            }
-            try socket.write(bytes: connection.takeOutput())
-        } catch let error as TLSError {
-            throw Failure(message: "TLS failed: \(error.reasons.joined(separator: "; ")).")
-        } catch let error as Failure {
-            throw error
-        } catch {
-            throw Failure(message: "TLS failed: \(error).")
-        }
+        // SNI is the host name connected to, never an IP literal (as delivery sends it).
+        let connection = try socket.startTLS(context: tls, serverName: ServerNameIndication.name(forHost: host))
         say("TLS connection established: protocol \(connection.protocolVersion), cipher \(connection.cipherName).")
         say("Verifying peer certificate.")
         let names = Array(Set([domain, host])).sorted()
@@ -107,11 +91,13 @@ struct TLSVerifyCommand: CLICommand {
     }
 }
 
-/// A plain blocking TCP socket with a timeout on every read, for tlsverify.
+/// A plain blocking TCP socket with a timeout on every read, for tlsverify and
+/// smtpauthconfig TEST; after `startTLS` its lines go over TLS.
 final class BlockingSocket {
     private let fd: Int32
     let remote: String
     private var pending = [UInt8]()
+    private var tls: TLSConnection?
 
     private init(fd: Int32, remote: String) {
         self.fd = fd
@@ -163,7 +149,15 @@ final class BlockingSocket {
         return host.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    func write(_ text: String) throws(TLSVerifyCommand.Failure) { try write(bytes: Array(text.utf8)) }
+    func write(_ text: String) throws(TLSVerifyCommand.Failure) {
+        guard let tls else { return try write(bytes: Array(text.utf8)) }
+        let failure: TLSError? = Array(text.utf8).withUnsafeBytes { plaintext in
+            do throws(TLSError) { try tls.write(plaintext) } catch { return error }
+            return nil
+        }
+        if let failure { throw .init(message: "TLS failed: \(failure.reason)") }
+        try write(bytes: tls.takeOutput())
+    }
 
     func write(bytes: [UInt8]) throws(TLSVerifyCommand.Failure) {
         var offset = 0
@@ -196,12 +190,62 @@ final class BlockingSocket {
                 text += (text.isEmpty ? "" : "\n") + line
                 if line.count < 4 || line[line.index(line.startIndex, offsetBy: 3)] == " " { return text }
             }
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw .init(message: "The connection to \(remote) was lost or timed out.") }
-            pending += buffer.prefix(n)
+            try fill()
         }
     }
 
+    /// Adds at least one byte of the server's text to `pending`, decrypting it under TLS.
+    private func fill() throws(TLSVerifyCommand.Failure) {
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        while let tls {
+            let read: Result<TLSConnection.ReadResult, TLSError> = buffer.withUnsafeMutableBytes { out in
+                do throws(TLSError) { return .success(try tls.read(into: out)) } catch { return .failure(error) }
+            }
+            let result: TLSConnection.ReadResult
+            switch read {
+            case .success(let r): result = r
+            case .failure(let error): throw .init(message: "TLS failed: \(error.reason)")
+            }
+            switch result {
+            case .bytes(let n):
+                pending += buffer.prefix(n)
+                return
+            case .closed:
+                throw .init(message: "The connection to \(remote) was closed.")
+            case .wantsMoreData:
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                guard n > 0 else { throw .init(message: "The connection to \(remote) was lost or timed out.") }
+                buffer.withUnsafeBytes { tls.feed(UnsafeRawBufferPointer(rebasing: $0.prefix(n))) }
+            }
+        }
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { throw .init(message: "The connection to \(remote) was lost or timed out.") }
+        pending += buffer.prefix(n)
+    }
+
     func close() { Glibc.close(fd) }
+
+    /// The TLS handshake (after the server's 220 to STARTTLS) as a client.
+    func startTLS(context: TLSContext, serverName: String?) throws(TLSVerifyCommand.Failure) -> TLSConnection {
+        let connection: TLSConnection
+        do { connection = try TLSConnection(context: context, verification: .none, serverName: serverName) } catch {
+            throw .init(message: "TLS failed: \(error.reason)")
+        }
+        do {
+            while try connection.handshake() == .wantsMoreData {
+                try write(bytes: connection.takeOutput())
+                let input = try read()
+                input.withUnsafeBytes { connection.feed($0) }
+            }
+            try write(bytes: connection.takeOutput())
+            tls = connection
+        } catch let error as TLSError {
+            throw .init(message: "TLS failed: \(error.reasons.joined(separator: "; ")).")
+        } catch let error as TLSVerifyCommand.Failure {
+            throw error
+        } catch {
+            throw .init(message: "TLS failed: \(error).")
+        }
+        return connection
+    }
 }

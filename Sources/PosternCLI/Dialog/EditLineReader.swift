@@ -2,6 +2,7 @@ import CEditLine
 import CPosternShims.EditLine
 import CPosternShims.Posix
 import Foundation
+import PosternStore
 
 /// libedit on a terminal: the prompt, emacs keys, history kept in a file, Tab completion
 /// of the words the dialog says are valid now. Completion only queries `completions`;

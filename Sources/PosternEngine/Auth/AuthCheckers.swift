@@ -8,13 +8,15 @@ import PosternStore
 import PosternTLS
 
 /// Checks one profile's credentials without blocking an event loop.
+/// It lives as long as the runtimes (and so the sessions) that use it, and frees its threads
+/// and connections when the last of them goes.
 protocol AuthChecker: Sendable {
     func check(_ credentials: SMTPCredentials, on loop: any EventLoop) -> EventLoopFuture<SMTPSession.AuthOutcome>
-    func shutdown()
 }
 
 /// The engine's checkers, one per profile in use, kept across reloads while the profile is
-/// unchanged so that its directory connections and cache live on.
+/// unchanged so that its directory connections and cache live on. A listener's runtime holds
+/// its checker, so sessions accepted before a reload keep theirs.
 final class AuthCheckers: Sendable {
     private let checkers = NIOLockedValueBox<[CompiledAuthProfile: any AuthChecker]>([:])
     /// The delivery client's TLS context and the appliance's hostname, for FORWARD profiles;
@@ -40,20 +42,13 @@ final class AuthCheckers: Sendable {
         }
     }
 
-    /// After a reload: stops the checkers of profiles no listener uses any more. Sessions
-    /// still running under the old runtime keep theirs until they are done with it.
+    /// Before a reload's runtimes are built: forgets the checkers of profiles no listener
+    /// uses any more (sessions still running under the old runtimes keep theirs).
     func retain(_ inUse: Set<CompiledAuthProfile>, outboundTLS: TLSContext?, hostname: String) {
         outbound.withLockedValue { $0 = outboundTLS.map { ($0, hostname) } }
-        let gone = checkers.withLockedValue { table -> [any AuthChecker] in
-            let stale = table.filter { !inUse.contains($0.key) }
-            for key in stale.keys { table[key] = nil }
-            return Array(stale.values)
+        checkers.withLockedValue { table in
+            for key in table.keys where !inUse.contains(key) { table[key] = nil }
         }
-        for checker in gone { checker.shutdown() }
-    }
-
-    func shutdown() {
-        retain([], outboundTLS: nil, hostname: "")
     }
 }
 
@@ -95,7 +90,7 @@ final class LDAPChecker: AuthChecker {
         .flatMapErrorThrowing { error in .unavailable(reason: "\(error)") }
     }
 
-    func shutdown() {
+    deinit {
         pool.shutdownGracefully { _ in }
     }
 }

@@ -62,5 +62,4 @@ final class ForwardChecker: AuthChecker {
             .always { [inFlight] _ in inFlight.withLockedValue { $0 -= 1 } }
     }
 
-    func shutdown() {}
 }
