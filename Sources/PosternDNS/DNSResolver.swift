@@ -20,7 +20,7 @@ public final class DNSResolver: Sendable {
         public var tries: Int
         public var maxInFlight: Int
 
-        public init(servers: String? = nil, tryTimeout: TimeAmount = .seconds(2), tries: Int = 2, maxInFlight: Int = 512) {
+        public init(servers: String? = nil, tryTimeout: TimeAmount = .seconds(2), tries: Int = 2, maxInFlight: Int = 4096) {
             self.servers = servers
             self.tryTimeout = tryTimeout
             self.tries = tries
