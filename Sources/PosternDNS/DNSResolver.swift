@@ -48,6 +48,8 @@ public final class DNSResolver: Sendable {
         thread.shutdown()
     }
 
+    deinit { thread.shutdown() }  // a second shutdown returns at once
+
     /// Questions open right now (for status and tests).
     public var openQuestions: Int { inFlight.withLockedValue { $0 } }
 
