@@ -115,6 +115,29 @@ let rules = """
         }
     }
 
+    /// As getnameinfo with nsswitch "files dns": the hosts file answers a PTR first, DNS the
+    /// rest. (c-ares 1.18 reads only /etc/hosts for this, so the test uses this machine's
+    /// 127.0.0.1 line; the responder would say mail.test.)
+    @Test func theHostsFileAnswersPointersBeforeDNS() async throws {
+        let responder = try DNSResponder(rules)
+        let dns = try DNSResolver(.init(servers: responder.server, tryTimeout: .seconds(3), tries: 2, hostsFile: true))
+        defer { dns.shutdown() }
+        let loop = group.next()
+        let fromFile = try await dns.pointer(.v4(0x7F00_0001), on: loop, deadline: .now() + .seconds(10)).get()
+        guard case .records(let names) = fromFile else {
+            Issue.record("got \(fromFile)")
+            return
+        }
+        // The first name of this machine's 127.0.0.1 line, or the responder's when there is none.
+        let hostsLine = ((try? String(contentsOfFile: "/etc/hosts", encoding: .utf8)) ?? "")
+            .split(separator: "\n").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
+            .first { $0.first == "127.0.0.1" && $0.count > 1 }
+        #expect(names.first == hostsLine.map { String($0[1]) } ?? "mail.test")
+        // A miss goes on to DNS, where a dropped query is still a temporary failure.
+        let dropped = try await dns.pointer(.v4(0x7F00_0002), on: loop, deadline: .now() + .milliseconds(500)).get()
+        #expect(dropped.isTemporaryFailure)
+    }
+
     @Test func aBadServerListIsAClearError() {
         #expect(throws: DNSError.self) { try DNSResolver(.init(servers: "not an address")) }
     }
