@@ -75,33 +75,25 @@ final class ResolverThread: @unchecked Sendable {
             options.lookups = buffer.baseAddress
             return ares_init_options(&channel, &options, mask)
         }
-        guard status == ARES_SUCCESS else {
-            close(wakeRead)
-            close(wakeWrite)
-            throw DNSError("cannot start the resolver: \(String(cString: ares_strerror(status)))")
-        }
-        if let servers {
-            let rc = ares_set_servers_ports_csv(channel, servers)
-            guard rc == ARES_SUCCESS else {
-                ares_destroy(channel)
-                close(wakeRead)
-                close(wakeWrite)
-                throw DNSError("bad DNS server list \(servers): \(String(cString: ares_strerror(rc)))")
-            }
-        }
-        if hostsFile {
+        var failure: String?
+        if status != ARES_SUCCESS {
+            failure = "cannot start the resolver: \(String(cString: ares_strerror(status)))"
+        } else if let servers, case let rc = ares_set_servers_ports_csv(channel, servers), rc != ARES_SUCCESS {
+            failure = "bad DNS server list \(servers): \(String(cString: ares_strerror(rc)))"
+        } else if hostsFile {
             var files = ares_options()
             var onlyFiles = Array("f".utf8CString)
             let rc = onlyFiles.withUnsafeMutableBufferPointer { buffer -> Int32 in
                 files.lookups = buffer.baseAddress
                 return ares_init_options(&filesChannel, &files, ARES_OPT_LOOKUPS)
             }
-            guard rc == ARES_SUCCESS else {
-                ares_destroy(channel)
-                close(wakeRead)
-                close(wakeWrite)
-                throw DNSError("cannot start the resolver: \(String(cString: ares_strerror(rc)))")
-            }
+            if rc != ARES_SUCCESS { failure = "cannot start the resolver: \(String(cString: ares_strerror(rc)))" }
+        }
+        if let failure {
+            if status == ARES_SUCCESS { ares_destroy(channel) }
+            close(wakeRead)
+            close(wakeWrite)
+            throw DNSError(failure)
         }
         let thread = Thread { [self] in run() }
         thread.name = "posternd.dns"
