@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import PosternSpool
 
-/// Headers that damage (or an attacker with the disk) can write: recovery skips the record
-/// and keeps the rest, never trapping. Regression tests for what Fuzz/SpoolScanner found.
+/// Headers that damage (or an attacker with the disk) can write: recovery never traps, and
+/// never keeps the damaged record. (What it does with the bytes after the damage is the
+/// scanner's policy, tested in SpoolTests.) Regression tests for what Fuzz/SpoolScanner found.
 @Suite struct SpoolDamageTests {
     /// A segment holding a damaged record (made by `damage`), then a whole one for MID 2.
     func recover(_ damage: (inout [UInt8]) -> Void) throws -> (messages: Int, ids: [Int]) {
@@ -32,12 +33,12 @@ import Testing
     @Test(arguments: [UInt64.max, UInt64(Int.max), UInt64(1) << 40])
     func aMessageLengthPastTheFileOrPastIntIsDamage(length: UInt64) throws {
         let result = try recover { store(length, at: 20, width: 8, in: &$0) }
-        #expect(result.messages == 1 && result.ids == [2])
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
     }
 
     @Test func aMIDPastIntIsDamage() throws {
         let result = try recover { store(UInt64.max, at: 8, width: 8, in: &$0) }
-        #expect(result.ids == [2])
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
     }
 
     /// A message record without even the envelope's newline: reading it used to trap.
@@ -45,6 +46,6 @@ import Testing
         let result = try recover { record in
             record = Spool.record(kind: .message, mid: 1, envelopeLength: 0) { $0 += Array("no envelope".utf8) }
         }
-        #expect(result.ids == [2])
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
     }
 }
