@@ -164,6 +164,16 @@ class OutboundTests(unittest.TestCase):
         self.assertEqual(mail, "MAIL FROM:<alice@example.com>")
         self.assertIn(b"plain ascii", data)
 
+    def test_tlsverify_sends_the_host_as_sni_and_never_an_address(self):
+        self.start(["8BITMIME"], tls=True)
+        port = self.receiver.port
+        out = self.appliance.cli(f"tlsverify zeta.test localhost:{port}").stdout
+        self.assertIn("TLS connection established", out)
+        out = self.appliance.cli(f"tlsverify zeta.test 127.0.0.1:{port}").stdout
+        self.assertIn("TLS connection established", out)
+        # Python reports a ClientHello without server_name as None (RFC 6066 §3: no literals).
+        self.assertEqual(self.receiver.server_names, ["localhost", None])
+
     def raw_send(self, recipient):
         """A non-ASCII recipient, sent raw (smtplib will not without SMTPUTF8 offered)."""
         with socket.create_connection(("127.0.0.1", self.appliance.port), timeout=10) as s:
