@@ -133,9 +133,13 @@ let rules = """
             .split(separator: "\n").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" }) }
             .first { $0.first == "127.0.0.1" && $0.count > 1 }
         #expect(names.first == hostsLine.map { String($0[1]) } ?? "mail.test")
-        // A miss goes on to DNS, where a dropped query is still a temporary failure.
+        // A miss goes on to DNS, where a dropped query is still a temporary failure, for PTR
+        // and for addresses (c-ares, hosts file first, then DNS: a timeout must not read as NXDOMAIN).
         let dropped = try await dns.pointer(.v4(0x7F00_0002), on: loop, deadline: .now() + .milliseconds(500)).get()
         #expect(dropped.isTemporaryFailure)
+        let stalled = try await dns.addresses(of: "stalled.test", family: .any, on: loop,
+                                              deadline: .now() + .seconds(15)).get()
+        #expect(stalled.isTemporaryFailure, "\(stalled)")
     }
 
     @Test func aBadServerListIsAClearError() {
