@@ -113,3 +113,22 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer harnesses (scripts/fuzz, Fuzz/README.md): declared only when POSTERN_FUZZ is set,
+// so their entry points and sanitizer flags never reach the normal products.
+if Context.environment["POSTERN_FUZZ"] != nil {
+    let harnesses: [(String, [Target.Dependency])] = [
+        ("SMTPCommand", ["PosternSMTPCore"]), ("MailPath", ["PosternSMTPCore"]),
+        ("InputFramer", ["PosternSMTPCore", nio]), ("DotStuffing", ["PosternSMTPCore", nio]),
+        ("HATText", ["PosternConfig"]), ("RATText", ["PosternCLI"]), ("ConfigDecoder", ["PosternConfig"]),
+        ("SpoolScanner", ["PosternSpool"]),
+    ]
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/Support/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support/FuzzSupport"),
+    ]
+    for (name, dependencies) in harnesses {
+        package.targets.append(.executableTarget(name: "fuzz-\(name)", dependencies: dependencies + ["FuzzSupport"],
+                                                 path: "Fuzz/\(name)", exclude: ["corpus"]))
+    }
+}

@@ -19,9 +19,14 @@ public final class DNSResolver: Sendable {
         public var tryTimeout: TimeAmount
         public var tries: Int
         public var maxInFlight: Int
+        /// Whether /etc/hosts answers before DNS (PTR and addresses), as libc does; default:
+        /// only when `servers` is nil (an injected server is the whole truth).
+        public var hostsFile: Bool
 
-        public init(servers: String? = nil, tryTimeout: TimeAmount = .seconds(2), tries: Int = 2, maxInFlight: Int = 512) {
+        public init(servers: String? = nil, tryTimeout: TimeAmount = .seconds(2), tries: Int = 2, maxInFlight: Int = 4096,
+                    hostsFile: Bool? = nil) {
             self.servers = servers
+            self.hostsFile = hostsFile ?? (servers == nil)
             self.tryTimeout = tryTimeout
             self.tries = tries
             self.maxInFlight = maxInFlight
@@ -34,7 +39,7 @@ public final class DNSResolver: Sendable {
 
     public init(_ options: Options = Options()) throws(DNSError) {
         _ = DNSResolver.libraryReady
-        thread = try ResolverThread(servers: options.servers,
+        thread = try ResolverThread(servers: options.servers, hostsFile: options.hostsFile,
                                     timeoutMilliseconds: Int(options.tryTimeout.nanoseconds / 1_000_000),
                                     tries: max(1, options.tries))
         maxInFlight = options.maxInFlight
@@ -47,6 +52,8 @@ public final class DNSResolver: Sendable {
     public func shutdown() {
         thread.shutdown()
     }
+
+    deinit { thread.shutdown() }  // a second shutdown returns at once
 
     /// Questions open right now (for status and tests).
     public var openQuestions: Int { inFlight.withLockedValue { $0 } }

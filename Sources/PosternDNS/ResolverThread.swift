@@ -41,12 +41,15 @@ final class ResolverThread: @unchecked Sendable {
     private let wakeRead: Int32
     private let wakeWrite: Int32
     private var channel: ares_channel?
+    /// Reads /etc/hosts only: PTR answers from the hosts file come first, as libc's
+    /// getnameinfo gives them (nsswitch "files dns"); nil when the hosts file is not read.
+    private var filesChannel: ares_channel?
     /// The sockets c-ares watches: fd → (readable, writable).
     fileprivate var sockets: [Int32: (Bool, Bool)] = [:]
     private let finished = DispatchSemaphore(value: 0)
 
     /// Creates the channel (throws when c-ares cannot start) and starts the thread.
-    init(servers: String?, timeoutMilliseconds: Int, tries: Int) throws(DNSError) {
+    init(servers: String?, hostsFile: Bool, timeoutMilliseconds: Int, tries: Int) throws(DNSError) {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw DNSError("cannot create the resolver's wake pipe: errno \(errno)") }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
@@ -66,26 +69,31 @@ final class ResolverThread: @unchecked Sendable {
             }
         }
         options.sock_state_cb_data = Unmanaged.passUnretained(self).toOpaque()
-        // An injected server is the whole truth (tests): no /etc/hosts, no resolv.conf servers.
-        var lookups = Array((servers == nil ? "fb" : "b").utf8CString)
+        var lookups = Array((hostsFile ? "fb" : "b").utf8CString)
         let mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB | ARES_OPT_LOOKUPS
         let status = lookups.withUnsafeMutableBufferPointer { buffer -> Int32 in
             options.lookups = buffer.baseAddress
             return ares_init_options(&channel, &options, mask)
         }
-        guard status == ARES_SUCCESS else {
+        var failure: String?
+        if status != ARES_SUCCESS {
+            failure = "cannot start the resolver: \(String(cString: ares_strerror(status)))"
+        } else if let servers, case let rc = ares_set_servers_ports_csv(channel, servers), rc != ARES_SUCCESS {
+            failure = "bad DNS server list \(servers): \(String(cString: ares_strerror(rc)))"
+        } else if hostsFile {
+            var files = ares_options()
+            var onlyFiles = Array("f".utf8CString)
+            let rc = onlyFiles.withUnsafeMutableBufferPointer { buffer -> Int32 in
+                files.lookups = buffer.baseAddress
+                return ares_init_options(&filesChannel, &files, ARES_OPT_LOOKUPS)
+            }
+            if rc != ARES_SUCCESS { failure = "cannot start the resolver: \(String(cString: ares_strerror(rc)))" }
+        }
+        if let failure {
+            if status == ARES_SUCCESS { ares_destroy(channel) }
             close(wakeRead)
             close(wakeWrite)
-            throw DNSError("cannot start the resolver: \(String(cString: ares_strerror(status)))")
-        }
-        if let servers {
-            let rc = ares_set_servers_ports_csv(channel, servers)
-            guard rc == ARES_SUCCESS else {
-                ares_destroy(channel)
-                close(wakeRead)
-                close(wakeWrite)
-                throw DNSError("bad DNS server list \(servers): \(String(cString: ares_strerror(rc)))")
-            }
+            throw DNSError(failure)
         }
         let thread = Thread { [self] in run() }
         thread.name = "posternd.dns"
@@ -154,6 +162,7 @@ final class ResolverThread: @unchecked Sendable {
             ares_process_fd(channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD)
         }
         ares_destroy(channel)  // completes every open query with ARES_EDESTRUCTION
+        if let filesChannel { ares_destroy(filesChannel) }
         close(wakeRead)
         close(wakeWrite)
         finished.signal()
@@ -163,25 +172,20 @@ final class ResolverThread: @unchecked Sendable {
         let context = Unmanaged.passRetained(request).toOpaque()
         switch request.question {
         case .pointer(let address):
-            // A PTR query of its own, not ares_gethostbyaddr: that one reports a timeout as
-            // "not found", and a timeout must stay a temporary failure.
-            ares_query(channel, address.pointerName, DNSClass.internet, DNSType.pointer, { context, status, _, answer, length in
-                let request = Unmanaged<Request>.fromOpaque(context!).takeRetainedValue()
-                guard status == ARES_SUCCESS, let answer else { return request.complete(.failed(status)) }
-                var host: UnsafeMutablePointer<hostent>?
-                let parsed = ares_parse_ptr_reply(answer, length, nil, 0, AF_INET, &host)
-                guard parsed == ARES_SUCCESS, let host else { return request.complete(.failed(parsed)) }
-                defer { ares_free_hostent(host) }
-                var names: [String] = []
-                if let name = host.pointee.h_name { names.append(String(cString: name)) }
-                var alias = host.pointee.h_aliases
-                while let current = alias?.pointee {
-                    let name = String(cString: current)
-                    if !names.contains(name) { names.append(name) }
-                    alias = alias?.advanced(by: 1)
-                }
-                request.complete(.names(names))
-            }, context)
+            guard let filesChannel else { return queryPointer(address, context) }
+            // The hosts file answers synchronously; a miss goes on to DNS.
+            let step = Unmanaged.passRetained(HostsFileStep(thread: self, address: address, context: context))
+            address.networkBytes.withUnsafeBytes { raw in
+                ares_gethostbyaddr(filesChannel, raw.baseAddress, Int32(raw.count), address.isIPv4 ? AF_INET : AF_INET6,
+                                   { step, status, _, host in
+                    let step = Unmanaged<HostsFileStep>.fromOpaque(step!).takeRetainedValue()
+                    guard status == ARES_SUCCESS, let host else {
+                        return step.thread.queryPointer(step.address, step.context)
+                    }
+                    let request = Unmanaged<Request>.fromOpaque(step.context).takeRetainedValue()
+                    request.complete(.names(host.pointee.names))
+                }, step.toOpaque())
+            }
         case .addresses(let name, let family):
             var hints = ares_addrinfo_hints()
             switch family {
@@ -222,6 +226,49 @@ final class ResolverThread: @unchecked Sendable {
                 request.complete(.mx(records))
             }, context)
         }
+    }
+}
+
+extension ResolverThread {
+    /// The hosts-file step of a PTR question: where to go on a miss.
+    final class HostsFileStep {
+        let thread: ResolverThread
+        let address: IPAddress
+        let context: UnsafeMutableRawPointer
+        init(thread: ResolverThread, address: IPAddress, context: UnsafeMutableRawPointer) {
+            self.thread = thread
+            self.address = address
+            self.context = context
+        }
+    }
+
+    /// A PTR query of its own, not ares_gethostbyaddr on the DNS channel: that one reports a
+    /// timeout as "not found", and a timeout must stay a temporary failure.
+    func queryPointer(_ address: IPAddress, _ context: UnsafeMutableRawPointer) {
+        ares_query(channel, address.pointerName, DNSClass.internet, DNSType.pointer, { context, status, _, answer, length in
+            let request = Unmanaged<Request>.fromOpaque(context!).takeRetainedValue()
+            guard status == ARES_SUCCESS, let answer else { return request.complete(.failed(status)) }
+            var host: UnsafeMutablePointer<hostent>?
+            let parsed = ares_parse_ptr_reply(answer, length, nil, 0, AF_INET, &host)
+            guard parsed == ARES_SUCCESS, let host else { return request.complete(.failed(parsed)) }
+            defer { ares_free_hostent(host) }
+            request.complete(.names(host.pointee.names))
+        }, context)
+    }
+}
+
+extension hostent {
+    /// The canonical name, then the aliases, each once.
+    var names: [String] {
+        var names: [String] = []
+        if let name = h_name { names.append(String(cString: name)) }
+        var alias = h_aliases
+        while let current = alias?.pointee {
+            let name = String(cString: current)
+            if !names.contains(name) { names.append(name) }
+            alias = alias?.advanced(by: 1)
+        }
+        return names
     }
 }
 

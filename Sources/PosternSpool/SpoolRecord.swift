@@ -143,12 +143,18 @@ extension Spool {
             guard Array(UnsafeRawBufferPointer(start: base, count: 4)) == magic, base.load(fromByteOffset: 4, as: UInt8.self) == 1,
                 let kind = Kind(rawValue: base.load(fromByteOffset: 5, as: UInt8.self))
             else { return nil }
-            let mid = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-            let envelopeLength = Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
-            let messageLength = Int(UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 20, as: UInt64.self)))
+            // Damage can put any number here: a length past the file (or past Int) is a record
+            // that does not check, never a trap (found by Fuzz/SpoolScanner).
+            let available = UInt64(data.count - offset - headerSize)
+            let rawMID = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            let rawEnvelope = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
+            let rawMessage = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+            guard let mid = Int(exactly: rawMID), rawEnvelope <= available, rawMessage <= available - rawEnvelope,
+                kind == .tombstone || rawEnvelope > 0  // a message's envelope ends with its newline
+            else { return nil }
+            let envelopeLength = Int(rawEnvelope)
+            let messageLength = Int(rawMessage)
             let crc = UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 28, as: UInt32.self))
-            let end = offset + headerSize + envelopeLength + messageLength
-            guard end <= data.count else { return nil }
             let payload = UnsafeRawBufferPointer(start: base + headerSize, count: envelopeLength + messageLength)
             guard CRC32.checksum(payload) == crc else { return nil }
             return (kind, mid, envelopeLength, messageLength)

@@ -26,7 +26,7 @@ import Testing
 
     func route(_ domain: String, _ delivery: DeliveryConfiguration = .init()) async throws -> Router.Result {
         let responder = try DNSResponder(RouterTests.rules)
-        let dns = try DNSResolver(.init(servers: responder.server, tryTimeout: .milliseconds(300), tries: 1))
+        let dns = try DNSResolver(.init(servers: responder.server, tryTimeout: .seconds(2), tries: 1))
         defer { dns.shutdown() }
         return try await Router(resolver: dns, loop: group.next()).resolve(domain: domain, delivery: delivery).get()
     }

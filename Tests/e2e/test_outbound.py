@@ -164,6 +164,49 @@ class OutboundTests(unittest.TestCase):
         self.assertEqual(mail, "MAIL FROM:<alice@example.com>")
         self.assertIn(b"plain ascii", data)
 
+    def test_tlsverify_sends_the_host_as_sni_and_never_an_address(self):
+        self.start(["8BITMIME"], tls=True)
+        port = self.receiver.port
+        out = self.appliance.cli(f"tlsverify zeta.test localhost:{port}").stdout
+        self.assertIn("TLS connection established", out)
+        out = self.appliance.cli(f"tlsverify zeta.test 127.0.0.1:{port}").stdout
+        self.assertIn("TLS connection established", out)
+        # Python reports a ClientHello without server_name as None (RFC 6066 §3: no literals).
+        self.assertEqual(self.receiver.server_names, ["localhost", None])
+
+    def raw_send(self, recipient):
+        """A non-ASCII recipient, sent raw (smtplib will not without SMTPUTF8 offered)."""
+        with socket.create_connection(("127.0.0.1", self.appliance.port), timeout=10) as s:
+            reader = s.makefile("rb")
+            reader.readline()
+            s.sendall(b"EHLO probe.example\r\nMAIL FROM:<alice@example.com>\r\nRCPT TO:<" + recipient.encode() +
+                      b">\r\nDATA\r\n")
+            replies = []
+            while len(replies) < 4:
+                line = reader.readline()
+                if not line.startswith(b"250-"):
+                    replies.append(line)
+            self.assertTrue(replies[3].startswith(b"354"), replies)
+            s.sendall(b"Subject: utf8\r\n\r\nhello\r\n.\r\nQUIT\r\n")
+            self.assertTrue(reader.readline().startswith(b"250"))
+
+    def test_a_non_ascii_recipient_goes_only_to_a_receiver_offering_smtputf8(self):
+        self.start(["8BITMIME", "SMTPUTF8"])
+        self.raw_send("jörg@zeta.test")
+        wait_for(lambda: self.receiver.messages, what="the message at the receiver")
+        # The Received: header names the recipient, so the data is 8-bit too (RFC 6532).
+        self.assertEqual(self.receiver.messages[0][0], "MAIL FROM:<alice@example.com> BODY=8BITMIME SMTPUTF8")
+
+    def test_a_non_ascii_recipient_to_a_receiver_without_smtputf8_bounces(self):
+        self.start(["8BITMIME"])
+        self.raw_send("jörg@zeta.test")
+        wait_for(lambda: self.receiver.messages, timeout=30, what="the bounce at the receiver")
+        mail, data = self.receiver.messages[0]
+        self.assertTrue(mail.startswith("MAIL FROM:<> "), mail)  # the DSN quotes 8-bit headers
+        self.assertNotIn("SMTPUTF8", mail)
+        self.assertIn(b"5.6.7", data)
+        self.assertEqual(len(self.receiver.messages), 1)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,0 +1,51 @@
+import Foundation
+import Testing
+@testable import PosternSpool
+
+/// Headers that damage (or an attacker with the disk) can write: recovery never traps, and
+/// never keeps the damaged record. (What it does with the bytes after the damage is the
+/// scanner's policy, tested in SpoolTests.) Regression tests for what Fuzz/SpoolScanner found.
+@Suite struct SpoolDamageTests {
+    /// A segment holding a damaged record (made by `damage`), then a whole one for MID 2.
+    func recover(_ damage: (inout [UInt8]) -> Void) throws -> (messages: Int, ids: [Int]) {
+        let dir = try SpoolTests.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let envelope = Array("{}\n".utf8)
+        var damaged = Spool.record(kind: .message, mid: 1, envelopeLength: envelope.count) {
+            $0 += envelope + Array("first".utf8)
+        }
+        damage(&damaged)
+        let whole = Spool.record(kind: .message, mid: 2, envelopeLength: envelope.count) { $0 += envelope + Array("second".utf8) }
+        let segments = dir.appendingPathComponent("segments")
+        try FileManager.default.createDirectory(at: segments, withIntermediateDirectories: true)
+        try Data(damaged + whole).write(to: segments.appendingPathComponent("1.seg"))
+        let spool = Spool(directory: dir)
+        let report = try spool.open()
+        defer { spool.stop() }
+        for entry in spool.entries() { _ = try spool.read(entry) }
+        return (report.messages, spool.entries().map(\.id))
+    }
+
+    func store(_ value: UInt64, at offset: Int, width: Int, in record: inout [UInt8]) {
+        for i in 0..<width { record[offset + i] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(i))) }
+    }
+
+    @Test(arguments: [UInt64.max, UInt64(Int.max), UInt64(1) << 40])
+    func aMessageLengthPastTheFileOrPastIntIsDamage(length: UInt64) throws {
+        let result = try recover { store(length, at: 20, width: 8, in: &$0) }
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
+    }
+
+    @Test func aMIDPastIntIsDamage() throws {
+        let result = try recover { store(UInt64.max, at: 8, width: 8, in: &$0) }
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
+    }
+
+    /// A message record without even the envelope's newline: reading it used to trap.
+    @Test func aMessageWithoutAnEnvelopeIsDamage() throws {
+        let result = try recover { record in
+            record = Spool.record(kind: .message, mid: 1, envelopeLength: 0) { $0 += Array("no envelope".utf8) }
+        }
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
+    }
+}
