@@ -80,6 +80,7 @@ final class ListenerManager {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
+            .childChannelOption(.writeBufferWaterMark, value: SMTPServerHandler.writeBufferWaterMark)
             .childChannelInitializer { channel in
                 let current = box.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {

@@ -29,4 +29,6 @@ struct EngineServices: Sendable {
     let reverseDNS: ReverseDNSCache
     /// Recipients per hour per host, kept across reloads.
     let recipientLimiter: RecipientRateLimiter
+    /// Message bytes in memory across all connections.
+    var messageBudget = MessageBudget()
 }

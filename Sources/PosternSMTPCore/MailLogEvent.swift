@@ -22,6 +22,8 @@ public enum MailLogEvent: Sendable, Hashable {
     case receivingFailed(icid: Int, reason: String)
     case close(icid: Int)
     case lost(icid: Int)
+    /// The client sent bytes before the greeting (postscreen's PREGREET test); it is dropped.
+    case pregreet(remote: String, bytes: Int)
     // Delivery (asyncos-cli.md §7, DCID lines).
     case newDelivery(dcid: Int, interface: String, address: String, port: Int)
     case deliveryTLSSuccess(dcid: Int, protocol: String, cipher: String, domain: String)
@@ -46,7 +48,7 @@ public enum MailLogEvent: Sendable, Hashable {
 
     public var level: Level {
         switch self {
-        case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .deliveryTLSFailed,
+        case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .pregreet, .deliveryTLSFailed,
              .deliveryTLSRequired, .connectionError, .alert:
             return .warning
         default: return .info
@@ -99,6 +101,9 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) close"
         case let .lost(icid):
             return "ICID \(icid) lost"
+        case let .pregreet(remote, bytes):
+            // [I]: postscreen's "PREGREET <n> ... from [address]", in this log's words.
+            return "PREGREET \(bytes) bytes from \(remote) before the greeting; connection dropped"
         case let .newDelivery(dcid, interface, address, port):
             return "New SMTP DCID \(dcid) interface \(interface) address \(address) port \(port)"
         case let .deliveryTLSSuccess(dcid, proto, cipher, domain):

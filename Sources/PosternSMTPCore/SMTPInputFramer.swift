@@ -41,11 +41,18 @@ public struct SMTPInputFramer {
     }
 
     public mutating func append(_ bytes: inout ByteBuffer) {
+        // A client that pipelines without pause may never let the buffer drain: give back the
+        // bytes already framed once they outweigh the ones waiting, so the buffer holds at
+        // most twice what waits (amortised: each byte moves at most once per doubling).
+        if buffer.readerIndex > 0 && buffer.readerIndex >= buffer.readableBytes { buffer.discardReadBytes() }
         buffer.writeBuffer(&bytes)
     }
 
     /// Bytes received and not yet framed.
     public var bufferedByteCount: Int { buffer.readableBytes }
+
+    /// Bytes the buffer keeps, framed ones included (what it costs in memory).
+    public var retainedByteCount: Int { buffer.writerIndex }
 
     /// Switches to data mode after `354`.
     public mutating func beginData() {

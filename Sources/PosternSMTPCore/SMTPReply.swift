@@ -104,6 +104,11 @@ public enum Replies {
     public static let tooManyMessages = SMTPReply(452, "4.5.3 Too many messages in this session")
     public static let tooManyHeaderLines = SMTPReply(552, "5.3.4 Too many header lines")
     public static let storageFailure = SMTPReply(451, "4.3.0 Local error in processing; message not accepted")
+    /// The engine holds as many message bytes as its budget allows (Postfix's answer when
+    /// the queue has no room).
+    public static let insufficientStorage = SMTPReply(452, "4.3.1 Insufficient system storage")
+    /// postscreen's answer to a client that talks before the greeting.
+    public static let pregreet = SMTPReply(521, "5.5.1 Protocol error")
     public static let rejected = SMTPReply(503, "5.5.1 Connection refused by policy; send QUIT")
     public static let dnsTemporaryFailure = SMTPReply(421, "4.4.3 Temporary failure looking up your host; try again later")
     public static let tooManyConnectionsFromIP = SMTPReply(

@@ -35,6 +35,10 @@ extension SMTPSession {
             guard !t.recipients.isEmpty else {
                 return [.reply(t.rejected > 0 ? Replies.noValidRecipients : Replies.needRecipient)]
             }
+            if let available = context.messageBudgetAvailable, !available() {
+                return [.log(.receivingFailed(icid: context.icid, reason: "message memory budget exhausted")),
+                        .reply(Replies.insufficientStorage)]
+            }
             enter(.data)
             return [.beginData, .reply(Replies.startData)]
         case .rset:

@@ -64,6 +64,9 @@ extension SMTPSession {
         /// Takes one of the engine's concurrent TLS connections (`listenerconfig setup`), or
         /// says there is none free; nil is no limit.
         public var acquireTLSSlot: (@Sendable () -> Bool)?
+        /// Whether the engine's budget of message bytes in memory has room for another
+        /// message; nil is no budget.
+        public var messageBudgetAvailable: (@Sendable () -> Bool)?
 
         /// Whom the hourly recipient limit counts against: this host on this listener.
         public var rateKey: RecipientRateLimiter.Key { .init(listener: listenerName, address: peer.address) }
@@ -72,7 +75,8 @@ extension SMTPSession {
             icid: Int, hostname: String, listenerName: String, listenerType: ListenerType, peer: PeerFacts,
             match: HATMatch, recipientAccess: CompiledRecipientAccess?, defaultDomain: String = "",
             tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5,
-            recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil
+            recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil,
+            messageBudgetAvailable: (@Sendable () -> Bool)? = nil
         ) {
             self.icid = icid
             self.hostname = hostname
@@ -87,6 +91,7 @@ extension SMTPSession {
             self.badCommandLimit = badCommandLimit
             self.recipientLimiter = recipientLimiter
             self.acquireTLSSlot = acquireTLSSlot
+            self.messageBudgetAvailable = messageBudgetAvailable
         }
     }
 }

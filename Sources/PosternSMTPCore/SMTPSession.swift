@@ -139,11 +139,17 @@ public struct SMTPSession {
     }
 
     /// The message's terminating `.` arrived. `size` counts the bytes received (after
-    /// unstuffing); `oversize` is set when they passed the policy's maximum.
-    public mutating func dataComplete(size: Int, oversize: Bool, headerLines: Int, messageID: String?, subject: String?)
-        -> [Action]
-    {
+    /// unstuffing); `oversize` is set when they passed the policy's maximum, `overBudget`
+    /// when the engine's budget of message bytes in memory ran out while it arrived.
+    public mutating func dataComplete(size: Int, oversize: Bool, overBudget: Bool = false, headerLines: Int,
+                                      messageID: String?, subject: String?) -> [Action] {
         guard state == .data, let t = transaction else { fatalError("dataComplete in state \(state)") }
+        if overBudget && !oversize {
+            transaction = nil
+            enter(.idle)
+            return [.log(.receivingFailed(icid: context.icid, reason: "message memory budget exhausted")),
+                    .reply(Replies.insufficientStorage)]
+        }
         if oversize {
             transaction = nil
             enter(.idle)

@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Appliance, openssl_pki
+from harness import Appliance, openssl_pki, wait_for
 
 OTHER = "127.0.0.2"  # the sender group whose policy is TLS Preferred
 VERIFIED = "127.0.0.1"  # ALL: Required - Verify with the custom authority
@@ -123,7 +123,8 @@ class ResumptionTests(unittest.TestCase):
         outcome, reused = self.attempt_mail(context, session)
         self.assertNotEqual(outcome, 250, "a session from a no-certificate policy passed Required - Verify")
         self.assertNotEqual(reused, True)
-        self.assertGreater(self.appliance.mail_log().count("TLS failed"), failures_before)
+        # The client hears the alert before the engine has written its line: wait for it.
+        wait_for(lambda: self.appliance.mail_log().count("TLS failed") > failures_before, what="a TLS failed line")
 
     def test_python_tls13_session_does_not_cross_into_required_verify(self):
         self.check_python(ssl.TLSVersion.TLSv1_3)
@@ -170,7 +171,8 @@ class ResumptionTests(unittest.TestCase):
     def test_failures_are_logged(self):
         context, session = self.session_from_other(ssl.TLSVersion.TLSv1_3)
         self.attempt_mail(context, session)
-        self.assertTrue(re.search(r"ICID \d+ TLS failed: .*certificate", self.appliance.mail_log()))
+        wait_for(lambda: re.search(r"ICID \d+ TLS failed: .*certificate", self.appliance.mail_log()),
+                 what="TLS failed: ... certificate")
 
 
 if __name__ == "__main__":
