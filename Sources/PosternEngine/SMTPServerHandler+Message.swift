@@ -61,7 +61,8 @@ extension SMTPServerHandler {
         let summary = message.body.map(MessageSummary.init) ?? MessageSummary(ByteBuffer())
         return session!.dataComplete(
             size: message.size, oversize: message.oversize, overBudget: message.overBudget,
-            headerLines: summary.headerLines, messageID: summary.messageID, subject: summary.subject)
+            bareLineEnding: framer.sawBareLineEnding, headerLines: summary.headerLines,
+            receivedHeaders: summary.receivedHeaders, messageID: summary.messageID, subject: summary.subject)
     }
 
     func store(_ envelope: Envelope, context: ChannelHandlerContext) {

@@ -85,6 +85,11 @@ public enum Replies {
     public static let badSequence = SMTPReply(503, "5.5.1 Bad sequence of commands")
     public static let noValidRecipients = SMTPReply(554, "5.5.1 No valid recipients")
     public static let syntax = SMTPReply(501, "5.5.4 Syntax error in parameters or arguments")
+    public static let badHelloName = SMTPReply(501, "5.5.4 Syntax error: EHLO/HELO needs a domain or an address literal")
+    /// Postfix's smtpd_forbid_bare_newline wording.
+    public static let bareLineEnding = SMTPReply(550, "5.5.2 Error: bare <CR> or <LF> received")
+    /// RFC 5321 §6.3: a mail loop (Postfix counts Received: headers up to 50).
+    public static let tooManyHops = SMTPReply(554, "5.4.6 Too many hops")
     public static func badSender(_ why: String) -> SMTPReply { SMTPReply(501, "5.1.7 Bad sender address syntax: \(why)") }
     public static func badRecipient(_ why: String) -> SMTPReply {
         SMTPReply(501, "5.1.3 Bad recipient address syntax: \(why)")

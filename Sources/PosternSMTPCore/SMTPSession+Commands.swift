@@ -109,12 +109,16 @@ extension SMTPSession {
                 .reply(Replies.sender(sender.address))]
     }
 
-    private mutating func rcpt(_ recipient: MailPath) -> [Action] {
+    private mutating func rcpt(_ path: MailPath) -> [Action] {
         guard var t = transaction else { return [.reply(hello == nil ? Replies.needHelo : Replies.needMail)] }
         guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
+        // RFC 5321 §4.5.1: `<Postmaster>` is always accepted, for this host, RAT or not.
+        let postmaster = path.isBarePostmaster
+        let recipient = postmaster
+            ? MailPath(address: "postmaster@\(context.hostname)", localPart: "postmaster", domain: context.hostname) : path
         // Public listeners accept only what the RAT allows, unless the sender group relays.
         var bypassesLimits = false
-        if context.match.behavior != .relay, let rat = context.recipientAccess {
+        if !postmaster, context.match.behavior != .relay, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
             if decision.action == .reject {
                 t.rejected += 1

@@ -202,3 +202,15 @@ final class HandlerHarness {
         #expect(!h.channel.isActive)
     }
 }
+
+@Suite struct MailLogTextTests {
+    @Test func controlCharactersNeverReachTheLog() {
+        #expect(MailLog.printable("Subject \u{1b}[31mred\r\nICID 1 fake\u{7f}\tx") == "Subject ?[31mred??ICID 1 fake??x")
+        #expect(MailLog.printable("plain ünïcode") == "plain ünïcode")
+    }
+
+    @Test func receivedHeadersAreCounted() {
+        let message = ByteBuffer(string: "Received: from a\r\n  by b\r\nreceived: from c\r\nSubject: x\r\n\r\nReceived: body\r\n")
+        #expect(MessageSummary(message).receivedHeaders == 2)
+    }
+}

@@ -168,6 +168,18 @@ def spool_records(data):
     return out
 
 
+def smtp_reply(file):
+    """One whole SMTP reply (all its lines) read from a binary file object."""
+    lines = []
+    while True:
+        line = file.readline()
+        if not line:
+            raise ConnectionError("closed")
+        lines.append(line)
+        if line[3:4] != b"-":
+            return b"".join(lines)
+
+
 def openssl_pki(directory):
     """A CA, a client certificate it signed, and a stranger's self-signed one (openssl CLI)."""
     def run(*args):

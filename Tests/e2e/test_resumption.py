@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Appliance, openssl_pki, wait_for
+from harness import Appliance, openssl_pki, smtp_reply, wait_for
 
 OTHER = "127.0.0.2"  # the sender group whose policy is TLS Preferred
 VERIFIED = "127.0.0.1"  # ALL: Required - Verify with the custom authority
@@ -39,14 +39,8 @@ class SMTPOverTLS:
         self.file = self.tls.makefile("rb")
 
     def reply(self):
-        lines = []
-        while True:
-            line = self.file.readline()
-            if not line:
-                raise ConnectionError("closed")
-            lines.append(line)
-            if line[3:4] != b"-":
-                return int(line[:3]), b"".join(lines)
+        text = smtp_reply(self.file)
+        return int(text[:3]), text
 
     def expect(self, code):
         got, text = self.reply()
