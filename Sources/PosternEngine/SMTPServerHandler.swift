@@ -228,6 +228,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .handshakeFailed(let reason):
                 services.registry.count { $0.tlsFailures += 1 }
                 perform(session!.tlsFailed(reason: reason), context: context)
+            case .failedAfterHandshake(let reason):
+                // Not a failed negotiation: the session was encrypted. The connection closes;
+                // a message in flight is logged as lost when it does.
+                services.mailLog.write(.tlsError(icid: icid, reason: reason))
+            case .closedWithoutNotify:
+                if session?.state != .closed { services.mailLog.write(.tlsUncleanClose(icid: icid)) }
             }
         case is EngineShutdownEvent:
             stopping = true

@@ -6,6 +6,10 @@ public enum MailLogEvent: Sendable, Hashable {
     case policyMatch(icid: Int, behavior: String, group: String?, entry: String, sbrs: String)
     case tlsSuccess(icid: Int, protocol: String, cipher: String)
     case tlsFailed(icid: Int, reason: String)
+    /// A TLS error after a completed handshake (not a failed negotiation).
+    case tlsError(icid: Int, reason: String)
+    /// The client closed the TCP connection without TLS close_notify.
+    case tlsUncleanClose(icid: Int)
     case tlsRequiredNotInitiated(icid: Int)
     case plaintextDiscarded(icid: Int, bytes: Int)
     case clientCertificate(icid: Int, subject: String, verified: Bool)
@@ -48,7 +52,7 @@ public enum MailLogEvent: Sendable, Hashable {
 
     public var level: Level {
         switch self {
-        case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .pregreet, .deliveryTLSFailed,
+        case .tlsFailed, .tlsError, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .pregreet, .deliveryTLSFailed,
              .deliveryTLSRequired, .connectionError, .alert:
             return .warning
         default: return .info
@@ -68,6 +72,10 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) TLS success protocol \(proto) cipher \(cipher)"
         case let .tlsFailed(icid, reason):
             return "ICID \(icid) TLS failed: \(reason)"
+        case let .tlsError(icid, reason):
+            return "ICID \(icid) TLS error after the handshake: \(reason)"  // [I]
+        case let .tlsUncleanClose(icid):
+            return "ICID \(icid) TLS connection closed by the client without close_notify"  // [I]
         case let .tlsRequiredNotInitiated(icid):
             return "ICID \(icid) TLS was required but remote host did not initiate it"
         case let .plaintextDiscarded(icid, bytes):
