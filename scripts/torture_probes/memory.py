@@ -48,13 +48,15 @@ def _wait(condition, timeout, what):
 class Engine:
     """A release posternd on a free loopback port, delivery suspended."""
 
-    def __init__(self, env):
-        self.home = tempfile.mkdtemp(prefix="memory-", dir=env.workdir)
+    def __init__(self, env, setup=""):
+        """`setup`: more CLI commands (`;`-separated) committed with the port."""
+        self.home = tempfile.mkdtemp(prefix="engine-", dir=env.workdir)
         self.port = _free_port()
         postern = os.path.join(env.bin, "postern")
         subprocess.run([postern, "--home", self.home, "-c",
                         f'listenerconfig edit InboundMail interface Loopback smtp {self.port}; suspenddel; '
-                        'commit "memory probe" Y'], check=True, capture_output=True, timeout=60)
+                        + (setup + "; " if setup else "") + 'commit "torture probe" Y'],
+                       check=True, capture_output=True, timeout=60)
         self.log = open(os.path.join(self.home, "posternd.stderr"), "ab")
         self.process = subprocess.Popen([os.path.join(env.bin, "posternd"), "--home", self.home],
                                         stdout=self.log, stderr=self.log)
