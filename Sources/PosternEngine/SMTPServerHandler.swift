@@ -232,8 +232,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 // Not a failed negotiation: the session was encrypted. The connection closes;
                 // a message in flight is logged as lost when it does.
                 services.mailLog.write(.tlsError(icid: icid, reason: reason))
+                services.registry.count { $0.tlsErrors += 1 }
             case .closedWithoutNotify:
-                if session?.state != .closed { services.mailLog.write(.tlsUncleanClose(icid: icid)) }
+                guard session?.state != .closed else { break }  // after QUIT a bare close is fine
+                services.mailLog.write(.tlsUncleanClose(icid: icid))
+                services.registry.count { $0.tlsUncleanCloses += 1 }
             }
         case is EngineShutdownEvent:
             stopping = true

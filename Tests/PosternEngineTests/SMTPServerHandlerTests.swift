@@ -40,10 +40,11 @@ final class HandlerHarness {
     var loop: EmbeddedEventLoop { channel.embeddedEventLoop }
 
     init(answerDNS: Bool = true, budget: MessageBudget = MessageBudget(),
-         settings: (inout ListenerSettings) -> Void = { _ in }) throws {
+         settings: (inout ListenerSettings) -> Void = { _ in }, policy: (inout PolicyParameters) -> Void = { _ in }) throws {
         home = try TemporaryHome(prefix: "postern-handler")
         var configuration = try home.store.load().configuration
         settings(&configuration.listenerSettings)
+        policy(&configuration.listeners[0].hostAccess.defaultParameters)
         let compiled = try CompiledConfiguration(configuration, home: home.home)
         let runtime = ListenerRuntime(compiled: compiled.listeners[0], generation: 1,
                                       settings: configuration.listenerSettings, hostname: "mx.test")

@@ -34,7 +34,8 @@ struct StatusCommand: CLICommand {
         let c = status.counters
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
-        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
+        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes, \(c.tlsErrors) errors after "
+            + "the handshake, \(c.tlsUncleanCloses) closed without close_notify")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
         if let rollback = status.automaticRollback {
