@@ -56,9 +56,16 @@ struct MessageBuffer {
 }
 
 extension SMTPServerHandler {
-    /// The `.` ended the message: what the session says of it.
+    /// The `.` ended the message: what the session says of it. Unless it goes to the spool,
+    /// its bytes leave memory now (refused, or dropped by a blackhole listener).
     func completeMessage() -> [SMTPSession.Action] {
         let summary = message.body.map(MessageSummary.init) ?? MessageSummary(ByteBuffer())
+        defer {
+            if session?.state != .storing {
+                message.release(services.messageBudget)
+                _ = message.take()
+            }
+        }
         return session!.dataComplete(
             size: message.size, oversize: message.oversize, overBudget: message.overBudget,
             bareLineEnding: framer.sawBareLineEnding, headerLines: summary.headerLines,

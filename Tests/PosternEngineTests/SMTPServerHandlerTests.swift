@@ -182,6 +182,17 @@ final class HandlerHarness {
         #expect(try h.output() == "354 go ahead\r\n")
     }
 
+    @Test func aRefusedMessageGivesItsBytesBack() throws {
+        let budget = MessageBudget(limit: 1_000_000)
+        let h = try HandlerHarness(budget: budget)
+        _ = try h.output()
+        try h.send("EHLO c.example\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<joe@example.com>\r\nDATA\r\n")
+        _ = try h.output()
+        try h.send("Subject: bare\r\n\r\none\ntwo\r\n.\r\n")
+        #expect(try h.output() == "550 5.5.2 Error: bare <CR> or <LF> received\r\n")
+        #expect(budget.inUse == 0)
+    }
+
     @Test func aDroppedConnectionGivesItsMessageBytesBack() throws {
         let budget = MessageBudget(limit: 1_000_000)
         let h = try HandlerHarness(budget: budget)
