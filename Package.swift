@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "PosternDNSTests", dependencies: ["PosternDNS", "PosternConfig", "PosternTestSupport", nio, nioPosix]),
         .testTarget(
             name: "PosternEngineTests",
-            dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]
+            dependencies: ["PosternEngine", "PosternDNS", "PosternTestSupport", nio, nioEmbedded, nioPosix]
         ),
         .testTarget(
             name: "PosternWebTests",

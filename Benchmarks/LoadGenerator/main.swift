@@ -271,6 +271,10 @@ final class LoadClientHandler: ChannelInboundHandler {
             send("EHLO load.example\r\n", context: context)
         case .handshakeFailed?:
             fail("tls handshake", context: context)
+        case .failedAfterHandshake?:
+            fail("tls error", context: context)
+        case .closedWithoutNotify?:
+            break  // channelInactive counts it
         case nil:
             context.fireUserInboundEventTriggered(event)
         }

@@ -40,4 +40,6 @@ struct EngineServices: Sendable {
     let authFailures: AuthFailureLimiter
     /// The SMTP AUTH profiles' checkers.
     let authCheckers: AuthCheckers
+    /// Message bytes in memory across all connections.
+    var messageBudget = MessageBudget()
 }

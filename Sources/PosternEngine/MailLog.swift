@@ -30,10 +30,16 @@ public final class MailLog: Sendable {
             if cached.second != second { cached = (second, MailLog.timestamp(date)) }
             return cached.text
         }
-        // A line break inside an event (a client's HELO name, say) must not start a fake line.
-        let flat = text.utf8.contains(0x0a) ? text.replacing("\n", with: " ") : text
-        var line = "\(timestamp) \(level): \(flat)\n"
+        var line = "\(timestamp) \(level): \(MailLog.printable(text))\n"
         line.withUTF8 { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
+    }
+
+    /// The text with every control character (C0, DEL) as `?`, as Postfix's printable()
+    /// does: what a client sent (a subject, a Message-ID) can neither start a fake line nor
+    /// send escape sequences to an administrator's terminal.
+    static func printable(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return text }
+        return String(decoding: text.utf8.map { $0 < 0x20 || $0 == 0x7f ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
     }
 
     /// `Sun Nov 29 10:00:00 2026`: the ctime form AsyncOS logs use, in local time.

@@ -3,6 +3,8 @@ import NIOCore
 /// What the mail log and the header-line limit need from a message's header section.
 struct MessageSummary: Equatable {
     var headerLines = 0
+    /// `Received:` headers: each hop adds one, so many of them is a loop.
+    var receivedHeaders = 0
     var messageID: String?
     var subject: String?
 
@@ -17,6 +19,7 @@ struct MessageSummary: Equatable {
             switch header.name.lowercased() {
             case "message-id" where summary.messageID == nil: summary.messageID = String(value.prefix(256))
             case "subject" where summary.subject == nil: summary.subject = String(value.prefix(256))
+            case "received": summary.receivedHeaders += 1
             default: break
             }
         }

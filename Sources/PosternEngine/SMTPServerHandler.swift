@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import PosternConfig
 import PosternPolicy
 import PosternSMTPCore
@@ -14,7 +13,14 @@ struct EngineShutdownEvent {}
 
 /// One SMTP connection: frames the input, feeds the session state machine, and carries out
 /// its actions (replies, logs, STARTTLS, the spool). The runtime it was accepted under stays
-/// with it to the end.
+/// with it to the end. Admission and the peer lookup are in `+Admission`, the message
+/// being received in `+Message`, the timers in `+Timers`.
+///
+/// Memory stays bounded whatever the client does (DESIGN.md, "Hostile input"): no reading
+/// while the channel is not writable (a client that pipelines and never reads its replies
+/// stops being read once NIO's outbound buffer passes its high-water mark), nor while more
+/// than `maxBufferedInput` bytes wait in the framer; nothing is kept of bytes sent before
+/// the greeting; message bytes count against the engine's `MessageBudget`.
 final class SMTPServerHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
@@ -22,118 +28,42 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     let runtime: ListenerRuntime
     let services: EngineServices
-    private let logger: Logger
-    private var framer = SMTPInputFramer()
+    let logger: Logger
+    /// Where the peer's reverse-DNS answer comes from (`+Admission`); tests answer it themselves.
+    let resolvePeer: PeerResolver
+    var framer = SMTPInputFramer()
     var session: SMTPSession?
-    private var peer: IPAddress?
-    private var icid = 0
-    private var countedIP: IPAddress?
-    private var admitted = false
-    /// The message being received, and whether it already passed the size limit.
-    private var message: ByteBuffer?
-    private var messageSize = 0
-    private var oversize = false
-    /// A read() held back while the session waits for the spool or the handshake.
-    private var readPending = false
-    private var lastActivity = NIODeadline.now()
-    private var idleTimer: Scheduled<Void>?
-    private var lifetimeTimer: Scheduled<Void>?
-    private var stopping = false
-    /// Input beyond this, buffered while the session cannot take it, stops reading.
-    private static let maxBufferedInput = 256 * 1024
+    var icid = 0
+    var countedIP: IPAddress?
+    var admitted = false
+    /// Set once the client talked before the greeting: everything else it sends is ignored.
+    var droppedForPregreet = false
+    var message = MessageBuffer()
+    /// A read() held back by backpressure, to be issued once it is lifted.
+    var readPending = false
+    var lastActivity = NIODeadline.uptimeNanoseconds(0)
+    var idleTimer: Scheduled<Void>?
+    var lifetimeTimer: Scheduled<Void>?
+    var stopping = false
+    /// Input waiting in the framer beyond this stops reading (256 KiB: a full pipelined
+    /// batch of commands many times over).
+    static let maxBufferedInput = 256 * 1024
+    /// NIO's outbound buffer marks: above `high` the channel is not writable and nothing more
+    /// is read; below `low` reading resumes (NIO's defaults, named).
+    static let writeBufferWaterMark = ChannelOptions.Types.WriteBufferWaterMark(low: 32 * 1024, high: 64 * 1024)
 
-    init(runtime: ListenerRuntime, services: EngineServices, logger: Logger) {
+    init(runtime: ListenerRuntime, services: EngineServices, logger: Logger, resolvePeer: PeerResolver? = nil) {
         self.runtime = runtime
         self.services = services
         self.logger = logger
-    }
-
-    // MARK: Connection
-
-    func channelActive(context: ChannelHandlerContext) {
-        guard let remote = context.channel.remoteAddress?.ipAddress else {
-            context.close(promise: nil)
-            return
-        }
-        peer = remote
-        let admission = services.registry.open(
-            channel: context.channel, listener: runtime.listener.name, listenerLimit: runtime.listener.maxConcurrency,
-            overallLimit: runtime.settings.maxConnections, generation: runtime.generation)
-        guard admission == .admitted else {
-            refuse(context: context, Replies.tooManyConnections)
-            return
-        }
-        admitted = true
-        let hat = runtime.compiled.hostAccess
-        let loop = context.eventLoop
-        // The mail log names the verified host of every connection, so the lookup always runs.
-        services.reverseDNS.lookup(remote, timeout: .seconds(Int64(runtime.settings.reverseDNSTimeout)), on: loop)
-            .assumeIsolated()
-            .whenSuccess { [self] reverse in
-                decide(context: context, peer: PeerFacts(address: remote, reverseDNS: reverse), hat: hat)
-            }
-        context.fireChannelActive()
-    }
-
-    private func refuse(context: ChannelHandlerContext, _ reply: SMTPReply) {
-        context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-    }
-
-    /// The HAT decides, then the session greets (or the connection is refused).
-    private func decide(context: ChannelHandlerContext, peer facts: PeerFacts, hat: CompiledHostAccess) {
-        guard context.channel.isActive else { return }
-        let decision = hat.evaluate(facts)
-        let match: HATMatch
-        switch decision {
-        case .temporaryFailure:
-            refuse(context: context, Replies.dnsTemporaryFailure)
-            return
-        case .matched(let m):
-            match = m
-        }
-        let sbrs = facts.reputation.map { String(format: "%.1f", $0) } ?? "None"
-        if match.behavior == .tcpRefuse {
-            services.mailLog.write(.policyMatch(icid: 0, behavior: match.behavior.rawValue, group: match.group,
-                                                entry: match.entry, sbrs: sbrs))
-            context.close(promise: nil)
-            return
-        }
-        guard let icid = services.ids.allocate(.icid) else {
-            refuse(context: context, Replies.noConnectionID)
-            return
-        }
-        self.icid = icid
-        services.mailLog.write(.newConnection(
-            icid: icid, interface: runtime.compiled.interface.name,
-            interfaceAddress: runtime.compiled.interface.address.description, remote: facts.address.description,
-            reverseName: facts.reverseDNS.logName, verified: facts.reverseDNS.isVerified))
-        services.mailLog.write(.policyMatch(icid: icid, behavior: match.behavior.rawValue, group: match.group,
-                                            entry: match.entry, sbrs: sbrs))
-        guard services.registry.admitIP(facts.address, limit: match.parameters.maxConcurrency) else {
-            services.mailLog.write(.receivingFailed(icid: icid, reason: "Connection limit exceeded"))
-            refuse(context: context, Replies.tooManyConnectionsFromIP)
-            return
-        }
-        countedIP = facts.address
-        let hostname = match.parameters.bannerHostname.isEmpty ? runtime.hostname : match.parameters.bannerHostname
-        let sessionContext = SMTPSession.Context(
-            icid: icid, hostname: hostname, listenerName: runtime.listener.name, listenerType: runtime.listener.type,
-            peer: facts, match: match, recipientAccess: runtime.compiled.recipientAccess,
-            defaultDomain: runtime.listener.defaultDomain, tlsAvailable: true,
-            maxHeaderLines: runtime.settings.maxHeaderLines, recipientLimiter: services.recipientLimiter,
-            acquireTLSSlot: { [registry = services.registry, limit = runtime.settings.maxTLSConnections] in
-                registry.acquireTLS(limit: limit)
-            }, auth: authContext)
-        let ids = services.ids
-        session = SMTPSession(context: sessionContext, allocateMID: { ids.allocate(.mid) })
-        startTimers(context: context)
-        perform(session!.start(), context: context)
-        processInput(context: context)
+        self.resolvePeer = resolvePeer
+            ?? PeerResolver.dns(services, timeout: .seconds(Int64(runtime.settings.reverseDNSTimeout)))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         idleTimer?.cancel()
         lifetimeTimer?.cancel()
+        message.release(services.messageBudget)
         if var s = session {
             perform(s.connectionClosed(), context: context)
             session = s
@@ -156,7 +86,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var bytes = unwrapInboundIn(data)
-        lastActivity = .now()
+        lastActivity = context.eventLoop.now
+        guard session != nil else {
+            pregreet(context: context, bytes: bytes.readableBytes)
+            return
+        }
         framer.append(&bytes)
         processInput(context: context)
     }
@@ -165,9 +99,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         context.flush()
     }
 
-    /// Hands buffered input to the session for as long as it can take it.
+    /// Hands buffered input to the session for as long as it can take it and its replies
+    /// can be written.
     func processInput(context: ChannelHandlerContext) {
-        while let current = session, current.acceptsInput, let event = framer.next() {
+        while let current = session, current.acceptsInput, context.channel.isWritable, let event = framer.next() {
             switch event {
             case .line(let line):
                 let actions = session!.receive(line: line)
@@ -175,38 +110,40 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .lineTooLong:
                 perform(session!.lineTooLong(), context: context)
             case .data(var chunk):
-                messageSize += chunk.readableBytes
-                if messageSize > current.context.match.parameters.maxMessageSize {
-                    oversize = true
-                    message = nil
-                } else if !oversize {
-                    message?.writeBuffer(&chunk)
-                }
+                message.append(&chunk, limit: current.context.match.parameters.maxMessageSize,
+                               budget: services.messageBudget)
             case .endOfData:
-                let summary = message.map(MessageSummary.init) ?? MessageSummary(ByteBuffer())
-                let actions = session!.dataComplete(
-                    size: messageSize, oversize: oversize, headerLines: summary.headerLines,
-                    messageID: summary.messageID, subject: summary.subject)
-                perform(actions, context: context)
+                perform(completeMessage(), context: context)
             }
         }
         context.flush()
-        if session?.acceptsInput == false && framer.bufferedByteCount > SMTPServerHandler.maxBufferedInput {
-            return  // stay paused: read() is held back below
-        }
-        if readPending, session?.acceptsInput ?? false {
+        resumeReadingIfAllowed(context: context)
+    }
+
+    /// Whether reading must wait: replies are not going out, or enough input is waiting.
+    func readingHeldBack(_ context: ChannelHandlerContext) -> Bool {
+        !context.channel.isWritable || framer.bufferedByteCount > SMTPServerHandler.maxBufferedInput
+    }
+
+    func resumeReadingIfAllowed(context: ChannelHandlerContext) {
+        if readPending && !readingHeldBack(context) {
             readPending = false
             context.read()
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        // Backpressure: while the session cannot take input, don't read more of it.
-        if let session, !session.acceptsInput, framer.bufferedByteCount > SMTPServerHandler.maxBufferedInput {
+        if readingHeldBack(context) {
             readPending = true
             return
         }
         context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // The client read its replies: take up the lines waiting in the framer, then read.
+        if context.channel.isWritable { processInput(context: context) }
+        context.fireChannelWritabilityChanged()
     }
 
     // MARK: Actions
@@ -240,9 +177,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 }
             case .beginData:
                 framer.beginData()
-                message = context.channel.allocator.buffer(capacity: 4096)
-                messageSize = 0
-                oversize = false
+                message.begin(allocator: context.channel.allocator)
             case .startTLS(let policy):
                 context.flush()  // the 220 leaves in plaintext before TLS is in the pipeline
                 startTLS(context: context, policy: policy)
@@ -303,6 +238,15 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .handshakeFailed(let reason):
                 services.registry.count { $0.tlsFailures += 1 }
                 perform(session!.tlsFailed(reason: reason), context: context)
+            case .failedAfterHandshake(let reason):
+                // Not a failed negotiation: the session was encrypted. The connection closes;
+                // a message in flight is logged as lost when it does.
+                services.mailLog.write(.tlsError(icid: icid, reason: reason))
+                services.registry.count { $0.tlsErrors += 1 }
+            case .closedWithoutNotify:
+                guard session?.state != .closed else { break }  // after QUIT a bare close is fine
+                services.mailLog.write(.tlsUncleanClose(icid: icid))
+                services.registry.count { $0.tlsUncleanCloses += 1 }
             }
         case is EngineShutdownEvent:
             stopping = true
@@ -314,78 +258,6 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             }
         default:
             context.fireUserInboundEventTriggered(event)
-        }
-    }
-
-    // MARK: Spool
-
-    private func store(_ envelope: Envelope, context: ChannelHandlerContext) {
-        let body = message ?? ByteBuffer()
-        message = nil
-        let received = runtime.listener.addReceivedHeader
-            ? envelope.receivedHeader(byHost: runtime.hostname, esmtp: true) : ""
-        // The spool copies the bytes into its next group commit and answers from its writer
-        // thread once they are on disk; the answer hops back to this connection's loop.
-        let written = context.eventLoop.makePromise(of: Void.self)
-        do {
-            let json = try JSONEncoder.spool.encode(envelope)
-            body.withUnsafeReadableBytes { raw in
-                services.spool.store(id: envelope.mid, envelope: json, prefix: Data(received.utf8), body: raw) { result in
-                    switch result {
-                    case .success: written.succeed(())
-                    case .failure(let failure): written.fail(failure)
-                    }
-                }
-            }
-        } catch {
-            written.fail(error)
-        }
-        written.futureResult
-        .assumeIsolated()
-        .whenComplete { [self] result in
-            guard session != nil else { return }
-            switch result {
-            case .success:
-                services.registry.count {
-                    $0.messagesAccepted += 1
-                    $0.recipientsAccepted += envelope.recipients.count
-                }
-                services.queued()
-                perform(session!.stored(true), context: context)
-            case .failure(let error):
-                logger.error("spool write failed", metadata: ["mid": "\(envelope.mid)", "error": "\(error)"])
-                services.mailLog.write(.receivingFailed(icid: icid, reason: "queue write failed: \(error)"))
-                perform(session!.stored(false), context: context)
-            }
-            lastActivity = .now()
-            if stopping, session?.state == .idle { perform(session!.shutdown(), context: context) }
-            processInput(context: context)
-        }
-    }
-
-    // MARK: Timers
-
-    private func startTimers(context: ChannelHandlerContext) {
-        let idle = TimeAmount.seconds(Int64(runtime.settings.idleTimeout))
-        scheduleIdleCheck(context: context, after: idle)
-        lifetimeTimer = context.eventLoop.assumeIsolated().scheduleTask(
-            in: .seconds(Int64(runtime.settings.maxConnectionTime))
-        ) { [self] in
-            guard session != nil else { return }
-            perform(session!.connectionTimeLimit(), context: context)
-        }
-    }
-
-    /// One timer per connection, re-armed from the last activity rather than on every line.
-    private func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount) {
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-            let limit = TimeAmount.seconds(Int64(runtime.settings.idleTimeout))
-            let quiet = NIODeadline.now() - lastActivity
-            if quiet >= limit, session?.state != .storing {
-                if session != nil { perform(session!.idleTimeout(), context: context) }
-            } else {
-                scheduleIdleCheck(context: context, after: max(limit - quiet, .seconds(1)))
-            }
         }
     }
 }
@@ -404,22 +276,5 @@ extension JSONEncoder {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return encoder
-    }
-}
-
-extension SocketAddress {
-    var ipAddress: IPAddress? {
-        switch self {
-        case .v4(let a):
-            return withUnsafePointer(to: a.address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { IPAddress(sockaddr: $0) }
-            }
-        case .v6(let a):
-            return withUnsafePointer(to: a.address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { IPAddress(sockaddr: $0) }
-            }
-        case .unixDomainSocket:
-            return nil
-        }
     }
 }

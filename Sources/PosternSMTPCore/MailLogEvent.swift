@@ -6,6 +6,10 @@ public enum MailLogEvent: Sendable, Hashable {
     case policyMatch(icid: Int, behavior: String, group: String?, entry: String, sbrs: String)
     case tlsSuccess(icid: Int, protocol: String, cipher: String)
     case tlsFailed(icid: Int, reason: String)
+    /// A TLS error after a completed handshake (not a failed negotiation).
+    case tlsError(icid: Int, reason: String)
+    /// The client closed the TCP connection without TLS close_notify.
+    case tlsUncleanClose(icid: Int)
     case tlsRequiredNotInitiated(icid: Int)
     case plaintextDiscarded(icid: Int, bytes: Int)
     case clientCertificate(icid: Int, subject: String, verified: Bool)
@@ -26,6 +30,8 @@ public enum MailLogEvent: Sendable, Hashable {
     case authFailed(icid: Int, user: String, mechanism: String, profile: String)
     case authTemporaryFailure(icid: Int, user: String, mechanism: String, profile: String, reason: String)
     case authLockedOut(icid: Int)
+    /// The client sent bytes before the greeting (postscreen's PREGREET test); it is dropped.
+    case pregreet(remote: String, bytes: Int)
     // Delivery (asyncos-cli.md §7, DCID lines).
     case newDelivery(dcid: Int, interface: String, address: String, port: Int)
     case deliveryTLSSuccess(dcid: Int, protocol: String, cipher: String, domain: String)
@@ -50,8 +56,8 @@ public enum MailLogEvent: Sendable, Hashable {
 
     public var level: Level {
         switch self {
-        case .tlsFailed, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .deliveryTLSFailed,
-             .authFailed, .authTemporaryFailure, .authLockedOut,
+        case .tlsFailed, .tlsError, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .pregreet,
+             .deliveryTLSFailed, .authFailed, .authTemporaryFailure, .authLockedOut,
              .deliveryTLSRequired, .connectionError, .alert:
             return .warning
         default: return .info
@@ -71,6 +77,10 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) TLS success protocol \(proto) cipher \(cipher)"
         case let .tlsFailed(icid, reason):
             return "ICID \(icid) TLS failed: \(reason)"
+        case let .tlsError(icid, reason):
+            return "ICID \(icid) TLS error after the handshake: \(reason)"  // [I]
+        case let .tlsUncleanClose(icid):
+            return "ICID \(icid) TLS connection closed by the client without close_notify"  // [I]
         case let .tlsRequiredNotInitiated(icid):
             return "ICID \(icid) TLS was required but remote host did not initiate it"
         case let .plaintextDiscarded(icid, bytes):
@@ -116,6 +126,9 @@ public enum MailLogEvent: Sendable, Hashable {
                 + "\(mechanism) with profile: \(profile): \(reason)"
         case let .authLockedOut(icid):
             return "SMTP Auth: (ICID \(icid)) too many failed attempts from this address, disconnecting"
+        case let .pregreet(remote, bytes):
+            // [I]: postscreen's "PREGREET <n> ... from [address]", in this log's words.
+            return "PREGREET \(bytes) bytes from \(remote) before the greeting; connection dropped"
         case let .newDelivery(dcid, interface, address, port):
             return "New SMTP DCID \(dcid) interface \(interface) address \(address) port \(port)"
         case let .deliveryTLSSuccess(dcid, proto, cipher, domain):

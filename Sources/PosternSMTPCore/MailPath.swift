@@ -1,3 +1,5 @@
+import PosternConfig
+
 /// A reverse-path or forward-path from `MAIL FROM:<…>` / `RCPT TO:<…>` (RFC 5321 §4.1.2).
 public struct MailPath: Hashable, Sendable, CustomStringConvertible {
     /// `local@domain`, or empty for the null reverse-path `<>`.
@@ -6,6 +8,8 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
     public let domain: String
 
     public var isNull: Bool { address.isEmpty }
+    /// `<Postmaster>` without a domain (RFC 5321 §4.5.1).
+    public var isBarePostmaster: Bool { domain.isEmpty && !address.isEmpty }
     public var description: String { address }
 
     public static let null = MailPath(address: "", localPart: "", domain: "")
@@ -17,8 +21,12 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `<…>` with an optional source route (`<@a,@b:user@d>`, which is ignored as
-    /// RFC 5321 §4.1.1.3 allows). `defaultDomain` completes a bare local part.
-    public static func parse(_ text: Substring, allowNull: Bool, defaultDomain: String = "") -> Result<MailPath, PathError> {
+    /// RFC 5321 §4.1.1.3 allows). `defaultDomain` completes a bare local part. With
+    /// `allowPostmaster`, `<Postmaster>` without a domain is a path whose domain is empty
+    /// (RFC 5321 §4.5.1: a server must accept it; the session names the domain).
+    public static func parse(_ text: Substring, allowNull: Bool, allowPostmaster: Bool = false, defaultDomain: String = "")
+        -> Result<MailPath, PathError>
+    {
         guard text.first == "<", text.last == ">", text.count >= 2 else { return .failure(.missingBrackets) }
         var inner = text.dropFirst().dropLast()
         if inner.isEmpty { return allowNull ? .success(.null) : .failure(.empty) }
@@ -28,6 +36,9 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
         }
         guard inner.utf8.count <= 254 else { return .failure(.tooLong) }
         guard let at = inner.lastIndex(of: "@") else {
+            if allowPostmaster && defaultDomain.isEmpty && inner.utf8.equals(caseInsensitive: "POSTMASTER") {
+                return .success(MailPath(address: "postmaster", localPart: "postmaster", domain: ""))
+            }
             guard !defaultDomain.isEmpty, isLocalPart(inner) else { return .failure(.noDomain) }
             return .success(MailPath(address: "\(inner)@\(defaultDomain)", localPart: String(inner), domain: defaultDomain))
         }
@@ -60,7 +71,8 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
         guard !bytes.isEmpty, bytes.count <= 64 else { return false }
         if bytes.first == UInt8(ascii: "\"") {
             guard bytes.count >= 2, bytes.last == UInt8(ascii: "\"") else { return false }
-            return !bytes.dropFirst().dropLast().contains { $0 == 0x0d || $0 == 0x0a }
+            // qtextSMTP and quoted-pairSMTP are printable ASCII (and UTF-8): no control bytes.
+            return !bytes.dropFirst().dropLast().contains { $0 < 0x20 || $0 == 0x7f }
         }
         guard bytes.first != UInt8(ascii: "."), bytes.last != UInt8(ascii: ".") else { return false }
         var previous: UInt8 = 0
@@ -79,11 +91,23 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
             || "!#$%&'*+-/=?^_`{|}~".utf8.contains(c)
     }
 
+    /// `[192.0.2.1]` or `[IPv6:2001:db8::1]` (RFC 5321 §4.1.3). General address literals
+    /// (`[tag:…]`) name no standardised tag but IPv6 and are refused, as Postfix does.
+    static func isAddressLiteral(_ s: Substring) -> Bool {
+        guard s.first == "[", s.last == "]", s.count > 2 else { return false }
+        let inner = s.dropFirst().dropLast()
+        if inner.utf8.hasPrefix(caseInsensitive: "IPV6:") {
+            if case .v6 = IPAddress(String(inner.dropFirst(5))) { return true }
+            return false
+        }
+        return IPAddress(String(inner))?.isIPv4 == true  // exactly four decimal octets
+    }
+
     /// A hostname or an address literal `[192.0.2.1]` / `[IPv6:…]`. Labels are letters,
     /// digits, `-` and `_` (or bytes above ASCII, U-labels), not starting or ending in `-`.
     static func isDomain(_ s: Substring) -> Bool {
         let bytes = s.utf8
-        if bytes.first == UInt8(ascii: "[") { return bytes.last == UInt8(ascii: "]") && bytes.count > 2 }
+        if bytes.first == UInt8(ascii: "[") { return isAddressLiteral(s) }
         guard !bytes.isEmpty, bytes.count <= 253 else { return false }
         for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
             guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-")

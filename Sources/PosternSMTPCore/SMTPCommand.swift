@@ -86,6 +86,9 @@ public enum SMTPCommandParser {
         case .helo, .ehlo:
             guard !arg.isEmpty, !arg.utf8.contains(0x20) || verb == .ehlo else { return .failure(.syntax(Replies.syntax)) }
             let name = String(arg.utf8.prefix { $0 != 0x20 })!
+            // RFC 5321 §4.1.1.1: a domain or an address literal, nothing else: the name goes
+            // into the Received: header and the log, so control bytes must never pass.
+            guard MailPath.isDomain(Substring(name)) else { return .failure(.syntax(Replies.badHelloName)) }
             return .success(verb == .helo ? .helo(name) : .ehlo(name))
         case .mail:
             return parseMail(arg, defaultDomain: defaultDomain)
@@ -94,7 +97,7 @@ public enum SMTPCommandParser {
             let pathText = arg.utf8.dropFirst(3).drop { $0 == 0x20 }
             let path = pathText.prefix { $0 != 0x20 }
             if pathText.count > path.count { return .failure(.syntax(Replies.unsupportedParameter)) }
-            switch MailPath.parse(Substring(path), allowNull: false, defaultDomain: defaultDomain) {
+            switch MailPath.parse(Substring(path), allowNull: false, allowPostmaster: true, defaultDomain: defaultDomain) {
             case .success(let p): return .success(.rcpt(p))
             case .failure(let e): return .failure(.syntax(Replies.badRecipient(e.description)))
             }

@@ -41,17 +41,31 @@ public struct SMTPInputFramer {
     }
 
     public mutating func append(_ bytes: inout ByteBuffer) {
+        // A client that pipelines without pause may never let the buffer drain: give back the
+        // bytes already framed once they outweigh the ones waiting, so the buffer holds at
+        // most twice what waits (amortised: each byte moves at most once per doubling).
+        if buffer.readerIndex > 0 && buffer.readerIndex >= buffer.readableBytes { buffer.discardReadBytes() }
         buffer.writeBuffer(&bytes)
     }
 
     /// Bytes received and not yet framed.
     public var bufferedByteCount: Int { buffer.readableBytes }
 
+    /// Bytes the buffer keeps, framed ones included (what it costs in memory).
+    public var retainedByteCount: Int { buffer.writerIndex }
+
     /// Switches to data mode after `354`.
     public mutating func beginData() {
         mode = .data
         atLineStart = true
+        sawBareLineEnding = false
     }
+
+    /// The message being read (or the last one) held a CR not followed by LF or a LF not
+    /// preceded by CR. Only CRLF ends a line here, but a downstream MTA might end one at a
+    /// bare LF or CR and so see another message boundary: such a message is refused, as
+    /// Postfix's `smtpd_forbid_bare_newline = reject` does.
+    public private(set) var sawBareLineEnding = false
 
     /// Forgets everything buffered; returns how many bytes that was (for the log).
     public mutating func discardBuffered() -> Int {
@@ -132,6 +146,7 @@ public struct SMTPInputFramer {
             searchFrom = newline + 1
         }
         let count = end - view.startIndex
+        if !sawBareLineEnding { noteBareLineEndings(view[view.startIndex..<end]) }
         pendingCR = !crlf && view[end - 1] == UInt8(ascii: "\r")
         atLineStart = crlf
         return .data(buffer.readSlice(length: count)!)
@@ -139,4 +154,15 @@ public struct SMTPInputFramer {
 
     /// The last data byte handed out was a CR, so a LF first in the next read ends a line.
     private var pendingCR = false
+
+    private mutating func noteBareLineEndings(_ bytes: ByteBufferView.SubSequence) {
+        var previous: UInt8 = pendingCR ? 0x0d : 0
+        for byte in bytes {
+            if (previous == 0x0d) != (byte == 0x0a) {
+                sawBareLineEnding = true
+                return
+            }
+            previous = byte
+        }
+    }
 }

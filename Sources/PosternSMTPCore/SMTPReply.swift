@@ -85,6 +85,11 @@ public enum Replies {
     public static let badSequence = SMTPReply(503, "5.5.1 Bad sequence of commands")
     public static let noValidRecipients = SMTPReply(554, "5.5.1 No valid recipients")
     public static let syntax = SMTPReply(501, "5.5.4 Syntax error in parameters or arguments")
+    public static let badHelloName = SMTPReply(501, "5.5.4 Syntax error: EHLO/HELO needs a domain or an address literal")
+    /// Postfix's smtpd_forbid_bare_newline wording.
+    public static let bareLineEnding = SMTPReply(550, "5.5.2 Error: bare <CR> or <LF> received")
+    /// RFC 5321 §6.3: a mail loop (Postfix counts Received: headers up to 50).
+    public static let tooManyHops = SMTPReply(554, "5.4.6 Too many hops")
     public static func badSender(_ why: String) -> SMTPReply { SMTPReply(501, "5.1.7 Bad sender address syntax: \(why)") }
     public static func badRecipient(_ why: String) -> SMTPReply {
         SMTPReply(501, "5.1.3 Bad recipient address syntax: \(why)")
@@ -108,6 +113,11 @@ public enum Replies {
     public static let noMessageID = SMTPReply(451, "4.3.0 Local error in processing; try again later")
     /// The same at connection time (no connection ID).
     public static let noConnectionID = SMTPReply(421, "4.3.0 Local error in processing; try again later")
+    /// The engine holds as many message bytes as its budget allows (Postfix's answer when
+    /// the queue has no room).
+    public static let insufficientStorage = SMTPReply(452, "4.3.1 Insufficient system storage")
+    /// postscreen's answer to a client that talks before the greeting.
+    public static let pregreet = SMTPReply(521, "5.5.1 Protocol error")
     public static let rejected = SMTPReply(503, "5.5.1 Connection refused by policy; send QUIT")
     public static let dnsTemporaryFailure = SMTPReply(421, "4.4.3 Temporary failure looking up your host; try again later")
     public static let tooManyConnectionsFromIP = SMTPReply(

@@ -35,6 +35,10 @@ extension SMTPSession {
             guard !t.recipients.isEmpty else {
                 return [.reply(t.rejected > 0 ? Replies.noValidRecipients : Replies.needRecipient)]
             }
+            if let available = context.messageBudgetAvailable, !available() {
+                return [.log(.receivingFailed(icid: context.icid, reason: "message memory budget exhausted")),
+                        .reply(Replies.insufficientStorage)]
+            }
             enter(.data)
             return [.beginData, .reply(Replies.startData)]
         case .rset:
@@ -107,13 +111,17 @@ extension SMTPSession {
                 .reply(Replies.sender(sender.address))]
     }
 
-    private mutating func rcpt(_ recipient: MailPath) -> [Action] {
+    private mutating func rcpt(_ path: MailPath) -> [Action] {
         guard var t = transaction else { return [.reply(hello == nil ? Replies.needHelo : Replies.needMail)] }
         guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
+        // RFC 5321 §4.5.1: `<Postmaster>` is always accepted, for this host, RAT or not.
+        let postmaster = path.isBarePostmaster
+        let recipient = postmaster
+            ? MailPath(address: "postmaster@\(context.hostname)", localPart: "postmaster", domain: context.hostname) : path
         // Public listeners accept only what the RAT allows, unless the sender group relays.
         var bypassesLimits = false
         // An authenticated client relays, as on an AsyncOS listener with SMTP AUTH.
-        if context.match.behavior != .relay, authenticatedUser == nil, let rat = context.recipientAccess {
+        if !postmaster, context.match.behavior != .relay, authenticatedUser == nil, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
             if decision.action == .reject {
                 t.rejected += 1

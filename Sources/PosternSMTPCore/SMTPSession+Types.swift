@@ -70,6 +70,9 @@ extension SMTPSession {
         public var acquireTLSSlot: (@Sendable () -> Bool)?
         /// The listener's SMTP AUTH profile and the shared failure counts; nil offers no AUTH.
         public var auth: AuthContext?
+        /// Whether the engine's budget of message bytes in memory has room for another
+        /// message; nil is no budget.
+        public var messageBudgetAvailable: (@Sendable () -> Bool)?
 
         /// Whom the hourly recipient limit counts against: this host on this listener.
         public var rateKey: RecipientRateLimiter.Key { .init(listener: listenerName, address: peer.address) }
@@ -79,7 +82,8 @@ extension SMTPSession {
             match: HATMatch, recipientAccess: CompiledRecipientAccess?, defaultDomain: String = "",
             tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5,
             recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil,
-            auth: AuthContext? = nil
+            auth: AuthContext? = nil,
+            messageBudgetAvailable: (@Sendable () -> Bool)? = nil
         ) {
             self.auth = auth
             self.icid = icid
@@ -95,6 +99,7 @@ extension SMTPSession {
             self.badCommandLimit = badCommandLimit
             self.recipientLimiter = recipientLimiter
             self.acquireTLSSlot = acquireTLSSlot
+            self.messageBudgetAvailable = messageBudgetAvailable
         }
     }
 }

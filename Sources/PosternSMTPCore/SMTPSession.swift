@@ -45,6 +45,10 @@ public struct SMTPSession {
         var counted = 0
     }
 
+    /// More `Received:` headers than this is a mail loop (RFC 5321 §6.3; Postfix's
+    /// hopcount_limit is 50).
+    public static let maxReceivedHeaders = 50
+
     public let context: Context
     public private(set) var state: State = .connected
     var hello: (name: String, extended: Bool)?
@@ -156,11 +160,23 @@ public struct SMTPSession {
     }
 
     /// The message's terminating `.` arrived. `size` counts the bytes received (after
-    /// unstuffing); `oversize` is set when they passed the policy's maximum.
-    public mutating func dataComplete(size: Int, oversize: Bool, headerLines: Int, messageID: String?, subject: String?)
+    /// unstuffing); `oversize` is set when they passed the policy's maximum, `overBudget`
+    /// when the engine's budget of message bytes in memory ran out while it arrived;
+    /// `bareLineEnding` when it held a CR or LF that was not part of a CRLF;
+    /// `receivedHeaders` counts its `Received:` headers.
+    public mutating func dataComplete(size: Int, oversize: Bool, overBudget: Bool = false, bareLineEnding: Bool = false,
+                                      headerLines: Int, receivedHeaders: Int = 0, messageID: String?, subject: String?)
         -> [Action]
     {
         guard state == .data, let t = transaction else { fatalError("dataComplete in state \(state)") }
+        func refuse(_ reason: String, _ reply: SMTPReply) -> [Action] {
+            transaction = nil
+            enter(.idle)
+            return [.log(.receivingFailed(icid: context.icid, reason: reason)), .reply(reply)]
+        }
+        if overBudget && !oversize { return refuse("message memory budget exhausted", Replies.insufficientStorage) }
+        if bareLineEnding && !oversize { return refuse("bare <CR> or <LF> received", Replies.bareLineEnding) }
+        if receivedHeaders > SMTPSession.maxReceivedHeaders { return refuse("Too many hops", Replies.tooManyHops) }
         if oversize {
             transaction = nil
             enter(.idle)

@@ -117,7 +117,12 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         public var connectionsRefused = 0
         public var connectionsOpen = 0
         public var tlsSessions = 0
+        /// Failed handshakes (a session that lacks the certificate its policy demands too).
         public var tlsFailures = 0
+        /// TLS errors after a completed handshake.
+        public var tlsErrors = 0
+        /// Clients that closed the connection during TLS without close_notify.
+        public var tlsUncleanCloses = 0
         public var messagesAccepted = 0
         public var recipientsAccepted = 0
         /// Refused by the RAT or by a policy's recipients-per-hour limit.
@@ -131,6 +136,23 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         public var authFailures = 0
 
         public init() {}
+
+        /// Counters an older engine did not write read as 0, so a status file from before an
+        /// upgrade still reads.
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            func value(_ key: CodingKeys) throws -> Int { try c.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+            connectionsAccepted = try value(.connectionsAccepted)
+            connectionsRefused = try value(.connectionsRefused)
+            connectionsOpen = try value(.connectionsOpen)
+            tlsSessions = try value(.tlsSessions)
+            tlsFailures = try value(.tlsFailures)
+            tlsErrors = try value(.tlsErrors)
+            tlsUncleanCloses = try value(.tlsUncleanCloses)
+            messagesAccepted = try value(.messagesAccepted)
+            recipientsAccepted = try value(.recipientsAccepted)
+            recipientsRejected = try value(.recipientsRejected)
+        }
     }
 
     public static func read(_ home: Home) -> EngineStatus? {

@@ -230,12 +230,12 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
-    /// The session-id context for a connection that treats the peer's certificate as said
-    /// (RFC 5246 §7.4.1.2, RFC 8446 §4.6.1: a session resumes only under the requirements it
-    /// was made under). OpenSSL refuses to resume a session id or a ticket, TLS 1.2 and 1.3
-    /// alike, whose context differs, and does a full handshake instead. Without it, a session
-    /// made where no certificate was asked for resumed where one is required: the verification
-    /// a -Verify policy demands was skipped.
+    /// The session-id context for a connection that treats the peer's certificate as said.
+    /// OpenSSL reuses a session only in the context it was made in (SSL_set_session_id_context):
+    /// a session id or a ticket, TLS 1.2 and 1.3 alike, from another context gets a full
+    /// handshake instead. Without one context per requirement, a session made where no
+    /// certificate was asked for resumed where one is required, skipping the verification a
+    /// -Verify policy demands.
     public func sessionIDContext(for verification: TLSConnection.PeerVerification) -> [UInt8] {
         let level: String
         switch verification {

@@ -2,9 +2,16 @@ import NIOCore
 import PosternTLS
 
 /// What the TLS handler tells the protocol above it (SMTP in the engine, HTTP in posternweb).
+/// Three kinds of failure are kept apart (style.md §19), in logs, counters and delivery's
+/// "TLS was required" alike: the handshake failed; a record or I/O error came after it; the
+/// peer closed the connection without close_notify.
 public enum TLSEvent {
     case handshakeCompleted(TLSHandshakeInfo, PeerCheck)
     case handshakeFailed(String)
+    /// A TLS error after the handshake (a bad record, a failed write).
+    case failedAfterHandshake(String)
+    /// The connection ended while the session was active and no close_notify had come.
+    case closedWithoutNotify
 }
 
 /// The negotiated session, as the layer above logs and decides with it.
@@ -76,6 +83,15 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         handshakeTimer?.cancel()
         for (_, promise) in pendingWrites { promise?.fail(ChannelError.ioOnClosedChannel) }
         pendingWrites = []
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        if state == .active {
+            // Neither side said close_notify: a truncation attack looks the same (RFC 8446 §6.1).
+            state = .closed
+            context.fireUserInboundEventTriggered(TLSEvent.closedWithoutNotify)
+        }
+        context.fireChannelInactive()
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -221,12 +237,14 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func fail(context: ChannelHandlerContext, reason: String) {
         guard state != .closed else { return }
+        let duringHandshake = state == .handshaking
         state = .closed
         handshakeTimer?.cancel()
         flushOutput(context: context)  // the alert, so the peer learns why
         for (_, promise) in pendingWrites { promise?.fail(ChannelError.ioOnClosedChannel) }
         pendingWrites = []
-        context.fireUserInboundEventTriggered(TLSEvent.handshakeFailed(reason))
+        context.fireUserInboundEventTriggered(
+            duringHandshake ? TLSEvent.handshakeFailed(reason) : TLSEvent.failedAfterHandshake(reason))
         context.close(promise: nil)
     }
 }

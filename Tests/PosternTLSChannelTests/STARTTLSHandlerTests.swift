@@ -22,6 +22,8 @@ final class Recorder: ChannelInboundHandler {
         switch event as? TLSEvent {
         case .handshakeCompleted(let info, _)?: events.append("completed \(info.protocolVersion) \(info.cipher)")
         case .handshakeFailed(let reason)?: events.append("failed \(reason)")
+        case .failedAfterHandshake(let reason)?: events.append("error \(reason)")
+        case .closedWithoutNotify?: events.append("closed without close_notify")
         case nil: break
         }
     }
@@ -59,14 +61,20 @@ func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
     }
 }
 
+/// An EmbeddedChannel with a server-side STARTTLS handler over `context` and a recorder above it.
+func serverChannel(_ context: TLSContext) throws -> (EmbeddedChannel, Recorder) {
+    let recorder = Recorder()
+    let channel = EmbeddedChannel()
+    try channel.pipeline.syncOperations.addHandler(recorder)
+    try channel.pipeline.syncOperations.addHandler(STARTTLSHandler(connection: try TLSConnection(context: context)),
+                                                   position: .first)
+    return (channel, recorder)
+}
+
 @Suite struct STARTTLSHandlerTests {
     @Test func handshakeThenPlaintextBothWays() throws {
         let pair = try TLSPair()
-        let recorder = Recorder()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(recorder)
-        try channel.pipeline.syncOperations.addHandler(
-            STARTTLSHandler(connection: try TLSConnection(context: pair.server)), position: .first)
+        let (channel, recorder) = try serverChannel(pair.server)
         let client = try TLSConnection(context: pair.client)
         // A reply written during the handshake waits for it, then goes out encrypted.
         channel.writeAndFlush(ByteBuffer(string: "250 early\r\n"), promise: nil)
@@ -87,11 +95,7 @@ func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
             serverSettings: SSLServiceSettings(methods: TLSMethods([.tlsv1_2]), ciphers: "ECDHE-RSA-AES256-GCM-SHA384",
                                                tls13Suites: ""),
             clientSettings: SSLServiceSettings(methods: TLSMethods([.tlsv1_2]), ciphers: "AES128-SHA", tls13Suites: ""))
-        let recorder = Recorder()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(recorder)
-        try channel.pipeline.syncOperations.addHandler(
-            STARTTLSHandler(connection: try TLSConnection(context: pair.server)), position: .first)
+        let (channel, recorder) = try serverChannel(pair.server)
         let client = try TLSConnection(context: pair.client)
         try pump(channel, client)
         #expect(recorder.events == ["failed no shared cipher"])
@@ -102,15 +106,46 @@ func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
 
     @Test func garbageInsteadOfAHandshakeFailsCleanly() throws {
         let pair = try TLSPair()
-        let recorder = Recorder()
-        let channel = EmbeddedChannel()
-        try channel.pipeline.syncOperations.addHandler(recorder)
-        try channel.pipeline.syncOperations.addHandler(
-            STARTTLSHandler(connection: try TLSConnection(context: pair.server)), position: .first)
+        let (channel, recorder) = try serverChannel(pair.server)
         try channel.writeInbound(ByteBuffer(string: "MAIL FROM:<evil@x>\r\n"))
         #expect(recorder.events.count == 1)
         #expect(recorder.events.first?.hasPrefix("failed") == true)
         #expect(recorder.plaintext.isEmpty)
         #expect(!channel.isActive)
+    }
+}
+
+/// Handshake failures, errors after the handshake and unclean closes are three events (issue 12 §6).
+@Suite struct TLSFailureKindTests {
+    static func established() throws -> (EmbeddedChannel, Recorder, TLSConnection) {
+        let pair = try TLSPair()
+        let (channel, recorder) = try serverChannel(pair.server)
+        let client = try TLSConnection(context: pair.client)
+        try pump(channel, client)
+        #expect(recorder.events == ["completed TLSv1.3 TLS_AES_256_GCM_SHA384"])
+        return (channel, recorder, client)
+    }
+
+    @Test func aBadRecordAfterTheHandshakeIsNotAHandshakeFailure() throws {
+        let (channel, recorder, _) = try TLSFailureKindTests.established()
+        // An application-data record header with garbage inside: decryption fails.
+        try channel.writeInbound(ByteBuffer(bytes: [0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0x41, count: 32)))
+        #expect(recorder.events.count == 2)
+        #expect(recorder.events.last?.hasPrefix("error ") == true)
+        #expect(!channel.isActive)
+    }
+
+    @Test func aPeerThatClosesWithoutCloseNotifyIsItsOwnEvent() throws {
+        let (channel, recorder, _) = try TLSFailureKindTests.established()
+        channel.pipeline.fireChannelInactive()
+        #expect(recorder.events.last == "closed without close_notify")
+    }
+
+    @Test func closeNotifyIsNotAnUncleanClose() throws {
+        let (channel, recorder, client) = try TLSFailureKindTests.established()
+        client.shutdown()
+        try channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        channel.pipeline.fireChannelInactive()
+        #expect(recorder.events == ["completed TLSv1.3 TLS_AES_256_GCM_SHA384"])
     }
 }

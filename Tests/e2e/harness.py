@@ -212,6 +212,18 @@ def spool_records(data):
     return out
 
 
+def smtp_reply(file):
+    """One whole SMTP reply (all its lines) read from a binary file object."""
+    lines = []
+    while True:
+        line = file.readline()
+        if not line:
+            raise ConnectionError("closed")
+        lines.append(line)
+        if line[3:4] != b"-":
+            return b"".join(lines)
+
+
 def openssl_ca(directory, name):
     """ca.key and ca.crt, a two-day CA named `name`, in `directory`; returns the openssl runner."""
     def run(*args):

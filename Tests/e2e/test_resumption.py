@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import Appliance, openssl_pki
+from harness import Appliance, openssl_pki, smtp_reply, wait_for
 
 OTHER = "127.0.0.2"  # the sender group whose policy is TLS Preferred
 VERIFIED = "127.0.0.1"  # ALL: Required - Verify with the custom authority
@@ -39,14 +39,8 @@ class SMTPOverTLS:
         self.file = self.tls.makefile("rb")
 
     def reply(self):
-        lines = []
-        while True:
-            line = self.file.readline()
-            if not line:
-                raise ConnectionError("closed")
-            lines.append(line)
-            if line[3:4] != b"-":
-                return int(line[:3]), b"".join(lines)
+        text = smtp_reply(self.file)
+        return int(text[:3]), text
 
     def expect(self, code):
         got, text = self.reply()
@@ -123,7 +117,8 @@ class ResumptionTests(unittest.TestCase):
         outcome, reused = self.attempt_mail(context, session)
         self.assertNotEqual(outcome, 250, "a session from a no-certificate policy passed Required - Verify")
         self.assertNotEqual(reused, True)
-        self.assertGreater(self.appliance.mail_log().count("TLS failed"), failures_before)
+        # The client hears the alert before the engine has written its line: wait for it.
+        wait_for(lambda: self.appliance.mail_log().count("TLS failed") > failures_before, what="a TLS failed line")
 
     def test_python_tls13_session_does_not_cross_into_required_verify(self):
         self.check_python(ssl.TLSVersion.TLSv1_3)
@@ -170,7 +165,8 @@ class ResumptionTests(unittest.TestCase):
     def test_failures_are_logged(self):
         context, session = self.session_from_other(ssl.TLSVersion.TLSv1_3)
         self.attempt_mail(context, session)
-        self.assertTrue(re.search(r"ICID \d+ TLS failed: .*certificate", self.appliance.mail_log()))
+        wait_for(lambda: re.search(r"ICID \d+ TLS failed: .*certificate", self.appliance.mail_log()),
+                 what="TLS failed: ... certificate")
 
 
 if __name__ == "__main__":

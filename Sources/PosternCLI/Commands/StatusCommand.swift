@@ -39,7 +39,8 @@ struct StatusCommand: CLICommand {
             dialog.say("  \(short) of them for lack of file descriptors (raise the engine's limit: "
                 + "LimitNOFILE= in its service unit, or ulimit -n)")
         }
-        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
+        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes, \(c.tlsErrors) errors after "
+            + "the handshake, \(c.tlsUncleanCloses) closed without close_notify")
         dialog.say("SMTP AUTH: \(c.authSuccesses) succeeded, \(c.authFailures) failed")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")

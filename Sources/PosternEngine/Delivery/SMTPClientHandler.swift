@@ -101,6 +101,11 @@ final class SMTPClientHandler: ChannelInboundHandler {
         case .handshakeFailed(let reason):
             mailLog?.write(.deliveryTLSFailed(dcid: setup.dcid, reason: reason))
             perform(session.tlsFailed(reason), context: context)
+        case .failedAfterHandshake(let reason):
+            // TLS was negotiated: this is a lost connection, not "TLS was required but ...".
+            perform(session.connectionLost("TLS error after the handshake: \(reason)"), context: context)
+        case .closedWithoutNotify:
+            break  // channelInactive follows and defers what is left
         }
     }
 

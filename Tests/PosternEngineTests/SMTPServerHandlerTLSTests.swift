@@ -1,0 +1,50 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import PosternConfig
+import PosternStore
+import PosternTLS
+import Testing
+@testable import PosternEngine
+
+/// STARTTLS through the whole server handler: what each kind of TLS failure logs and counts
+/// (issue 12 §6).
+@Suite(.serialized) struct SMTPServerHandlerTLSTests {
+    /// A harness whose client has done STARTTLS and a handshake with the factory's demo
+    /// certificate (TLS Preferred on the default policy).
+    static func encrypted() throws -> (HandlerHarness, TLSConnection) {
+        let h = try HandlerHarness(policy: { $0.tls = .preferred })
+        _ = try h.output()
+        try h.send("EHLO c.example\r\nSTARTTLS\r\n")
+        #expect(try h.output().hasSuffix("220 Go ahead with TLS\r\n"))
+        let client = try TLSConnection(context: try TLSContext(role: .client, settings: FactoryDefaults.sslService,
+                                                                identity: nil))
+        try pump(h.channel, client)
+        #expect(h.mailLog().contains("TLS success protocol TLSv1.3"))
+        return (h, client)
+    }
+
+    @Test func anErrorAfterTheHandshakeIsNotAFailedHandshake() throws {
+        let (h, _) = try SMTPServerHandlerTLSTests.encrypted()
+        try h.channel.writeInbound(ByteBuffer(bytes: [0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0x41, count: 32)))
+        #expect(h.mailLog().contains("TLS error after the handshake: "))
+        #expect(!h.mailLog().contains("TLS failed"))
+        let counters = h.services.registry.counters
+        #expect(counters.tlsErrors == 1 && counters.tlsFailures == 0 && counters.tlsSessions == 1)
+    }
+
+    @Test func aClientThatVanishesWithoutCloseNotifyIsCountedApart() throws {
+        let (h, _) = try SMTPServerHandlerTLSTests.encrypted()
+        h.channel.pipeline.fireChannelInactive()
+        #expect(h.mailLog().contains("TLS connection closed by the client without close_notify"))
+        #expect(h.services.registry.counters.tlsUncleanCloses == 1)
+        #expect(h.services.registry.counters.tlsFailures == 0)
+    }
+
+    @Test func olderStatusFilesStillRead() throws {
+        let old = #"{"connectionsAccepted":3,"connectionsOpen":1,"connectionsRefused":0,"messagesAccepted":2,"#
+            + #""recipientsAccepted":2,"recipientsRejected":0,"tlsFailures":1,"tlsSessions":4}"#
+        let counters = try JSONDecoder().decode(EngineStatus.Counters.self, from: Data(old.utf8))
+        #expect(counters.tlsSessions == 4 && counters.tlsFailures == 1 && counters.tlsErrors == 0)
+    }
+}
