@@ -48,7 +48,8 @@ final class HandlerHarness {
         policy(&configuration.listeners[0].hostAccess.defaultParameters)
         let compiled = try CompiledConfiguration(configuration, home: home.home)
         let runtime = ListenerRuntime(compiled: compiled.listeners[0], generation: 1,
-                                      settings: configuration.listenerSettings, hostname: "mx.test")
+                                      settings: configuration.listenerSettings, hostname: "mx.test",
+                                      authLimits: configuration.smtpAuthSettings, authChecker: nil)
         let spool = Spool(directory: home.home.queueDirectory)
         _ = try spool.open()
         // The resolver is never asked: the handler gets its peer's name from `resolvePeer` below.
