@@ -44,7 +44,7 @@ final class ConnectionRegistry: Sendable {
             // file; the client gets the same answer as at the overall limit.
             guard s.total < descriptorBudget else {
                 s.counters.connectionsRefused += 1
-                s.counters.connectionsRefusedForDescriptors = (s.counters.connectionsRefusedForDescriptors ?? 0) + 1
+                s.counters.connectionsRefusedForDescriptors += 1
                 return .overallLimit
             }
             guard s.perListener[listener, default: 0] < listenerLimit else {

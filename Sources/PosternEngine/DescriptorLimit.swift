@@ -65,7 +65,7 @@ final class DescriptorShortageRecorder: ChannelInboundHandler {
             context.fireErrorCaught(error)
             return
         }
-        registry.count { $0.connectionsRefusedForDescriptors = ($0.connectionsRefusedForDescriptors ?? 0) + 1 }
+        registry.count { $0.connectionsRefusedForDescriptors += 1 }
         let now = NIODeadline.now()
         if lastWarning.map({ now - $0 >= .seconds(60) }) ?? true {
             lastWarning = now

@@ -128,9 +128,8 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         /// Refused by the RAT or by a policy's recipients-per-hour limit.
         public var recipientsRejected = 0
         /// Connections refused for lack of file descriptors: past the engine's descriptor
-        /// budget, or failed in `accept` (EMFILE, ENFILE). Absent in files from engines that did
-        /// not count them.
-        public var connectionsRefusedForDescriptors: Int?
+        /// budget, or failed in `accept` (EMFILE, ENFILE).
+        public var connectionsRefusedForDescriptors = 0
         /// SMTP AUTH attempts that succeeded and that failed (wrong credentials; not `454`s).
         public var authSuccesses = 0
         public var authFailures = 0
@@ -152,6 +151,9 @@ public struct EngineStatus: Codable, Sendable, Hashable {
             messagesAccepted = try value(.messagesAccepted)
             recipientsAccepted = try value(.recipientsAccepted)
             recipientsRejected = try value(.recipientsRejected)
+            connectionsRefusedForDescriptors = try value(.connectionsRefusedForDescriptors)
+            authSuccesses = try value(.authSuccesses)
+            authFailures = try value(.authFailures)
         }
     }
 

@@ -39,7 +39,7 @@ private final class ErrorSink: ChannelInboundHandler {
 
         channel.pipeline.fireErrorCaught(IOError(errnoCode: ECONNABORTED, reason: "accept"))
 
-        #expect(registry.counters.connectionsRefusedForDescriptors == nil)
+        #expect(registry.counters.connectionsRefusedForDescriptors == 0)
         #expect(sink.errors.count == 1)
     }
 

@@ -40,7 +40,7 @@ class DescriptorLimitTest(unittest.TestCase):
                 clients.append(socket.create_connection(("127.0.0.1", a.port), timeout=5))
             # 96 descriptors leave a budget of 64 connections: the rest are refused, and the
             # engine keeps descriptors for itself (it still writes its status file).
-            wait_for(lambda: (a.status()["counters"].get("connectionsRefusedForDescriptors") or 0) >= 150 - 64,
+            wait_for(lambda: (a.status()["counters"].get("connectionsRefusedForDescriptors", 0)) >= 150 - 64,
                      what="status to count connections refused for lack of descriptors")
             self.assertLess(len(os.listdir(f"/proc/{a.engine.pid}/fd")), 96)
             shown = a.cli("status").stdout

@@ -101,7 +101,7 @@ class SMTPAuthTests(unittest.TestCase):
         self.assertNotIn("corp", self.appliance.cli("smtpauthconfig print").stdout)
         with open(os.path.join(self.appliance.home, "logs", "cli.log")) as f:
             audit = f.read()
-        self.assertIn("--password=*****", audit)
+        self.assertIn("--password=[redacted]", audit)
         self.assertNotIn(READER_PASSWORD, audit)
 
     def test_the_test_subcommand_says_each_step(self):
@@ -308,7 +308,8 @@ class SMTPAuthTests(unittest.TestCase):
                 s.ehlo()
                 self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 454)
             # With the CA imported as a custom authority, StartTLS verifies and AUTH works.
-            self.appliance.cli(f"certconfig certauthority custom import {directory.ca_file}; commit ca Y")
+            self.appliance.cli(f"certconfig certauthority custom import {self.appliance.place(directory.ca_file)}; "
+                               "commit ca Y")
             good = self.cli_stdin("smtpauthconfig test corp alice", USERS["alice"] + "\n").stdout
             self.assertIn("StartTLS: the connection is encrypted.", good)
             self.assertIn("Result: the credentials of alice are valid.", good)

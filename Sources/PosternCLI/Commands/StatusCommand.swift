@@ -35,8 +35,8 @@ struct StatusCommand: CLICommand {
         let c = status.counters
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
-        if let short = c.connectionsRefusedForDescriptors, short > 0 {
-            dialog.say("  \(short) of them for lack of file descriptors (raise the engine's limit: "
+        if c.connectionsRefusedForDescriptors > 0 {
+            dialog.say("  \(c.connectionsRefusedForDescriptors) of them for lack of file descriptors (raise the engine's limit: "
                 + "LimitNOFILE= in its service unit, or ulimit -n)")
         }
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes, \(c.tlsErrors) errors after "
