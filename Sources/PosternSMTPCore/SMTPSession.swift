@@ -362,6 +362,8 @@ public struct SMTPSession {
         guard t.recipients.count < parameters.maxRecipientsPerMessage else { return [.reply(Replies.tooManyRecipients)] }
         // Public listeners accept only what the RAT allows, unless the sender group relays.
         var bypassesLimits = false
+        // An Accept entry's custom response is what the sender is told (the dialog asks for it).
+        var acceptReply: SMTPReply?
         if context.match.behavior != .relay, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
             if decision.action == .reject {
@@ -373,6 +375,7 @@ public struct SMTPSession {
                         .reply(reply)]
             }
             bypassesLimits = decision.bypassesReceivingControl
+            acceptReply = decision.response.map { SMTPReply($0.code, $0.text) }
         }
         // Recipients of messages already accepted this hour, and of this one so far.
         if !bypassesLimits, let limiter = context.recipientLimiter, parameters.maxRecipientsPerHour >= 0,
@@ -385,6 +388,6 @@ public struct SMTPSession {
         if !bypassesLimits { t.counted += 1 }
         transaction = t
         return [.log(.recipient(mid: t.mid, icid: context.icid, rid: rid, address: recipient.address)),
-                .reply(Replies.recipient(recipient.address))]
+                .reply(acceptReply ?? Replies.recipient(recipient.address))]
     }
 }
