@@ -158,7 +158,7 @@ struct HelpCommand: CLICommand {
             return .ok
         }
         let width = CommandTable.all.map(\.name.count).max() ?? 0
-        for command in CommandTable.all {
+        for command in CommandTable.all.sorted(by: { $0.name < $1.name }) {
             dialog.say(command.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + command.summary)
         }
         return .ok

@@ -35,23 +35,27 @@ struct StatusCommand: CLICommand {
         let c = status.counters
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
-        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
-        dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
-            + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
+        dialog.say("TLS: \(Formatting.count(c.tlsSessions, "session")), "
+            + "\(Formatting.count(c.tlsFailures, "failed handshake"))")
+        dialog.say("Messages: \(c.messagesAccepted) accepted, \(Formatting.count(c.recipientsAccepted, "recipient")), "
+            + "\(Formatting.count(c.recipientsRejected, "recipient")) refused (RAT or rate limit)")
         if let rollback = status.automaticRollback {
             dialog.say("Automatic rollback at \(CommitCommand.format(rollback.at)): generation \(rollback.unconfirmed) was "
                 + "not confirmed; generation \(rollback.restored) restored as generation \(rollback.generation).")
         }
-        let older = status.sessionsByGeneration.filter { Int($0.key) != status.generation }
-        if older.isEmpty {
-            dialog.say("Sessions on older generations: none")
+        // One heading, then a line per older generation: sessions still on it, or when its
+        // last one ended ("none" above a list of generations read as a contradiction).
+        let older = status.sessionsByGeneration.filter { Int($0.key) != status.generation && $0.value > 0 }
+        let drained = status.drainedAt.filter { older[$0.key] == nil }
+        dialog.say("Sessions on older generations: " + (older.isEmpty ? "none" : "\(older.values.reduce(0, +))"))
+        let byGeneration = { (a: (key: String, value: Int), b: (key: String, value: Int)) in
+            (Int(a.key) ?? 0) < (Int(b.key) ?? 0)
         }
-        for (generation, count) in older.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
-            dialog.say("Sessions still on generation \(generation): \(count)")
+        for (generation, count) in older.sorted(by: byGeneration) {
+            dialog.say("  generation \(generation): \(Formatting.count(count, "session")) still open")
         }
-        for (generation, date) in status.drainedAt.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) })
-        where older[generation] == nil {
-            dialog.say("Generation \(generation): last session ended \(CommitCommand.format(date))")
+        for (generation, date) in drained.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
+            dialog.say("  generation \(generation): its last session ended \(CommitCommand.format(date))")
         }
         return .ok
     }
