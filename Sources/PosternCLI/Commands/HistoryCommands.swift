@@ -212,6 +212,6 @@ enum Changes {
             return diff.isEmpty ? "No differences." : diff
         }
         let changes = ConfigDiff.changes(from: from, to: to)
-        return changes.isEmpty ? "No differences." : ConfigDiff.render(changes)
+        return changes.isEmpty ? "No differences." : ChangeWords.render(changes)
     }
 }
