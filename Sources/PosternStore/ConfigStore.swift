@@ -64,7 +64,8 @@ public struct ConfigStore: Sendable {
     /// it back; any later commit confirms it.
     public func commit(
         _ configuration: Configuration, base: Int, user: String, source: String, comment: String,
-        now: Date = Date(), confirmWithin: Int? = nil, check: (Configuration) -> [ConfigProblem]
+        now: Date = Date(), confirmWithin: Int? = nil, forRollback: Bool = true,
+        check: (Configuration) -> [ConfigProblem]
     ) throws(StoreError) -> CommitRecord {
         let problems = check(configuration)
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
@@ -77,7 +78,8 @@ public struct ConfigStore: Sendable {
             // Whole seconds: what the ISO 8601 record keeps, so the record returned equals the one read back.
             let time = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
             let record = CommitRecord(
-                generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
+                generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment,
+                forRollback: forRollback)
             try write(ConfigDocument(commit: record, configuration: configuration))
             closeConfirmWindow()
             if let minutes = confirmWithin { try openConfirmWindow(for: record, minutes: minutes, now: now) }

@@ -333,7 +333,7 @@ class LimitTests(unittest.TestCase):
             self.assertEqual(client.sendmail("a@b.example", ["joe@example.com"], "Subject: 3\r\n\r\nz\r\n"), {})
         self.assertRegex(self.appliance.mail_log(), r"MID \d+ ICID \d+ To: <eve@example\.com> Rejected by Receiving Control")
         wait_for(lambda: self.appliance.status()["counters"]["recipientsRejected"] == 1, what="the refused recipient counted")
-        self.assertIn("1 recipients refused (RAT or rate limit)", self.appliance.cli("status").stdout)
+        self.assertIn("1 recipient refused (RAT or rate limit)", self.appliance.cli("status").stdout)
         self.appliance.wait_generation(before + 1)
 
 
