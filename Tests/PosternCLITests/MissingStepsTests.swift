@@ -62,3 +62,18 @@ import Testing
         #expect(try Transcript.batch(home: t.home, "rollbackconfig rollback 3 Y").status == 1)
     }
 }
+
+/// One message for an empty answer where a value is mandatory (issue 14, section 6).
+@Suite struct EmptyAnswerTests {
+    @Test func anEmptyMandatoryAnswerSaysPleaseEnterAValue() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let result = try Transcript.run(home: t.home, [
+            "listenerconfig", "edit", "InboundMail", "rcptaccess", "new", "", "foo@example.org", "", "", "", "", "", "",
+        ])
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let asked = try #require(lines.firstIndex { $0.hasPrefix("Full email addresses such as") })
+        #expect(lines[asked + 1] == "[]> ")
+        #expect(lines[asked + 2] == "Please enter a value.")
+    }
+}
