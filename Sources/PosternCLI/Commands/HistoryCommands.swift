@@ -90,7 +90,7 @@ struct RollbackConfigCommand: CLICommand {
                     }
                 continue
             }
-            let records = Array(context.session.store.history().suffix(10).reversed())
+            let records = Array(context.session.store.history().filter(\.offeredForRollback).suffix(10).reversed())
             guard !records.isEmpty else { dialog.error("There is no committed configuration to revert to."); continue }
             let lines = records.map { RollbackConfigCommand.line($0) }
             // Enter goes back to the menu (a choice without a default, asyncos-cli.md l.1040).
@@ -221,6 +221,6 @@ enum Changes {
             return diff.isEmpty ? "No differences." : diff
         }
         let changes = ConfigDiff.changes(from: from, to: to)
-        return changes.isEmpty ? "No differences." : ConfigDiff.render(changes)
+        return changes.isEmpty ? "No differences." : ChangeWords.render(changes)
     }
 }

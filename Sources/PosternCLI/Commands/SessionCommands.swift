@@ -38,10 +38,10 @@ struct CommitCommand: CLICommand {
             return .ok
         }
         let comment = try dialog.text("Please enter some comments describing your changes:", key: "comment")
-        // Every generation is kept (config/history), so the answer changes nothing; the
-        // question stays because scripts answer it (`commit "…" Y`).
-        _ = try dialog.yesNo("Do you want to save the current configuration for rollback?", default: true,
-                             key: "rollback")
+        // No: the generation is still written to the history (every commit is), but
+        // rollbackconfig does not offer it.
+        let forRollback = try dialog.yesNo("Do you want to save the current configuration for rollback?",
+                                           default: true, key: "rollback")
         // Words left over are an error found before anything is written (`commit "a" Y extra`).
         try dialog.finish()
         let home = session.home
@@ -49,7 +49,7 @@ struct CommitCommand: CLICommand {
         do {
             record = try session.store.commit(
                 session.pending, base: session.base.commit.generation, user: session.user, source: session.source,
-                comment: comment, confirmWithin: confirmWithin, check: { CompiledConfiguration.check($0, home: home) })
+                comment: comment, confirmWithin: confirmWithin, forRollback: forRollback, check: { CompiledConfiguration.check($0, home: home) })
         } catch {
             dialog.error(error.description)
             if case .locked = error { return .failed }
@@ -193,7 +193,7 @@ struct HelpCommand: CLICommand {
             return .ok
         }
         let width = CommandTable.all.map(\.name.count).max() ?? 0
-        for command in CommandTable.all {
+        for command in CommandTable.all.sorted(by: { $0.name < $1.name }) {
             dialog.say(command.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + command.summary)
         }
         return .ok
