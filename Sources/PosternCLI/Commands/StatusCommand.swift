@@ -35,6 +35,9 @@ struct StatusCommand: CLICommand {
         dialog.say("Connections: \(c.connectionsOpen) open, \(c.connectionsAccepted) accepted, "
             + "\(c.connectionsRefused) refused")
         dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes")
+        let day = TLSReport.read(session.home).lastDay(now: Date())
+        dialog.say("TLS in the last 24 hours: \(day.reduce(0) { $0 + $1.succeeded }) succeeded, "
+            + "\(day.reduce(0) { $0 + $1.failed }) failed")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
             + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
         if let rollback = status.automaticRollback {
