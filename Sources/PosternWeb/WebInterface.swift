@@ -47,6 +47,7 @@ public final class WebInterface: Sendable {
         }
         signedIn.post("/logout") { [self] request, context in logout(context) }
         MailFlowPolicyPages(web: self).add(to: signedIn)
+        HATPages(web: self).add(to: signedIn)
         CommitPages(web: self).add(to: signedIn)
         ListenerPages(web: self).add(to: signedIn)
         HistoryPages(web: self).add(to: signedIn)

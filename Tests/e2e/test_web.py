@@ -179,6 +179,40 @@ class WebInterfaceTest(unittest.TestCase):
         status = self.appliance.cli("status").stdout
         self.assertIn(f"TLS in the last 24 hours: {counted()} succeeded", status)
 
+    def test_hat_overview_adds_checks_reorders_and_deletes_sender_groups(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.get(self.web.url + "/mail-policies/hat-overview?listener=InboundMail")
+        self.element("sender-groups", "WHITELIST")
+        # A bad sender is refused with the CLI's sentence; nothing is staged.
+        d.find_element(By.ID, "group-name").send_keys("PARTNERS")
+        d.find_element(By.ID, "group-senders").send_keys("10.1.1.300")
+        d.find_element(By.ID, "save-group").click()
+        self.assertIn("10.1.1.300", self.element("form-errors").text)
+        self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
+        field = d.find_element(By.ID, "group-senders")
+        field.clear()
+        field.send_keys("10.1.1.0/24, .partner.example")
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element(By.ID, "group-action")).select_by_value("$TRUSTED")
+        d.find_element(By.ID, "save-group").click()
+        self.element("notice", 'Sender group "PARTNERS" was saved.')
+        rows = [r.get_attribute("id") for r in d.find_elements(By.CSS_SELECTOR, "#sender-groups tbody tr[id]")]
+        self.assertEqual(rows[-1], "group-PARTNERS")
+        d.find_element(By.ID, "up-PARTNERS").click()
+        self.element("notice", "was moved")
+        rows = [r.get_attribute("id") for r in d.find_elements(By.CSS_SELECTOR, "#sender-groups tbody tr[id]")]
+        self.assertEqual(rows[-2:], ["group-PARTNERS", "group-UNKNOWNLIST"])
+        self.assertEqual(d.find_element(By.TAG_NAME, "legend").text, "Add Sender Group")
+        screenshot(d, "hat-overview")
+        d.find_element(By.ID, "commit-changes-button").click()
+        self.element("pending-changes", "PARTNERS")
+        d.get(self.web.url + "/mail-policies/hat-overview?listener=InboundMail")
+        d.find_element(By.ID, "delete-PARTNERS").click()
+        self.element("notice", 'Sender group "PARTNERS" was deleted.')
+        self.assertEqual(d.find_elements(By.ID, "group-PARTNERS"), [])
+        self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
+
     def test_a_read_only_operator_sees_but_cannot_submit_or_commit(self):
         d = self.driver
         self.login("ro1", READONLY_PASSWORD)
@@ -325,6 +359,34 @@ class GuiTLSTest(unittest.TestCase):
             self.assertIn('tls: "no" -> "preferred"', pending[0].text)
         finally:
             driver.quit()
+            web.stop()
+            appliance.remove()
+
+
+class RedirectTest(unittest.TestCase):
+    def test_plain_http_is_redirected_to_https(self):
+        import http.client
+        appliance = Appliance()
+        web = Web(appliance)
+        try:
+            http_port = free_port()
+            appliance.cli(f"interfaceconfig edit Loopback --https={web.port} --http={http_port}; commit http Y")
+
+            def redirect():
+                connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+                try:
+                    connection.request("GET", "/mail-policies/mail-flow-policies?listener=InboundMail")
+                    response = connection.getresponse()
+                    return response.status, response.getheader("Location")
+                except OSError:
+                    return None
+                finally:
+                    connection.close()
+            status, location = wait_for(redirect, what="the HTTP port to redirect")
+            self.assertEqual(status, 301)
+            self.assertEqual(location, f"https://127.0.0.1:{web.port}/mail-policies/mail-flow-policies"
+                                       "?listener=InboundMail")
+        finally:
             web.stop()
             appliance.remove()
 
