@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import Appliance, free_port, wait_for
+from harness import POSTERN, Appliance, free_port, wait_for
 from webharness import Web, browser, screenshot, sign_in
 
 try:
@@ -360,6 +360,47 @@ class GuiTLSTest(unittest.TestCase):
         finally:
             driver.quit()
             web.stop()
+            appliance.remove()
+
+
+class AccountsCLITest(unittest.TestCase):
+    """userconfig and passwd as an administrator scripts them: passwords on standard input."""
+
+    def run_cli(self, appliance, command, stdin):
+        return subprocess.run([POSTERN, "--home", appliance.home, "-c", command], input=stdin, capture_output=True,
+                              text=True, timeout=60)
+
+    def test_accounts_are_made_checked_and_kept_private(self):
+        appliance = Appliance()
+        try:
+            weak = self.run_cli(appliance, "userconfig new web1 --role=operator", "short\n")
+            self.assertNotEqual(weak.returncode, 0)
+            self.assertIn("at least 8 characters", weak.stdout + weak.stderr)
+            made = self.run_cli(appliance, "userconfig new web1 --role=operator", ADMIN_PASSWORD + "\n")
+            self.assertEqual(made.returncode, 0, made.stdout + made.stderr)
+            self.assertNotIn(ADMIN_PASSWORD, made.stdout + made.stderr)
+            listing = appliance.cli("userconfig print").stdout
+            self.assertIn('web1 - "web1" (Operators)', listing)
+            self.assertIn("admin - \"Administrator\" (Administrators) [no password set]", listing)
+            users = os.path.join(appliance.home, "config", "users.json")
+            self.assertEqual(os.stat(users).st_mode & 0o777, 0o640)
+            with open(users) as f:
+                text = f.read()
+            self.assertNotIn(ADMIN_PASSWORD, text)
+            self.assertIn("$y$", text)
+            appliance.cli("userconfig edit web1 --role=guest")
+            self.assertIn("(Guests)", appliance.cli("userconfig print").stdout)
+            before = text
+            changed = self.run_cli(appliance, "passwd web1", READONLY_PASSWORD + "\n")
+            self.assertEqual(changed.returncode, 0, changed.stdout + changed.stderr)
+            with open(users) as f:
+                self.assertNotEqual(f.read(), before)
+            refused = appliance.cli("userconfig delete admin", check=False)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("cannot be deleted", refused.stdout + refused.stderr)
+            appliance.cli("userconfig delete web1")
+            self.assertNotIn("web1", appliance.cli("userconfig print").stdout)
+        finally:
             appliance.remove()
 
 
