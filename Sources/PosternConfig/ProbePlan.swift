@@ -12,6 +12,8 @@ public struct ProbePlan: Sendable {
         /// Where the probe serves the listener.
         public var address: String
         public var port: Int
+        /// RCPT TO: one the listener's RAT accepts where there is one.
+        public var recipient: String
     }
 
     /// The configuration to serve.
@@ -38,6 +40,8 @@ public struct ProbePlan: Sendable {
             let port = ports[l]
             configuration.listeners[l].port = port
             let served = configuration.interface(named: listener.interface)?.address.description ?? "127.0.0.1"
+            let hostname = original.interface(named: listener.interface)?.hostname ?? original.hostname
+            let recipient = ProbePlan.recipient(listener.recipientAccess, hostname: hostname)
             let address = original.interface(named: listener.interface)?.address.description ?? listener.interface
             var report = ProbeListener(name: listener.name, address: address, port: listener.port)
             let hat = listener.hostAccess
@@ -56,7 +60,7 @@ public struct ProbePlan: Sendable {
                     entry.skipped = "CONTINUE: a sender here is decided by the next group it belongs to"
                 } else {
                     entry.source = source
-                    targets.append(Target(listener: l, group: g, source: source, address: served, port: port))
+                    targets.append(Target(listener: l, group: g, source: source, address: served, port: port, recipient: recipient))
                 }
                 if group.entries.contains(where: ProbePlan.matchesEverything) { reachable = false }
                 report.groups.append(entry)
@@ -64,7 +68,7 @@ public struct ProbePlan: Sendable {
             var all = ProbeReport.group("ALL", "ALL", hat.all, hat)
             if reachable {
                 all.source = "127.2.0.1"
-                targets.append(Target(listener: l, group: nil, source: "127.2.0.1", address: served, port: port))
+                targets.append(Target(listener: l, group: nil, source: "127.2.0.1", address: served, port: port, recipient: recipient))
             } else {
                 all.skipped = "an earlier group matches every address"
             }
@@ -74,6 +78,17 @@ public struct ProbePlan: Sendable {
         self.configuration = configuration
         self.targets = targets
         self.skeleton = skeleton
+    }
+
+    /// A recipient the RAT accepts (its first accepting entry), else the postmaster of `hostname`.
+    static func recipient(_ rat: RecipientAccessTable?, hostname: String) -> String {
+        guard let entry = rat?.entries.first(where: { $0.action == .accept }) else { return "postmaster@\(hostname)" }
+        switch entry.pattern.kind {
+        case .domain(let domain): return "postmaster@\(domain)"
+        case .domainSuffix(let domain): return "postmaster@probe.\(domain)"
+        case .localPart(let local): return "\(local)@\(hostname)"
+        case .address(let local, let domain): return "\(local)@\(domain)"
+        }
     }
 
     /// `0.0.0.0/0` and `::/0` leave nothing for the groups after them.

@@ -20,6 +20,7 @@ import Testing
             #expect(group.entries.map(\.text) == [groups[g].source!])
         }
         #expect(plan.targets.count == sources.count)
+        #expect(plan.targets.allSatisfy { $0.recipient == "postmaster@example.com" })  // the RAT accepts example.com
         #expect(groups[1].action == "$BLOCKED" && groups[1].behavior == "Reject")
         #expect(plan.configuration.listenerSettings.reverseDNSTimeout == 0)
     }

@@ -38,11 +38,15 @@ class DryRunTests(unittest.TestCase):
             self.assertFalse(client.has_extn("starttls"))
             self.assertEqual(client.mail("a@example.com")[0], 250)
 
-    def test_a_warning_sets_the_exit_status(self):
-        result = self.appliance.cli('sslconfig inbound tlsv1.2/tlsv1.3 eNULL; commitcheck --probe',
+    def test_a_certificate_expiring_within_30_days_is_a_warning_and_fails_the_batch(self):
+        result = self.appliance.cli('certconfig certificate new Soon --cn=mx.example.com --days=10; '
+                                    'listenerconfig edit InboundMail certificate Soon; '
+                                    'listenerconfig edit InboundMail hostaccess default --tls=preferred; '
+                                    'commitcheck --probe',
                                     check=False)
-        self.assertNotEqual(result.returncode, 0, result.stdout)
-        self.assertIn("leaves no cipher usable with TLS v1.2", result.stderr)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertRegex(result.stderr, r"Warning: InboundMail: the certificate CN=mx\.example\.com\S* expires in 9 days")
+        self.assertIn("Certificate:            CN=mx.example.com", result.stdout)
 
 
 if __name__ == "__main__":

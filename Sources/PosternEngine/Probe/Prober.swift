@@ -98,7 +98,7 @@ public enum Prober {
         let loop = group.next()
         let done = loop.makePromise(of: ConnectionReport.self)
         let job = SMTPClientSession.Job(mid: 0, sender: "probe@\(heloName)",
-                                        recipients: [.init(rid: 0, address: "postmaster@\(hostname)")], size: 0,
+                                        recipients: [.init(rid: 0, address: target.recipient)], size: 0,
                                         body8Bit: false)
         let setup = SMTPClientHandler.Setup(
             dcid: 0, domain: hostname, expectedNames: [hostname], serverName: ServerNameIndication.name(forHost: hostname),
