@@ -79,7 +79,7 @@ let package = Package(
         // Executables: flags, logging bootstrap, wiring.
         .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
         .executableTarget(
-            name: "posternd", dependencies: ["PosternEngine", "PosternDNS", "PosternStore", argumentParser, logging]),
+            name: "posternd", dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", argumentParser, logging]),
         .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).

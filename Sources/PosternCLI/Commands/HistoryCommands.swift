@@ -6,11 +6,17 @@ import PosternStore
 struct CommitCheckCommand: CLICommand {
     let name = "commitcheck"
     let summary = "Check the pending configuration exactly as the engine would, without committing."
-    let takesArguments = false
-    let usage = "commitcheck\n    Prints every problem with its path, or `The configuration is valid.`"
+    let usage = """
+        commitcheck
+            Prints every problem with its path, or `The configuration is valid.`
+        commitcheck --probe
+            Also serves the pending configuration on loopback and probes it (see commit --dry-run).
+        """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
-        CommitCheckCommand.check(context) ? .ok : .failed
+        if context.dialog.takeFlag("probe") { return DryRun.run(context) ? .ok : .failed }
+        try context.dialog.finish()
+        return CommitCheckCommand.check(context) ? .ok : .failed
     }
 
     static func check(_ context: CommandContext) -> Bool {

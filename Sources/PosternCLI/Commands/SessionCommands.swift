@@ -18,12 +18,17 @@ struct CommitCommand: CLICommand {
             restores the previous generation by itself.
         commit --check
             The same as commitcheck.
+        commit --dry-run
+            Serves the pending configuration on loopback (never on the live ports), probes
+            every listener and sender group, and prints what senders will meet and what
+            changes for whom; commits nothing. Exit status 1 when there is a warning.
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
         let session = context.session
         let dialog = context.dialog
         if dialog.takeFlag("check") { return CommitCheckCommand.check(context) ? .ok : .failed }
+        if dialog.takeFlag("dry-run") { return DryRun.run(context) ? .ok : .failed }
         var confirmWithin: Int?
         if dialog.takeArgument(if: { $0.lowercased() == "confirmed" }) != nil {
             confirmWithin = try dialog.number("Enter the number of minutes within which the commit must be confirmed.",
