@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
@@ -41,6 +43,13 @@ let package = Package(
                 "CPosternShims", nio, nioPosix, .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
+        // The fleet: etcd v3 through its JSON gateway (DESIGN.md, "A fleet (etcd)").
+        .target(
+            name: "PosternFleet",
+            dependencies: ["PosternConfig", "PosternStore", "COpenSSL", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), nio, logging]
+        ),
         .target(
             name: "PosternCLI",
             dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "CEditLine", "CPosternShims", logging]
@@ -51,8 +60,8 @@ let package = Package(
         ),
 
         // Executables: flags, logging bootstrap, wiring.
-        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
-        .executableTarget(name: "posternd", dependencies: ["PosternEngine", "PosternStore", argumentParser, logging]),
+        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", "PosternFleet", argumentParser, logging]),
+        .executableTarget(name: "posternd", dependencies: ["PosternEngine", "PosternStore", "PosternFleet", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(
@@ -74,6 +83,7 @@ let package = Package(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternTestSupport", nio, nioEmbedded, nioPosix]
         ),
+        .testTarget(name: "PosternFleetTests", dependencies: ["PosternFleet", "PosternTestSupport"]),
         .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,6 +23,8 @@ ensure_packages() {
 
 # The packages the build needs.
 BUILD_PACKAGES=(libssl-dev libedit-dev pkg-config)
+# etcd for a fleet (clusterconfig): the server for tests and scripts/fleet-demo, etcdctl to look inside.
+FLEET_PACKAGES=(etcd-server etcd-client)
 
 # The home scripts/run uses: $POSTERN_HOME, else .postern under the project.
 default_home() {
