@@ -171,7 +171,10 @@ public final class EtcdClient: Sendable {
                 let code = gateway?.code.value ?? 0
                 // 14 = Unavailable (no leader, stopping), 4 = DeadlineExceeded: another member may do better.
                 if status == 503 || code == 14 || code == 4 || status == 502 || status == 504 {
-                    if write && code == 4 { throw EtcdError(kind: .ambiguous("\(endpoint): \(message)")) }
+                    if write && code == 4 {
+                        state.preferred = (index + 1) % endpoints.count  // the caller's read goes elsewhere
+                        throw EtcdError(kind: .ambiguous("\(endpoint): \(message)"))
+                    }
                     failures[endpoint] = message
                     continue
                 }
@@ -181,7 +184,10 @@ public final class EtcdClient: Sendable {
                 throw error
             } catch {
                 let detail = Self.describe(error)
-                if write && !Self.neverSent(error) { throw EtcdError(kind: .ambiguous("\(endpoint): \(detail)")) }
+                if write && !Self.neverSent(error) {
+                    state.preferred = (index + 1) % endpoints.count  // the caller's read goes elsewhere
+                    throw EtcdError(kind: .ambiguous("\(endpoint): \(detail)"))
+                }
                 failures[endpoint] = detail
             }
         }

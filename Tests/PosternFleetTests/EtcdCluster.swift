@@ -69,6 +69,18 @@ final class EtcdCluster: @unchecked Sendable {
         try EtcdClient(settings: EtcdSettings(endpoints: endpoints ?? clientURLs), logger: Logger(label: "test"))
     }
 
+    /// etcdctl against the first member; true when it exited 0.
+    @discardableResult
+    func etcdctl(_ arguments: String...) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/etcdctl")
+        process.arguments = ["--endpoints=\(clientURLs[0])"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
     func signal(_ member: Int, _ number: Int32) { kill(processes[member].processIdentifier, number) }
 
     func stop() {
@@ -80,3 +92,4 @@ final class EtcdCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 }
+

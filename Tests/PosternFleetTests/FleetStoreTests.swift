@@ -155,3 +155,76 @@ struct FleetStoreTests {
         #expect(kv.lease.value == lease)
     }
 }
+
+@Suite("Ambiguous writes and etcd users", .serialized)
+struct EtcdAmbiguityTests {
+    @Test("a lost txn answer or request is resolved by reading current, and the commit is written once",
+          arguments: [LossyProxy.Loss.answer, .request])
+    func ambiguousCommitIsResolvedByReading(loss: LossyProxy.Loss) async throws {
+        let (cluster, reader) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        let port = Int(cluster.clientURLs[0].split(separator: ":").last ?? "") ?? 0
+        let proxy = LossyProxy(targetPort: port, loses: loss)
+        defer { proxy.stop() }
+        let client = try cluster.client([proxy.url] + cluster.clientURLs)
+        let store = FleetStore(client: client, fleet: "amb")
+        let document = try FleetStoreTests.document(generation: 1, parent: 0, user: "alice", comment: "once")
+        // The read of current passes the proxy; the txn's answer (or the txn) is lost: the outcome
+        // is unknown, so the store reads current on the next member for this commit's id.
+        let outcome = try await store.commit(document, machine: "gw1", id: "commit-1")
+        guard case .committed(let pointer) = outcome else { Issue.record("not committed: \(outcome)"); return }
+        #expect(pointer.id == "commit-1")
+        let fleet = FleetStore(client: reader, fleet: "amb")
+        #expect(try await fleet.current()?.pointer.id == "commit-1")
+        #expect(try await fleet.generations() == [1])
+    }
+
+    @Test("a txn whose answer is lost is not resent to another member: the caller is told it is ambiguous")
+    func lostAnswerIsAmbiguous() async throws {
+        let (cluster, _) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        let port = Int(cluster.clientURLs[0].split(separator: ":").last ?? "") ?? 0
+        let proxy = LossyProxy(targetPort: port, loses: .answer)
+        defer { proxy.stop() }
+        let client = try cluster.client([proxy.url] + cluster.clientURLs)
+        let key = Data("/amb/once".utf8)
+        do {
+            _ = try await client.txn(TxnRequest(
+                compare: [.createRevision(key, equals: 0)], success: [.put(PutRequest(key: key, value: Data("1".utf8)))],
+                failure: []))
+            Issue.record("the answer was lost, yet the txn returned")
+        } catch let error as EtcdError {
+            #expect(error.isAmbiguous)
+        }
+        // It happened once, through the proxy, and was not sent again.
+        let kv = try #require(try await client.range(RangeRequest(key: key)).kvs.first)
+        #expect(kv.version == 1)
+    }
+
+    @Test("etcd users: the right password works, a wrong one is refused without being repeated")
+    func usernameAndPassword() async throws {
+        let (cluster, root) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        _ = root
+        #expect(try cluster.etcdctl("user", "add", "root:s3cret-pw"))
+        #expect(try cluster.etcdctl("user", "grant-role", "root", "root"))
+        #expect(try cluster.etcdctl("auth", "enable"))
+        var settings = EtcdSettings(endpoints: cluster.clientURLs)
+        settings.username = "root"
+        settings.password = "s3cret-pw"
+        let client = try EtcdClient(settings: settings, logger: .init(label: "test"))
+        _ = try await client.put(PutRequest(key: Data("/auth/x".utf8), value: Data("1".utf8)))
+        #expect(try await client.range(RangeRequest(key: Data("/auth/x".utf8))).kvs.count == 1)
+        #expect(!settings.description.contains("s3cret"))
+
+        settings.password = "wrong-pw"
+        let wrong = try EtcdClient(settings: settings, logger: .init(label: "test"))
+        do {
+            _ = try await wrong.range(RangeRequest(key: Data("/auth/x".utf8)))
+            Issue.record("a wrong password was accepted")
+        } catch {
+            #expect("\(error)".contains("authentication as root failed"))
+            #expect(!"\(error)".contains("wrong-pw"))
+        }
+    }
+}
