@@ -11,11 +11,19 @@ final class EtcdCluster: @unchecked Sendable {
     let clientURLs: [String]
     private var processes: [Process] = []
 
-    init(members: Int = 1) throws {
+    /// PEM files for a member that speaks TLS and wants a client certificate signed by `ca`.
+    struct TLSFiles {
+        var ca: String
+        var certificate: String
+        var key: String
+    }
+
+    init(members: Int = 1, tls: TLSFiles? = nil) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("postern-etcd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let ports = (0..<(members * 2)).map { _ in freePort() }
-        clientURLs = (0..<members).map { "http://127.0.0.1:\(ports[$0 * 2])" }
+        let scheme = tls == nil ? "http" : "https"
+        clientURLs = (0..<members).map { "\(scheme)://127.0.0.1:\(ports[$0 * 2])" }
         let peers = (0..<members).map { "m\($0)=http://127.0.0.1:\(ports[$0 * 2 + 1])" }.joined(separator: ",")
         for member in 0..<members {
             let process = Process()
@@ -27,6 +35,10 @@ final class EtcdCluster: @unchecked Sendable {
                 "--initial-advertise-peer-urls", "http://127.0.0.1:\(ports[member * 2 + 1])",
                 "--initial-cluster", peers, "--initial-cluster-token", directory.lastPathComponent,
             ]
+            if let tls {
+                process.arguments! += ["--cert-file", tls.certificate, "--key-file", tls.key,
+                                       "--trusted-ca-file", tls.ca, "--client-cert-auth"]
+            }
             let log = directory.appendingPathComponent("m\(member).log")
             FileManager.default.createFile(atPath: log.path, contents: nil)
             let handle = try FileHandle(forWritingTo: log)
