@@ -7,7 +7,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "e2e"))
 from etcd_cluster import EtcdCluster  # noqa: E402
-from harness import POSTERN, Appliance, wait_for  # noqa: E402
+from harness import POSTERN, Appliance  # noqa: E402
 
 
 def main():
@@ -44,31 +44,49 @@ def main():
 
 
 def measure(gateways, count):
-    """Commit → every engine serves the generation, from the commit's start to the last
-    engine's status.json, polled every 2 ms."""
+    """Two figures per commit on the first gateway: the whole `postern -c '...; commit'`
+    (process start, session, txn, its bounded wait for members), and from the moment the
+    committing machine's store holds the generation (right after etcd's txn) until every
+    engine's status.json serves it, polled every millisecond."""
+    import subprocess
     samples = []
     levels = ["required", "preferred"]
     for n in range(count):
         level = levels[n % 2]
+        before = gateways[0].current()["commit"]["generation"]
         start = time.monotonic()
-        gateways[0].cli(f'listenerconfig edit InboundMail hostaccess default --tls={level} --demo=yes; '
-                        f'commit "tls {level}" Y')
-        committed = time.monotonic()
-        generation = gateways[0].current()["commit"]["generation"]
-        for gateway in gateways:
-            wait_for(lambda: (gateway.status() or {}).get("generation") == generation, interval=0.002)
-        samples.append((committed - start, time.monotonic() - start))
-    whole = sorted(s[1] for s in samples)
-    cli = sorted(s[0] for s in samples)
+        cli = subprocess.Popen([POSTERN, "--home", gateways[0].home, "-c",
+                                f'listenerconfig edit InboundMail hostaccess default --tls={level} --demo=yes; '
+                                f'commit "tls {level}" Y'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        committed = None
+        served = None
+        while served is None:
+            now = time.monotonic()
+            if committed is None:
+                try:
+                    if gateways[0].current()["commit"]["generation"] > before:
+                        committed = now
+                except (ValueError, KeyError, FileNotFoundError):
+                    pass
+            elif all((g.status() or {}).get("generation", 0) > before for g in gateways):
+                served = now
+            if now - start > 30:
+                raise AssertionError("a commit did not reach every engine in 30 s")
+            time.sleep(0.001)
+        if cli.wait() != 0:
+            raise AssertionError("the commit failed")
+        samples.append((time.monotonic() - start, served - committed))
 
     def p99(values):
         return values[min(len(values) - 1, int(round(0.99 * (len(values) - 1))))]
 
+    whole = sorted(s[0] for s in samples)
+    apply = sorted(s[1] for s in samples)
     print(f"engines={len(gateways)} commits={count}")
-    print(f"commit command (postern -c, incl. its wait for members): median {statistics.median(cli) * 1000:.0f} ms, "
-          f"p99 {p99(cli) * 1000:.0f} ms")
-    print(f"commit start -> all engines serve it: median {statistics.median(whole) * 1000:.0f} ms, "
+    print(f"commit command (postern -c, incl. its wait for members): median {statistics.median(whole) * 1000:.0f} ms, "
           f"p99 {p99(whole) * 1000:.0f} ms")
+    print(f"committed in etcd -> every engine serves it: median {statistics.median(apply) * 1000:.0f} ms, "
+          f"p99 {p99(apply) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":
