@@ -9,7 +9,7 @@ final class EtcdCluster: @unchecked Sendable {
     // @unchecked: used from one test at a time; processes are only started and killed.
     let directory: URL
     let clientURLs: [String]
-    private var processes: [Process] = []
+    private(set) var processes: [Process] = []
 
     /// PEM files for a member that speaks TLS and wants a client certificate signed by `ca`.
     struct TLSFiles {
@@ -49,16 +49,27 @@ final class EtcdCluster: @unchecked Sendable {
         }
     }
 
-    /// One member, started, and a client that has seen it elect itself.
-    static func started() async throws -> (EtcdCluster, EtcdClient) {
-        let cluster = try EtcdCluster()
-        do {
-            let client = try cluster.client()
-            try await cluster.ready(client)
-            return (cluster, client)
-        } catch {
-            cluster.stop()
-            throw error
+    /// One member, started, and a client (made by `configure` from the member's URLs) that has
+    /// seen it elect itself. A port picked free can be taken by a parallel test before etcd binds
+    /// it; then etcd exits and this starts again on new ports.
+    static func started(
+        tls: TLSFiles? = nil, configure: (inout EtcdSettings) -> Void = { _ in }
+    ) async throws -> (EtcdCluster, EtcdClient) {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let cluster = try EtcdCluster(tls: tls)
+            do {
+                var settings = EtcdSettings(endpoints: cluster.clientURLs)
+                configure(&settings)
+                let client = try EtcdClient(settings: settings, logger: Logger(label: "test"))
+                try await cluster.ready(client)
+                return (cluster, client)
+            } catch {
+                let exited = cluster.processes.contains { !$0.isRunning }
+                cluster.stop()
+                if !exited || attempt == 3 { throw error }
+            }
         }
     }
 
@@ -71,7 +82,7 @@ final class EtcdCluster: @unchecked Sendable {
                 _ = try await client.put(PutRequest(key: Data("/ready".utf8), value: Data("1".utf8)))
                 return
             } catch {
-                if clock.now > deadline { throw error }
+                if clock.now > deadline || processes.contains(where: { !$0.isRunning }) { throw error }
                 try await Task.sleep(for: .milliseconds(50))
             }
         }

@@ -41,16 +41,17 @@ struct EtcdTLSTests {
     func clientCertificate() async throws {
         let pki = try Self.makePKI()
         defer { try? FileManager.default.removeItem(at: pki) }
-        let cluster = try EtcdCluster(tls: .init(
-            ca: pki.appendingPathComponent("ca.pem").path, certificate: pki.appendingPathComponent("server.pem").path,
-            key: pki.appendingPathComponent("server.key").path))
+        let ca = pki.appendingPathComponent("ca.pem").path
+        let (cluster, client) = try await EtcdCluster.started(
+            tls: .init(ca: ca, certificate: pki.appendingPathComponent("server.pem").path,
+                       key: pki.appendingPathComponent("server.key").path)
+        ) { settings in
+            settings.caFile = ca
+            settings.certificateFile = pki.appendingPathComponent("client.pem").path
+            settings.keyFile = pki.appendingPathComponent("client.key").path
+        }
         defer { cluster.stop() }
-        var settings = EtcdSettings(endpoints: cluster.clientURLs)
-        settings.caFile = pki.appendingPathComponent("ca.pem").path
-        settings.certificateFile = pki.appendingPathComponent("client.pem").path
-        settings.keyFile = pki.appendingPathComponent("client.key").path
-        let client = try EtcdClient(settings: settings, logger: Logger(label: "test"))
-        try await cluster.ready(client)
+        let settings = client.settings
         #expect(try await client.range(RangeRequest(key: Data("/ready".utf8))).kvs.count == 1)
 
         var anonymous = settings
