@@ -228,3 +228,29 @@ struct EtcdAmbiguityTests {
         }
     }
 }
+
+@Suite("Watches end when their task is cancelled")
+struct EtcdWatchCancellationTests {
+    /// The follower re-reads every few seconds by cancelling its watch; a watch that ignored
+    /// cancellation would hold the follower until the next event.
+    @Test("cancelling a watch with no events ends it")
+    func cancelEndsWatch() async throws {
+        let (cluster, client) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        let created = LossyProxy.Flag()
+        let ended = LossyProxy.Flag()
+        let watch = Task {
+            defer { ended.value = true }
+            try await client.watch(key: Data("/quiet".utf8), startRevision: 0) { response in
+                if response.created { created.value = true }
+                return true
+            }
+        }
+        while !created.value { try await Task.sleep(for: .milliseconds(10)) }
+        watch.cancel()
+        // Bounded: a watch that ignores cancellation fails here instead of hanging the suite.
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !ended.value && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(ended.value)
+    }
+}
