@@ -161,6 +161,26 @@ class FleetTests(unittest.TestCase):
         gw2.wait_generation(generation)
         self.assertFalse(tls_required(gw2.port))
 
+    def test_a_generation_that_does_not_check_on_one_machine_is_refused_there_and_reported(self):
+        gw1, gw2 = self.gateways
+        before = gw2.current()["commit"]["generation"]
+        # The new certificate's files are written on gw1 only: gw2's check cannot load them.
+        out = gw1.cli('certconfig certificate new Partner --cn=mx.example.com --days=30; '
+                      'listenerconfig edit InboundMail certificate Partner; commit "partner certificate" Y',
+                      check=False).stdout
+        generation = gw1.current()["commit"]["generation"]
+        self.assertIn("Changes committed", out)
+        self.assertIn(f"1 of 2 members have applied generation {generation}", out)
+        gw1.wait_generation(generation)
+        self.assertEqual(gw2.current()["commit"]["generation"], before)
+        self.assertEqual(gw2.status()["generation"], before)
+        self.assertTrue(accepts_mail(gw2.port))
+        shown = wait_for(lambda: (lambda text: text if "last error" in text else None)(gw1.cli("clusterconfig").stdout),
+                         what="gw2's member key to carry its error")
+        self.assertIn(f"gw2: generation {before}", shown)
+        self.assertIn(f"last error: generation {generation}", shown)
+        self.assertIn("Partner", shown)
+
     def test_leave_then_join_again(self):
         gw1, gw2 = self.gateways
         out = gw2.cli("clusterconfig leave").stdout
