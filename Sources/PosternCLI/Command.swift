@@ -55,6 +55,7 @@ public enum CommandTable {
         BounceConfigCommand(),
         QueueActionCommand.bounce,
         CertConfigCommand(),
+        ClusterConfigCommand(),
         ClearCommand(),
         ClearCommand(name: "clearchanges"),
         CommitCommand(),

@@ -5,6 +5,7 @@ import Logging
 import PosternConfig
 import PosternDNS
 import PosternEngine
+import PosternFleet
 import PosternStore
 
 /// The SMTP/TLS engine. Signals: HUP reloads the committed configuration, TERM and INT stop.
@@ -72,7 +73,10 @@ struct Posternd: ParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started", metadata: ["home": "\(home.root.path)", "pid": "\(getpid())"])
+        // A fleet member follows etcd beside the engine; the engine itself never waits for it.
+        let fleet = FleetMembership.start(home: home, logger: Logger(label: "posternd.fleet"))
         engine.waitUntilStopped()
+        fleet.cancel()
         withExtendedLifetime(sources) {}
     }
 

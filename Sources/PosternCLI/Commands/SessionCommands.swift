@@ -52,9 +52,20 @@ struct CommitCommand: CLICommand {
         let home = session.home
         let record: CommitRecord
         do {
-            record = try session.store.commit(
-                session.pending, base: session.base.commit.generation, user: session.user, source: session.source,
-                comment: comment, confirmWithin: confirmWithin, forRollback: forRollback, check: { CompiledConfiguration.check($0, home: home) })
+            if let fleet = session.fleetMember {
+                guard confirmWithin == nil else {
+                    dialog.error("commit confirmed is not available in a fleet: each member applies the commit by itself.")
+                    return .failed
+                }
+                record = try fleet.commit(
+                    home: home, configuration: session.pending, base: session.base.commit.generation, user: session.user,
+                    source: session.source, comment: comment, check: { CompiledConfiguration.check($0, home: home) })
+            } else {
+                record = try session.store.commit(
+                    session.pending, base: session.base.commit.generation, user: session.user, source: session.source,
+                    comment: comment, confirmWithin: confirmWithin, forRollback: forRollback,
+                    check: { CompiledConfiguration.check($0, home: home) })
+            }
         } catch {
             dialog.error(error.description)
             if case .locked = error { return .failed }
@@ -79,6 +90,13 @@ struct CommitCommand: CLICommand {
             dialog.say("Confirm this commit within \(minutes) minute\(minutes == 1 ? "" : "s") (by "
                 + "\(CommitCommand.format(deadline))) with 'commit' or 'confirm', or generation \(record.parent) "
                 + "will be restored.")
+        }
+        if let fleet = session.fleetMember {
+            // Bounded: a member that is down must not hold the admin's prompt.
+            let progress = fleet.awaitMembers(home: home, generation: record.generation, timeout: .seconds(10)) { member in
+                dialog.say("\(member.machine) has applied generation \(record.generation).")
+            }
+            dialog.say("\(progress.applied) of \(progress.members) members have applied generation \(record.generation).")
         }
         switch session.engine.reload(expecting: record.generation) {
         case .applied:
