@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
         // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
@@ -56,6 +58,13 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
+        // The fleet: etcd v3 through its JSON gateway (DESIGN.md, "A fleet (etcd)").
+        .target(
+            name: "PosternFleet",
+            dependencies: ["PosternConfig", "PosternStore", "COpenSSL", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                           .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                           .product(name: "NIOHTTP1", package: "swift-nio"), nio, logging]
+        ),
         .target(
             name: "PosternCLI",
             dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims",
@@ -77,9 +86,10 @@ let package = Package(
         ),
 
         // Executables: flags, logging bootstrap, wiring.
-        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", argumentParser, logging]),
+        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", "PosternFleet", argumentParser, logging]),
         .executableTarget(
-            name: "posternd", dependencies: ["PosternEngine", "PosternDNS", "PosternStore", argumentParser, logging]),
+            name: "posternd",
+            dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", "PosternFleet", argumentParser, logging]),
         .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
@@ -109,6 +119,7 @@ let package = Package(
             name: "PosternWebTests",
             dependencies: ["PosternWeb", "PosternTestSupport"]
         ),
+        .testTarget(name: "PosternFleetTests", dependencies: ["PosternFleet", "PosternTestSupport"]),
         .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

@@ -18,6 +18,10 @@ public final class CLISession {
     /// The session's pending configuration; equal to the base when nothing is pending.
     public var pending: Configuration
     public private(set) var failures = 0
+    /// The fleet, when the `postern` executable provides one (PosternCLI never talks to etcd itself).
+    public var fleet: (any FleetService)?
+    /// Whether this machine is in a fleet now: `commit` goes to etcd then.
+    var fleetMember: (any FleetService)? { FleetSettings.load(home) == nil ? nil : fleet }
     private let audit: AuditLog
 
     public init(home: Home, store: ConfigStore, dialog: Dialog, user: String, source: String) throws(StoreError) {
@@ -54,6 +58,15 @@ public final class CLISession {
     func rebase(onto latest: ConfigDocument, pending: Configuration) {
         base = latest
         self.pending = pending
+    }
+
+    /// The fleet changed the committed generation under this session (CREATE, JOIN): the
+    /// new one is the base; pending changes, if any, stay pending on top of it.
+    func baseChanged() {
+        guard let latest = try? store.load() else { return }
+        let unchanged = !hasChanges
+        base = latest
+        if unchanged { pending = latest.configuration }
     }
 
     /// Drops the pending changes and starts again from the newest committed generation.

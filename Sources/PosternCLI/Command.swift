@@ -55,6 +55,7 @@ public enum CommandTable {
         BounceConfigCommand(),
         QueueActionCommand.bounce,
         CertConfigCommand(),
+        ClusterConfigCommand(),
         ClearCommand(),
         ClearCommand(name: "clearchanges"),
         CommitCommand(),
@@ -95,7 +96,8 @@ public enum CommandTable {
 
     /// An exact name, or a unique prefix of one (asyncos-cli.md §8.4).
     public static func lookup(_ word: String) -> Lookup {
-        let folded = word.lowercased()
+        // `?` is help, as at AsyncOS's prompt.
+        let folded = word == "?" ? "help" : word.lowercased()
         if let exact = all.first(where: { $0.name == folded }) { return .found(exact) }
         let matches = all.filter { $0.name.hasPrefix(folded) }
         // `com` is commit, not commitcheck or commitdetail: a match that begins every other one wins.

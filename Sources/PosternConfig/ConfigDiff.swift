@@ -13,9 +13,22 @@ public struct ConfigChange: Hashable, Sendable {
     public let kind: Kind
 }
 
-/// The structural diff behind `showchanges`: arrays of named objects are matched by name
-/// (so a reordered or renamed listener reads as such), other arrays by position.
+/// The structural diff behind `showchanges`: arrays of named objects (a name, a RAT entry's
+/// address, a route's or destination's domain) are matched by it, so a reordered or renamed
+/// item reads as such; other arrays by position. ChangeWords says the changes in words.
 public enum ConfigDiff {
+    /// The last path component of a change in the order of a list.
+    public static let orderKey = "(order)"
+
+    /// What identifies an item of a list: its name, its address (RAT), or its domain.
+    static func key(of item: JSONValue) -> String? {
+        guard case .object(let members) = item else { return nil }
+        for field in ["name", "pattern", "domain"] {
+            if case .string(let key)? = members[field] { return key }
+        }
+        return nil
+    }
+
     public static func changes(from old: Configuration, to new: Configuration) -> [ConfigChange] {
         guard let a = tree(old), let b = tree(new) else { return [] }
         var out: [ConfigChange] = []
@@ -41,14 +54,14 @@ public enum ConfigDiff {
                 }
             }
         case (.array(let x), .array(let y)) where isNamed(x) && isNamed(y):
-            let oldNames = x.compactMap(\.name)
-            let newNames = y.compactMap(\.name)
-            for item in x where !newNames.contains(item.name!) {
-                out.append(ConfigChange(path: path + [item.name!], kind: .removed(item)))
+            let oldNames = x.compactMap(key(of:))
+            let newNames = y.compactMap(key(of:))
+            for item in x where !newNames.contains(key(of: item)!) {
+                out.append(ConfigChange(path: path + [key(of: item)!], kind: .removed(item)))
             }
             for item in y {
-                let name = item.name!
-                if let previous = x.first(where: { $0.name == name }) {
+                let name = key(of: item)!
+                if let previous = x.first(where: { key(of: $0) == name }) {
                     diff(previous, item, path: path + [name], into: &out)
                 } else {
                     out.append(ConfigChange(path: path + [name], kind: .added(item)))
@@ -56,14 +69,14 @@ public enum ConfigDiff {
             }
             let common = newNames.filter { oldNames.contains($0) }
             if oldNames.filter({ newNames.contains($0) }) != common {
-                out.append(ConfigChange(path: path + ["(order)"], kind: .changed(
+                out.append(ConfigChange(path: path + [orderKey], kind: .changed(
                     from: .string(oldNames.joined(separator: ", ")), to: .string(newNames.joined(separator: ", ")))))
             }
         case (.array(let x), .array(let y)) where x.allSatisfy(isScalar) && y.allSatisfy(isScalar):
             for item in x where !y.contains(item) { out.append(ConfigChange(path: path, kind: .removed(item))) }
             for item in y where !x.contains(item) { out.append(ConfigChange(path: path, kind: .added(item))) }
             if x.filter(y.contains) != y.filter(x.contains) {
-                out.append(ConfigChange(path: path + ["(order)"], kind: .changed(from: a, to: b)))
+                out.append(ConfigChange(path: path + [orderKey], kind: .changed(from: a, to: b)))
             }
         default:
             out.append(ConfigChange(path: path, kind: .changed(from: a, to: b)))
@@ -71,7 +84,7 @@ public enum ConfigDiff {
     }
 
     private static func isNamed(_ items: [JSONValue]) -> Bool {
-        let names = items.compactMap(\.name)
+        let names = items.compactMap(key(of:))
         return names.count == items.count && Set(names).count == names.count
     }
 
@@ -80,28 +93,5 @@ public enum ConfigDiff {
         case .array, .object: return false
         case .null, .bool, .int, .double, .string: return true
         }
-    }
-
-    /// The readable tree form: shared path prefixes printed once, indented two spaces a level.
-    public static func render(_ changes: [ConfigChange]) -> String {
-        var lines: [String] = []
-        var printed: [String] = []
-        for change in changes {
-            let parents = change.path.count > 1 ? Array(change.path.dropLast()) : []
-            var common = 0
-            while common < parents.count, common < printed.count, parents[common] == printed[common] { common += 1 }
-            for depth in common..<parents.count {
-                lines.append(String(repeating: "  ", count: depth) + parents[depth])
-            }
-            printed = parents
-            let indent = String(repeating: "  ", count: parents.count)
-            let leaf = change.path.last ?? "(configuration)"
-            switch change.kind {
-            case .added(let value): lines.append("\(indent)+ \(leaf): \(value.compact)")
-            case .removed(let value): lines.append("\(indent)- \(leaf): \(value.compact)")
-            case .changed(let from, let to): lines.append("\(indent)\(leaf): \(from.compact) -> \(to.compact)")
-            }
-        }
-        return lines.joined(separator: "\n")
     }
 }

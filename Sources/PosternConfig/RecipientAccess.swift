@@ -10,6 +10,14 @@ public struct RecipientAccessTable: Codable, Hashable, Sendable {
     }
 }
 
+extension RecipientAccessTable {
+    /// Where a new entry goes: before the first entry that covers it (first match wins, so
+    /// behind it the new entry would never match), else last.
+    public func insertionIndex(for pattern: RecipientPattern) -> Int {
+        entries.firstIndex { $0.pattern.covers(pattern) } ?? entries.count
+    }
+}
+
 public enum RecipientAction: String, Codable, CaseIterable, Sendable {
     case accept = "ACCEPT"
     case reject = "REJECT"
@@ -79,6 +87,22 @@ public struct RecipientPattern: Hashable, Sendable, CustomStringConvertible {
         } else {
             guard Hostname.isValid(text) else { throw error }
             kind = .domain(text.lowercased())
+        }
+    }
+
+    /// Whether every address this pattern matches is matched by `self` too, so that `self`
+    /// placed first would leave `other` dead (`example.com` covers `joe@example.com`).
+    public func covers(_ other: RecipientPattern) -> Bool {
+        switch (kind, other.kind) {
+        case (.domain(let d), .address(_, let od)): return od == d
+        case (.domainSuffix(let s), .address(_, let od)), (.domainSuffix(let s), .domain(let od)):
+            return od.hasSuffix("." + s)
+        case (.domainSuffix(let s), .domainSuffix(let os)): return os == s || os.hasSuffix("." + s)
+        case (.localPart(let l), .address(let ol, _)): return ol == l
+        case (.domain(let d), .domain(let od)): return od == d
+        case (.localPart(let l), .localPart(let ol)): return ol == l
+        case (.address(let l, let d), .address(let ol, let od)): return ol == l && od == d
+        default: return false
         }
     }
 

@@ -54,7 +54,7 @@ extension Configuration {
         for interface in interfaces {
             let path = "interfaces[\(interface.name)]"
             if !Validator.isName(interface.name) {
-                problems.add(path, "An interface name must be letters, digits, '-', '_' or '.'.")
+                problems.add(path, ConfigNames.rule)
             }
             if !(0...interface.address.bitWidth).contains(interface.prefixLength) {
                 problems.add(path + ".prefixLength", "Value must be between 0 and \(interface.address.bitWidth).")
@@ -94,7 +94,7 @@ extension Configuration {
         for listener in listeners {
             let path = "listeners[\(listener.name)]"
             if !Validator.isName(listener.name) {
-                problems.add(path, "A listener name must be letters, digits, '-', '_' or '.'.")
+                problems.add(path, ConfigNames.rule)
             }
             if let interface = interface(named: listener.interface) {
                 let key = "\(interface.address)|\(listener.port)"
@@ -163,7 +163,7 @@ extension HostAccessTable {
         for policy in policies {
             let policyPath = "\(path).policies[\(policy.name)]"
             if !Validator.isName(policy.name) {
-                problems.add(policyPath, "A policy name must be letters, digits, '-', '_' or '.'.")
+                problems.add(policyPath, ConfigNames.rule)
             }
             if policy.behavior == .continue {
                 problems.add(policyPath, "CONTINUE is a sender-group choice, not a policy behaviour.")
@@ -175,7 +175,7 @@ extension HostAccessTable {
         for group in senderGroups {
             let groupPath = "\(path).senderGroups[\(group.name)]"
             if !Validator.isName(group.name) || group.name.uppercased() == "ALL" {
-                problems.add(groupPath, "A sender group name must be letters, digits, '-', '_' or '.', and not ALL.")
+                problems.add(groupPath, ConfigNames.rule + " ALL is not a sender group name.")
             }
             if case .policy(let name) = group.action, policy(named: name) == nil {
                 problems.add(groupPath, "It refers to the policy $\(name), which is not defined.")
@@ -291,15 +291,24 @@ struct Validator {
         }
     }
 
+    /// Names differing only in case are the same name: every picker matches without case.
     mutating func requireUnique(_ names: [String], path: String, what: String) {
         var seen = Set<String>()
-        for name in names where !seen.insert(name).inserted {
-            add("\(path)[\(name)]", "There is more than one \(what) named \"\(name)\".")
+        for name in names where !seen.insert(name.lowercased()).inserted {
+            add("\(path)[\(name)]", "There is more than one \(what) named \"\(name)\" (names ignore case).")
         }
     }
 
-    static func isName(_ name: String) -> Bool {
-        !name.isEmpty && name.count <= 64
+    static func isName(_ name: String) -> Bool { ConfigNames.isValid(name) }
+}
+
+/// The names of listeners, interfaces, policies, sender groups and certificate profiles.
+public enum ConfigNames {
+    public static let maxLength = 64
+    public static let rule = "A name is 1 to \(maxLength) letters, digits, '-', '_' or '.'."
+
+    public static func isValid(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= maxLength
             && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
     }
 }

@@ -25,6 +25,9 @@ public final class Engine: @unchecked Sendable {
     private var listeners: ListenerManager!
     private var status: EngineStatus!
     private var statusTimer: DispatchSourceTimer?
+    /// Incoming TLS per hour (Monitor → TLS Connections), and the counters it has taken in.
+    private var tlsReport = TLSReport()
+    private var tlsCounted = (succeeded: 0, failed: 0)
     private var watcher: ConfigWatcher?
     private var runner: QueueRunner!
     private let stopped = DispatchSemaphore(value: 0)
@@ -97,6 +100,7 @@ public final class Engine: @unchecked Sendable {
                 messages: recovered.messages, discardedBytes: recovered.discarded,
                 quarantinedBytes: recovered.quarantined, quarantineFiles: recovered.quarantineFiles)
             status.watchesConfiguration = watcher != nil
+            tlsReport = TLSReport.read(home)
             apply(compiled, generation: document.commit.generation)
             try "\(getpid())\n".write(to: home.pidFile, atomically: true, encoding: .utf8)
             writeStatus()
@@ -214,11 +218,24 @@ public final class Engine: @unchecked Sendable {
         guard !stopping else { return }
         let before = status
         fillLiveFields()
+        recordTLS()
         if status.counters != before?.counters || status.sessionsByGeneration != before?.sessionsByGeneration
             || status.drainedAt != before?.drainedAt
         {
             writeStatus()
         }
+    }
+
+    /// Adds what the TLS counters grew by to the hourly report; on the status timer, so the
+    /// handshake path only bumps a counter.
+    private func recordTLS() {
+        let counters = status.counters
+        let succeeded = counters.tlsSessions - tlsCounted.succeeded
+        let failed = counters.tlsFailures - tlsCounted.failed
+        guard succeeded > 0 || failed > 0 else { return }
+        tlsCounted = (counters.tlsSessions, counters.tlsFailures)
+        tlsReport.add(succeeded: succeeded, failed: failed, at: Date())
+        do { try tlsReport.write(home) } catch { logger.error("cannot write the TLS report", metadata: ["error": "\(error)"]) }
     }
 
     private func fillLiveFields() {
@@ -244,6 +261,8 @@ public final class Engine: @unchecked Sendable {
             guard !stopping else { return }
             stopping = true
             statusTimer?.cancel()
+            fillLiveFields()
+            recordTLS()
             watcher?.stop()
             listeners.closeAll()
             runner.stop()

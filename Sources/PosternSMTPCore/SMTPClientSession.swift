@@ -46,16 +46,22 @@ public struct SMTPClientSession: Sendable {
     private var outcomes: [Int: Outcome] = [:]
     private var acceptedRecipients = 0
     public private(set) var tlsActive = false
+    /// The first EHLO (in the clear) listed STARTTLS.
+    public private(set) var startTLSOffered = false
+    /// A probe (`posternd --probe`): MAIL and RCPT are sent and answered, DATA never is.
+    let stopBeforeData: Bool
     /// Credentials to check by AUTH before any job (a FORWARD profile); nil for delivery.
     let auth: SMTPCredentials?
     var authDone = false
     var serverAuthMechanisms: Set<String> = []
 
-    public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job], auth: SMTPCredentials? = nil) {
+    public init(heloName: String, tls: TLSLevelPolicy, jobs: [Job], auth: SMTPCredentials? = nil,
+                stopBeforeData: Bool = false) {
         self.heloName = heloName
         self.tls = tls
         self.jobs = jobs
         self.auth = auth
+        self.stopBeforeData = stopBeforeData
     }
 
     // MARK: Events
@@ -73,6 +79,7 @@ public struct SMTPClientSession: Sendable {
                 return [.send("HELO \(heloName)")]
             }
             readExtensions(reply)
+            if !afterTLS { startTLSOffered = serverOffersTLS }
             if !afterTLS && tls.attempts && serverOffersTLS {
                 state = .startTLS
                 return [.send("STARTTLS")]
@@ -182,8 +189,8 @@ public struct SMTPClientSession: Sendable {
         if maxSize != nil { mail += " SIZE=\(job.size)" }
         if job.body8Bit { mail += " BODY=8BITMIME" }
         if job.needsSMTPUTF8 { mail += " SMTPUTF8" }
-        let commands = [mail] + job.recipients.map { "RCPT TO:<\($0.address)>" } + ["DATA"]
-        expected = [.mail] + job.recipients.indices.map { Expect.rcpt($0) } + [.data]
+        let commands = [mail] + job.recipients.map { "RCPT TO:<\($0.address)>" } + (stopBeforeData ? [] : ["DATA"])
+        expected = [.mail] + job.recipients.indices.map { Expect.rcpt($0) } + (stopBeforeData ? [] : [.data])
         // With PIPELINING the whole group goes at once (RFC 2920 §3.1: DATA ends it).
         return [.jobStarted(job: current)] + (pipelining ? commands.map { .send($0) } : [.send(commands[0])])
     }
@@ -210,12 +217,12 @@ public struct SMTPClientSession: Sendable {
             guard reply.code < 300 else {
                 for r in job.recipients { outcomes[r.rid] = outcome(reply) }
                 mailRefused = true
-                if pipelining { return [] }  // the RCPT and DATA replies still come; they change nothing
+                if pipelining && !expected.isEmpty { return [] }  // the RCPT and DATA replies still come; they change nothing
                 expected = []
                 return finishJob() + reset()
             }
         case .rcpt(let index):
-            guard !mailRefused else { return [] }
+            guard !mailRefused else { return stopBeforeData && expected.isEmpty ? finishJob() + reset() : [] }
             let rid = job.recipients[index].rid
             if reply.code < 300 {
                 outcomes[rid] = .delivered(reply)  // provisional: the reply to the data decides
@@ -236,6 +243,8 @@ public struct SMTPClientSession: Sendable {
         case .rset:
             return nextJobOrQuit()
         }
+        // A probe ends its transaction after the last RCPT reply.
+        if stopBeforeData && expected.isEmpty { return finishJob() + reset() }
         // Without PIPELINING, one command per reply.
         guard !pipelining, let next = expected.first else { return [] }
         switch next {

@@ -120,6 +120,8 @@ extension SMTPSession {
             ? MailPath(address: "postmaster@\(context.hostname)", localPart: "postmaster", domain: context.hostname) : path
         // Public listeners accept only what the RAT allows, unless the sender group relays.
         var bypassesLimits = false
+        // An Accept entry's custom response is what the sender is told (the dialog asks for it).
+        var acceptReply: SMTPReply?
         // An authenticated client relays, as on an AsyncOS listener with SMTP AUTH.
         if !postmaster, context.match.behavior != .relay, authenticatedUser == nil, let rat = context.recipientAccess {
             let decision = rat.evaluate(local: recipient.localPart, domain: recipient.domain)
@@ -132,6 +134,7 @@ extension SMTPSession {
                         .reply(reply)]
             }
             bypassesLimits = decision.bypassesReceivingControl
+            acceptReply = decision.response.map { SMTPReply($0.code, $0.text) }
         }
         // Recipients of messages already accepted this hour, and of this one so far.
         if !bypassesLimits, let limiter = context.recipientLimiter, parameters.maxRecipientsPerHour >= 0,
@@ -144,6 +147,6 @@ extension SMTPSession {
         if !bypassesLimits { t.counted += 1 }
         transaction = t
         return [.log(.recipient(mid: t.mid, icid: context.icid, rid: rid, address: recipient.address)),
-                .reply(Replies.recipient(recipient.address))]
+                .reply(acceptReply ?? Replies.recipient(recipient.address))]
     }
 }

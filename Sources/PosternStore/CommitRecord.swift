@@ -10,15 +10,23 @@ public struct CommitRecord: Codable, Hashable, Sendable {
     /// Where the admin came from (`192.0.2.7` from SSH_CONNECTION), or `local`.
     public var source: String
     public var comment: String
+    /// `false` when the admin answered No to `Do you want to save the current configuration
+    /// for rollback?`: rollbackconfig does not offer it. Absent (older records) is yes.
+    public var forRollback: Bool?
 
-    public init(generation: Int, parent: Int, time: Date, user: String, source: String, comment: String) {
+    public init(generation: Int, parent: Int, time: Date, user: String, source: String, comment: String,
+                forRollback: Bool = true) {
         self.generation = generation
         self.parent = parent
         self.time = time
         self.user = user
         self.source = source
         self.comment = comment
+        self.forRollback = forRollback ? nil : false
     }
+
+    /// Whether rollbackconfig lists this generation.
+    public var offeredForRollback: Bool { forRollback ?? true }
 
     /// The line appended to `commits.log`.
     var logLine: String {

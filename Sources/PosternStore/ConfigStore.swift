@@ -104,7 +104,8 @@ public struct ConfigStore: Sendable {
     /// it back; any later commit confirms it.
     public func commit(
         _ configuration: Configuration, base: Int, user: String, source: String, comment: String,
-        now: Date = Date(), confirmWithin: Int? = nil, check: (Configuration) -> [ConfigProblem]
+        now: Date = Date(), confirmWithin: Int? = nil, forRollback: Bool = true,
+        check: (Configuration) -> [ConfigProblem]
     ) throws(StoreError) -> CommitRecord {
         let problems = check(configuration)
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
@@ -117,7 +118,8 @@ public struct ConfigStore: Sendable {
             // Whole seconds: what the ISO 8601 record keeps, so the record returned equals the one read back.
             let time = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
             let record = CommitRecord(
-                generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
+                generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment,
+                forRollback: forRollback)
             // A confirmed commit's window is on disk before the generation becomes current, so a
             // crash in between can never make the change permanent without its rollback window
             // (a window for a generation that never became current is dropped, rollBackIfUnconfirmed).

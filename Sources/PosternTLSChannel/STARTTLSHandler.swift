@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import PosternTLS
 
@@ -20,6 +21,8 @@ public struct TLSHandshakeInfo: Sendable, Equatable {
     public var cipher: String
     public var clientCertificateSubject: String?
     public var clientCertificateVerified: Bool
+    /// When the peer's certificate expires (the server's, on the client side).
+    public var peerCertificateNotAfter: Date? = nil
 }
 
 /// What is known of the peer's certificate after the handshake.
@@ -116,7 +119,8 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
                 let peer = connection.peerCertificate
                 let info = TLSHandshakeInfo(
                     protocolVersion: connection.protocolVersion, cipher: connection.cipherName,
-                    clientCertificateSubject: peer?.subject, clientCertificateVerified: connection.peerVerified)
+                    clientCertificateSubject: peer?.subject, clientCertificateVerified: connection.peerVerified,
+                    peerCertificateNotAfter: peer?.notAfter)
                 let check = PeerCheck(chainVerified: connection.peerVerified,
                                       verifyResult: connection.peerVerificationText,
                                       matchedName: expectedNames.first { peer?.matchesHost($0) ?? false })

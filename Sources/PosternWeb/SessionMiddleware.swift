@@ -22,7 +22,7 @@ struct SessionMiddleware: RouterMiddleware {
         var context = context
         context.session = session
         let path = request.uri.path
-        if !session.role.seesConfiguration && path != "/monitor" && path != "/logout" && path != "/" {
+        if !session.role.seesConfiguration && !path.hasPrefix("/monitor") && path != "/logout" && path != "/" {
             throw HTTPError(.forbidden, message: "The \(session.role.label) role may only see Monitor pages.")
         }
         var request = request

@@ -47,7 +47,12 @@ public final class WebInterface: Sendable {
         }
         signedIn.post("/logout") { [self] request, context in logout(context) }
         MailFlowPolicyPages(web: self).add(to: signedIn)
+        HATPages(web: self).add(to: signedIn)
         CommitPages(web: self).add(to: signedIn)
+        ListenerPages(web: self).add(to: signedIn)
+        HistoryPages(web: self).add(to: signedIn)
+        SSLPages(web: self).add(to: signedIn)
+        MonitorPages(web: self).add(to: signedIn)
         signedIn.get("/monitor") { [self] _, context in try monitorPage(context) }
         return router
     }
@@ -81,7 +86,9 @@ public final class WebInterface: Sendable {
             frame: frame(session, title: "Overview"),
             engineRunning: EngineSignal(home: home).runningEnginePID() != nil,
             generation: status.map { String($0.generation) } ?? "unknown",
-            committed: (try? store.currentCommit()).map { String($0.generation) } ?? "unknown")
+            committed: (try? store.currentCommit()).map { String($0.generation) } ?? "unknown",
+            counters: status?.counters ?? EngineStatus.Counters(),
+            since: status.map { ISO8601DateFormatter().string(from: $0.startedAt) } ?? "")
         return try render("monitor", page)
     }
 
@@ -109,6 +116,9 @@ struct MonitorPage {
     let engineRunning: Bool
     let generation: String
     let committed: String
+    /// Since the engine started (`status`'s counters).
+    let counters: EngineStatus.Counters
+    let since: String
 }
 
 extension WebContext {

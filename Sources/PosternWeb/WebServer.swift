@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import PosternConfig
 import PosternStore
-import ServiceLifecycle
 import Synchronization
 
 /// Serves the web interface where the committed configuration says: HTTPS on each interface
@@ -95,17 +94,19 @@ public final class WebServer: Sendable {
             address: .hostname(endpoint.address, port: endpoint.port), serverName: nil, reuseAddress: true)
         let logger = self.logger
         let running: @Sendable (any Channel) async -> Void = { _ in logger.notice("web interface: serving \(endpoint)") }
-        let service: any Service
+        let run: @Sendable () async throws -> Void
         if let tls {
-            service = Application(router: web.router(), server: .http1(tls: tls), configuration: configuration,
+            let app = Application(router: web.router(), server: .http1(tls: tls), configuration: configuration,
                                   onServerRunning: running, logger: logger)
+            run = { try await app.run() }
         } else {
-            service = Application(router: redirectRouter(endpoint), configuration: configuration,
+            let app = Application(router: redirectRouter(endpoint), configuration: configuration,
                                   onServerRunning: running, logger: logger)
+            run = { try await app.run() }
         }
         return Task {
             do {
-                try await service.run()
+                try await run()
             } catch {
                 logger.error("web interface: cannot serve \(endpoint): \(error)")
             }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PosternCLI
+import PosternFleet
 import PosternStore
 
 /// The admin CLI: a REPL on a terminal, lines from a pipe, or `-c 'cmd; cmd'` as sshd runs
@@ -43,8 +45,13 @@ struct Postern: ParsableCommand {
         store.faultHook = Postern.faultHook()
         let dialog = Dialog(reader: reader, output: output, mode: mode)
         let source = Postern.source()
+        // In a fleet, start from the fleet's newest generation; without etcd, from what is local.
+        let fleet = EtcdFleetService(logger: Logger(label: "postern.fleet"))
+        if let problem = fleet.sync(home: home) { FileHandle.standardError.write(Data("postern: \(problem)\n".utf8)) }
         let open = { () throws(StoreError) -> CLISession in
-            try CLISession(home: home, store: store, dialog: dialog, user: user, source: source)
+            let session = try CLISession(home: home, store: store, dialog: dialog, user: user, source: source)
+            session.fleet = fleet
+            return session
         }
         let session: CLISession
         do {

@@ -2,8 +2,10 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import PosternConfig
 import PosternDNS
 import PosternEngine
+import PosternFleet
 import PosternStore
 
 /// The SMTP/TLS engine. Signals: HUP reloads the committed configuration, TERM and INT stop.
@@ -16,6 +18,11 @@ struct Posternd: ParsableCommand {
 
     @Flag(help: "Check the committed configuration as a reload would, print every problem, and exit.")
     var check = false
+
+    @Option(help: ArgumentHelp(
+        "Serve the configuration in FILE (JSON) on loopback in a temporary home, probe every listener and sender group, print the findings as JSON, and exit. Certificates are read from the home.",
+        valueName: "file"))
+    var probe: String?
 
     @Option(help: "Diagnostic log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -39,6 +46,7 @@ struct Posternd: ParsableCommand {
         let logger = Logger(label: "posternd")
         let home = Home.resolve(home)
         if check { try runCheck(home) }
+        if let probe { runProbe(probe, home: home, logger: logger) }
 
         // Each connection costs a descriptor; the default soft limit (1,024) is far below what an
         // event-driven server holds, and the hard limit is what the administrator allowed.
@@ -65,8 +73,27 @@ struct Posternd: ParsableCommand {
             throw ExitCode(1)
         }
         logger.info("started", metadata: ["home": "\(home.root.path)", "pid": "\(getpid())"])
+        // A fleet member follows etcd beside the engine; the engine itself never waits for it.
+        let fleet = FleetMembership.start(home: home, logger: Logger(label: "posternd.fleet"))
         engine.waitUntilStopped()
+        fleet.cancel()
         withExtendedLifetime(sources) {}
+    }
+
+    private func runProbe(_ file: String, home: Home, logger: Logger) -> Never {
+        let configuration: Configuration
+        do {
+            configuration = try JSONDecoder().decode(Configuration.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+        } catch {
+            FileHandle.standardError.write(Data("posternd: cannot read the configuration to probe from \(file): \(error)\n".utf8))
+            Foundation.exit(2)
+        }
+        var quiet = logger
+        quiet.logLevel = .error
+        let report = Prober.run(configuration, certificates: home, logger: quiet)
+        FileHandle.standardOutput.write((try? report.encoded()) ?? Data("{}".utf8))
+        FileHandle.standardOutput.write(Data("\n".utf8))
+        Foundation.exit(0)
     }
 
     private func runCheck(_ home: Home) throws -> Never {

@@ -128,7 +128,7 @@ enum Golden {
             "showchanges", "clear", "", "quit",
         ])
         #expect(result.output.contains("-- Changes not recorded."))
-        #expect(result.output.contains("maxConcurrency: 1000 -> 500"))
+        #expect(result.output.contains("Listener InboundMail > Max Concurrency: 1000 -> 500"))
         #expect(!result.output.contains("700 ->"))
         #expect(result.output.contains("Changes cleared."))
     }

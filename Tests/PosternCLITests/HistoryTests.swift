@@ -36,7 +36,7 @@ import Testing
             == (try CanonicalJSON.encode(t.store.load(generation: 2).configuration)))
         let detail = try Transcript.batch(home: t.home, "commitdetail 5")
         #expect(detail.output.contains("Comment: back to two"))
-        #expect(detail.output.contains("maxConcurrency: 77 -> 1000"))
+        #expect(detail.output.contains("Listener InboundMail > Max Concurrency: 77 -> 1000"))
     }
 
     @Test func commitcheckFindsWhatTheEngineWouldRejectAndCommitRefusesIt() throws {

@@ -17,11 +17,12 @@ import Testing
     @Test func unknownCommandsAndPrefixes() throws {
         let t = try TemporaryHome()
         defer { t.remove() }
-        let result = try Transcript.run(home: t.home, ["frob", "cl", "quit"])
+        // `cl` would be clear or clusterconfig; `clea` begins clear and clearchanges, and clear begins both.
+        let result = try Transcript.run(home: t.home, ["frob", "clea", "quit"])
         #expect(result.output == """
             postern.example.com> frob
             Unknown command: frob. Type 'help' for a list of commands.
-            postern.example.com> cl
+            postern.example.com> clea
             No changes have been made since the last commit.
             postern.example.com> quit
 

@@ -114,3 +114,23 @@ import Testing
         #expect(try t.store.load().configuration.listeners[0].hostAccess.defaultParameters.tls == level)
     }
 }
+
+/// The RAT keeps first-match order visible (issue 14, section 5).
+@Suite struct RecipientAccessOrderTests {
+    @Test func newGoesBeforeBroaderAndMoveWarns() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let result = try Transcript.run(home: t.home, [
+            "listenerconfig edit InboundMail rcptaccess new example.net accept N N",
+            "listenerconfig edit InboundMail rcptaccess new blocked@example.net reject N",
+            "listenerconfig", "edit", "InboundMail", "rcptaccess", "move", "blocked@example.net", "3", "print",
+            "", "", "", "commit", "rat order", "", "quit",
+        ])
+        #expect(result.status == 0, "\(result.output)")
+        try Golden.check("rat-order", result.output)
+        #expect(result.output.contains("placed before the broader entry example.net"))
+        #expect(result.output.contains("is now behind the broader entry example.net, so it will never match."))
+        let entries = try #require(try t.store.load().configuration.listeners[0].recipientAccess?.entries)
+        #expect(entries.map(\.pattern.text).suffix(2) == ["example.net", "blocked@example.net"])
+    }
+}

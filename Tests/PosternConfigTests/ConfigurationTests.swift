@@ -161,13 +161,7 @@ import Testing
         let changes = ConfigDiff.changes(from: FactoryDefaults.configuration, to: new)
         #expect(changes == [ConfigChange(path: ["listeners", "InboundMail", "hostAccess", "defaultParameters", "tls"],
                                          kind: .changed(from: .string("no"), to: .string("required")))])
-        #expect(ConfigDiff.render(changes) == """
-            listeners
-              InboundMail
-                hostAccess
-                  defaultParameters
-                    tls: "no" -> "required"
-            """)
+        #expect(ChangeWords.render(changes) == "Listener InboundMail > HAT > Default policy > Use TLS: No -> Required")
     }
 
     @Test func addedSenderGroupIsOneAddition() throws {

@@ -68,3 +68,31 @@ import Testing
         #expect(configuration.validate().map(\.path) == ["delivery.destinations[bad_domain]"])
     }
 }
+
+/// A new RAT entry goes before the broader entries that would hide it (issue 14, section 5).
+@Suite struct RecipientOrderTests {
+    static let covering: [(broad: String, narrow: String, covers: Bool)] = [
+        ("example.com", "joe@example.com", true),
+        (".example.com", "joe@mx.example.com", true),
+        (".example.com", "mx.example.com", true),
+        (".com", ".example.com", true),
+        ("postmaster@", "postmaster@example.com", true),
+        ("example.com", "example.org", false),
+        ("joe@example.com", "example.com", false),
+        (".example.com", "example.com", false),
+        ("example.com", "joe@mx.example.com", false),
+    ]
+
+    @Test(arguments: covering) func covers(_ broad: String, _ narrow: String, _ covers: Bool) throws {
+        #expect(try RecipientPattern(parsing: broad).covers(RecipientPattern(parsing: narrow)) == covers)
+    }
+
+    @Test func aNarrowEntryGoesBeforeTheFirstBroaderOne() throws {
+        let table = RecipientAccessTable(entries: [
+            RecipientAccessEntry(pattern: try RecipientPattern(parsing: "other.example"), action: .accept),
+            RecipientAccessEntry(pattern: try RecipientPattern(parsing: "example.com"), action: .accept),
+        ])
+        #expect(table.insertionIndex(for: try RecipientPattern(parsing: "blocked@example.com")) == 1)
+        #expect(table.insertionIndex(for: try RecipientPattern(parsing: "example.org")) == 2)
+    }
+}

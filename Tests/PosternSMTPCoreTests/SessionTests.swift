@@ -210,6 +210,20 @@ struct Driver {
         #expect(d.send("DATA") == [554])
     }
 
+    /// The custom response of an Accept entry is what the sender gets (issue 14, section 5).
+    @Test func anAcceptEntrysCustomResponseIsSent() throws {
+        let table = RecipientAccessTable(entries: [
+            RecipientAccessEntry(pattern: try RecipientPattern(parsing: "example.com"), action: .accept,
+                                 response: SMTPResponse(code: 251, text: "forwarded to the archive")),
+        ])
+        var d = Driver(recipientAccess: table)
+        d.send("HELO x")
+        d.send("MAIL FROM:<a@b>")
+        #expect(d.send("RCPT TO:<joe@example.com>") == [251])
+        #expect(d.last == SMTPReply(251, "forwarded to the archive"))
+        #expect(d.send("RCPT TO:<joe@elsewhere.example>") == [550])
+    }
+
     @Test func relayingSenderGroupsSkipTheRAT() {
         var d = Driver(behavior: .relay)
         d.send("HELO x")

@@ -96,7 +96,8 @@ class DeliveryTLSTests(unittest.TestCase):
         state = a.spool()
         self.assertEqual(len(state), 1)
         self.assertIn("Alert: TLS to example.net", a.mail_log())
-        self.assertIn("pending: TLS was required", a.cli("showqueue").stdout)
+        # The queue's state file is written after the log line: wait for it, do not race it.
+        wait_for(lambda: "pending: TLS was required" in a.cli("showqueue").stdout, what="the queue's reason")
 
     def test_preferred_to_a_receiver_without_tls_delivers_in_the_clear(self):
         a, b = self.pair("no", "preferred")

@@ -236,6 +236,29 @@ class ProtocolSafetyTests(unittest.TestCase):
         self.assertIn("ICID 0 TCPREFUSE SG WORSE match 127.0.0.3 SBRS None", log)
 
 
+class RecipientAccessTests(unittest.TestCase):
+    """The RAT as a sender meets it (issue 14, section 5): a narrow entry added after a
+    broader one still decides, and an Accept entry's custom response is what RCPT gets."""
+
+    def setUp(self):
+        self.appliance = Appliance()
+
+    def tearDown(self):
+        self.appliance.remove()
+
+    def test_a_new_narrow_entry_decides_and_accept_responses_are_sent(self):
+        self.appliance.cli("listenerconfig edit InboundMail rcptaccess new blocked@example.com reject N; "
+                           "listenerconfig edit InboundMail rcptaccess new vip@example.com accept Y 251 archived N; "
+                           "commit rat Y")
+        self.appliance.start()
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            client.ehlo("sender.example")
+            self.assertEqual(client.mail("a@sender.example")[0], 250)
+            self.assertEqual(client.rcpt("blocked@example.com")[0], 550)
+            self.assertEqual(client.rcpt("vip@example.com"), (251, b"archived"))
+            self.assertEqual(client.rcpt("anyone@example.com")[0], 250)
+
+
 class LimitTests(unittest.TestCase):
     def setUp(self):
         self.appliance = Appliance()
@@ -337,7 +360,7 @@ class LimitTests(unittest.TestCase):
             self.assertEqual(client.sendmail("a@b.example", ["joe@example.com"], "Subject: 3\r\n\r\nz\r\n"), {})
         self.assertRegex(self.appliance.mail_log(), r"MID \d+ ICID \d+ To: <eve@example\.com> Rejected by Receiving Control")
         wait_for(lambda: self.appliance.status()["counters"]["recipientsRejected"] == 1, what="the refused recipient counted")
-        self.assertIn("1 recipients refused (RAT or rate limit)", self.appliance.cli("status").stdout)
+        self.assertIn("1 recipient refused (RAT or rate limit)", self.appliance.cli("status").stdout)
         self.appliance.wait_generation(before + 1)
 
 

@@ -179,7 +179,7 @@ LogLevel VERBOSE
         self.assertIn(f'user="{self.user}" source="127.0.0.1" comment="rotate limits from a script"', last)
         detail = self.ssh("commitdetail")
         self.assertIn(f"User: {self.user}", detail.stdout)
-        self.assertIn("maxConcurrency: ", detail.stdout)
+        self.assertIn("Listener InboundMail > Max Concurrency: ", detail.stdout)
         # A question the batch form does not answer is an error naming it; nothing waits.
         missing = self.ssh("listenerconfig new Relay private")
         self.assertEqual(missing.returncode, 1)

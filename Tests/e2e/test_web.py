@@ -7,10 +7,11 @@ import subprocess
 import time
 import unittest
 
-from harness import Appliance, wait_for
-from webharness import Web, browser, screenshot
+from harness import POSTERN, Appliance, free_port, wait_for
+from webharness import Web, browser, screenshot, sign_in
 
 try:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     HAVE_SELENIUM = True
 except ImportError:  # scripts/test installs it; a bare run says why it skips
@@ -54,19 +55,17 @@ class WebInterfaceTest(unittest.TestCase):
         self.driver.delete_all_cookies()
 
     def login(self, user, password):
-        d = self.driver
-        d.get(self.web.url + "/login")
-        d.find_element(By.ID, "username").send_keys(user)
-        d.find_element(By.ID, "password").send_keys(password)
-        d.find_element(By.ID, "login").click()
-        wait_for(lambda: d.find_elements(By.ID, "current-user"), what="the signed-in page")
+        sign_in(self.driver, self.web.url, user, password)
 
     def element(self, id_, text=None):
         """The element once the page that has it (and, if given, with that text in it) has loaded."""
         def found():
-            for element in self.driver.find_elements(By.ID, id_):
-                if text is None or text in element.text:
-                    return element
+            try:
+                for element in self.driver.find_elements(By.ID, id_):
+                    if text is None or text in element.text:
+                        return element
+            except StaleElementReferenceException:
+                pass  # the page changed under the look; look again
             return None
         return wait_for(found, what=f"#{id_}" + (f" saying {text!r}" if text else ""))
 
@@ -130,6 +129,89 @@ class WebInterfaceTest(unittest.TestCase):
             audit = f.read()
         self.assertIn('user=web1 source=gui 127.0.0.1', audit)
         self.assertIn('command="login" result=ok', audit)
+        # Network -> Listeners shows the seed's summary line.
+        d.find_element(By.LINK_TEXT, "Network").click()
+        self.assertIn("TLS: Required", self.element("listener-InboundMail").text)
+        screenshot(d, "listeners")
+
+    def test_2_history_shows_the_commit_and_rolls_back(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.find_element(By.LINK_TEXT, "System Administration").click()
+        table = self.element("generations", "TLS required on InboundMail (seed GUI)")
+        self.assertIn("gui 127.0.0.1", table.text)
+        generation = int(self.commits_log()[-1].split("generation=")[1].split()[0])
+        d.get(f"{self.web.url}/system-administration/configuration-history?from={generation - 1}&to={generation}")
+        self.assertIn('tls: "no" -> "required"', self.element("differences").text)
+        screenshot(d, "configuration-history")
+        self.element(f"rollback-{generation - 1}").click()
+        self.element("pending-changes", 'tls: "required" -> "no"')
+        d.find_element(By.ID, "abandon").click()
+        self.element("notice", "Your changes have been abandoned.")
+
+    def test_3_tls_connections_are_counted_and_charted(self):
+        import json
+        import smtplib
+        import ssl
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=15) as client:
+            client.starttls(context=context)
+            client.noop()
+        report = os.path.join(self.appliance.home, "reports", "tls-hourly.json")
+
+        def counted():
+            try:
+                with open(report) as f:
+                    return sum(hour["succeeded"] for hour in json.load(f)["hours"])
+            except (FileNotFoundError, ValueError):
+                return 0
+        wait_for(lambda: counted() >= 1, what="the engine to count the TLS session")
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.find_element(By.LINK_TEXT, "Monitor").click()
+        self.element("tls-connections-link").click()
+        self.assertEqual(int(self.element("day-succeeded").text), counted())
+        self.assertTrue(d.find_element(By.ID, "tls-day-chart").is_displayed())
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#tls-day tbody tr")), 24)
+        screenshot(d, "tls-connections")
+        status = self.appliance.cli("status").stdout
+        self.assertIn(f"TLS in the last 24 hours: {counted()} succeeded", status)
+
+    def test_hat_overview_adds_checks_reorders_and_deletes_sender_groups(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.get(self.web.url + "/mail-policies/hat-overview?listener=InboundMail")
+        self.element("sender-groups", "WHITELIST")
+        # A bad sender is refused with the CLI's sentence; nothing is staged.
+        d.find_element(By.ID, "group-name").send_keys("PARTNERS")
+        d.find_element(By.ID, "group-senders").send_keys("10.1.1.300")
+        d.find_element(By.ID, "save-group").click()
+        self.assertIn("10.1.1.300", self.element("form-errors").text)
+        self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
+        field = d.find_element(By.ID, "group-senders")
+        field.clear()
+        field.send_keys("10.1.1.0/24, .partner.example")
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element(By.ID, "group-action")).select_by_value("$TRUSTED")
+        d.find_element(By.ID, "save-group").click()
+        self.element("notice", 'Sender group "PARTNERS" was saved.')
+        rows = [r.get_attribute("id") for r in d.find_elements(By.CSS_SELECTOR, "#sender-groups tbody tr[id]")]
+        self.assertEqual(rows[-1], "group-PARTNERS")
+        d.find_element(By.ID, "up-PARTNERS").click()
+        self.element("notice", "was moved")
+        rows = [r.get_attribute("id") for r in d.find_elements(By.CSS_SELECTOR, "#sender-groups tbody tr[id]")]
+        self.assertEqual(rows[-2:], ["group-PARTNERS", "group-UNKNOWNLIST"])
+        self.assertEqual(d.find_element(By.TAG_NAME, "legend").text, "Add Sender Group")
+        screenshot(d, "hat-overview")
+        d.find_element(By.ID, "commit-changes-button").click()
+        self.element("pending-changes", "PARTNERS")
+        d.get(self.web.url + "/mail-policies/hat-overview?listener=InboundMail")
+        d.find_element(By.ID, "delete-PARTNERS").click()
+        self.element("notice", 'Sender group "PARTNERS" was deleted.')
+        self.assertEqual(d.find_elements(By.ID, "group-PARTNERS"), [])
+        self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
 
     def test_a_read_only_operator_sees_but_cannot_submit_or_commit(self):
         d = self.driver
@@ -172,6 +254,18 @@ class WebInterfaceTest(unittest.TestCase):
         d.find_element(By.ID, "abandon").click()
         self.element("notice", "Your changes have been abandoned.")
 
+    def test_ssl_configuration_verifies_and_refuses_what_openssl_refuses(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.get(self.web.url + "/system-administration/ssl-configuration?verify=AES128-SHA")
+        self.assertIn("AES128-SHA", self.element("verify-result").text)
+        field = d.find_element(By.ID, "gui-ciphers")
+        field.clear()
+        field.send_keys("NOT-A-CIPHER")
+        d.find_element(By.ID, "submit").click()
+        self.assertIn("GUI HTTPS", self.element("form-errors").text)
+        self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
+
     def test_logout_ends_the_session(self):
         d = self.driver
         self.login("web1", ADMIN_PASSWORD)
@@ -205,11 +299,7 @@ class IdleTimeoutTest(unittest.TestCase):
         driver = browser()
         try:
             web.add_user("web1", "administrator", ADMIN_PASSWORD)
-            driver.get(web.url + "/login")
-            driver.find_element(By.ID, "username").send_keys("web1")
-            driver.find_element(By.ID, "password").send_keys(ADMIN_PASSWORD)
-            driver.find_element(By.ID, "login").click()
-            wait_for(lambda: driver.find_elements(By.ID, "current-user"), what="the signed-in page")
+            sign_in(driver, web.url, "web1", ADMIN_PASSWORD)
             # Being idle is the condition under test: any request would reset the clock.
             time.sleep(2.5)
             driver.get(web.url + "/commit")
@@ -221,8 +311,10 @@ class IdleTimeoutTest(unittest.TestCase):
             appliance.remove()
 
 
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
 class GuiTLSTest(unittest.TestCase):
-    """`sslconfig GUI` as OpenSSL's own client sees it, after a commit, without a restart."""
+    """`sslconfig GUI` as OpenSSL's own client sees it, after a commit, without a restart, and
+    a moved port: a signed-in browser keeps its session and its pending changes through both."""
 
     def handshake(self, port, *args):
         result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *args],
@@ -236,7 +328,15 @@ class GuiTLSTest(unittest.TestCase):
     def test_the_gui_method_and_ciphers_apply_after_a_commit(self):
         appliance = Appliance()
         web = Web(appliance)
+        driver = browser()
         try:
+            web.add_user("web1", "administrator", ADMIN_PASSWORD)
+            sign_in(driver, web.url, "web1", ADMIN_PASSWORD)
+            driver.get(web.url + "/mail-policies/mail-flow-policies/edit?listener=InboundMail&policy=default")
+            driver.find_element(By.ID, "tls-preferred").click()
+            driver.find_element(By.ID, "submit").click()
+            wait_for(lambda: driver.find_elements(By.ID, "notice"), what="the change to be staged")
+
             self.assertIsNotNone(self.handshake(web.port, "-tls1_3"))
             appliance.cli('sslconfig gui tlsv1.2 "AES128-SHA"; commit "GUI TLS 1.2, one cipher" Y')
             wait_for(lambda: self.handshake(web.port, "-tls1_3") is None, what="posternweb to apply sslconfig GUI")
@@ -247,7 +347,106 @@ class GuiTLSTest(unittest.TestCase):
             accepted = [line.split()[4] for line in scan.splitlines() if line.startswith(("Preferred", "Accepted"))]
             self.assertEqual(accepted, ["AES128-SHA"], scan)
             self.assertNotIn("TLSv1.3   enabled", scan)
+
+            # Move HTTPS to another port: the old one closes, the new one serves, and the
+            # browser (cookies are per host, not per port) is still signed in with its change.
+            new_port = free_port()
+            appliance.cli(f'interfaceconfig edit Loopback --https={new_port}; commit "GUI port" Y')
+            wait_for(lambda: self.handshake(new_port, "-tls1_2") == "AES128-SHA", what="the new GUI port")
+            wait_for(lambda: self.handshake(web.port, "-tls1_2") is None, what="the old GUI port to close")
+            driver.get(f"https://127.0.0.1:{new_port}/commit")
+            pending = wait_for(lambda: driver.find_elements(By.ID, "pending-changes"), what="the pending changes")
+            self.assertIn('tls: "no" -> "preferred"', pending[0].text)
         finally:
+            driver.quit()
+            web.stop()
+            appliance.remove()
+
+
+class AccountsCLITest(unittest.TestCase):
+    """userconfig and passwd as an administrator scripts them: passwords on standard input."""
+
+    def run_cli(self, appliance, command, stdin):
+        return subprocess.run([POSTERN, "--home", appliance.home, "-c", command], input=stdin, capture_output=True,
+                              text=True, timeout=60)
+
+    def test_accounts_are_made_checked_and_kept_private(self):
+        appliance = Appliance()
+        try:
+            weak = self.run_cli(appliance, "userconfig new web1 --role=operator", "short\n")
+            self.assertNotEqual(weak.returncode, 0)
+            self.assertIn("at least 8 characters", weak.stdout + weak.stderr)
+            made = self.run_cli(appliance, "userconfig new web1 --role=operator", ADMIN_PASSWORD + "\n")
+            self.assertEqual(made.returncode, 0, made.stdout + made.stderr)
+            self.assertNotIn(ADMIN_PASSWORD, made.stdout + made.stderr)
+            listing = appliance.cli("userconfig print").stdout
+            self.assertIn('web1 - "web1" (Operators)', listing)
+            self.assertIn("admin - \"Administrator\" (Administrators) [no password set]", listing)
+            users = os.path.join(appliance.home, "config", "users.json")
+            self.assertEqual(os.stat(users).st_mode & 0o777, 0o640)
+            with open(users) as f:
+                text = f.read()
+            self.assertNotIn(ADMIN_PASSWORD, text)
+            self.assertIn("$y$", text)
+            appliance.cli("userconfig edit web1 --role=guest")
+            self.assertIn("(Guests)", appliance.cli("userconfig print").stdout)
+            before = text
+            changed = self.run_cli(appliance, "passwd web1", READONLY_PASSWORD + "\n")
+            self.assertEqual(changed.returncode, 0, changed.stdout + changed.stderr)
+            with open(users) as f:
+                self.assertNotEqual(f.read(), before)
+            refused = appliance.cli("userconfig delete admin", check=False)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("cannot be deleted", refused.stdout + refused.stderr)
+            appliance.cli("userconfig delete web1")
+            self.assertNotIn("web1", appliance.cli("userconfig print").stdout)
+        finally:
+            appliance.remove()
+
+
+class RedirectTest(unittest.TestCase):
+    def test_plain_http_is_redirected_to_https(self):
+        import http.client
+        appliance = Appliance()
+        web = Web(appliance)
+        try:
+            http_port = free_port()
+            appliance.cli(f"interfaceconfig edit Loopback --https={web.port} --http={http_port}; commit http Y")
+
+            def redirect():
+                connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+                try:
+                    connection.request("GET", "/mail-policies/mail-flow-policies?listener=InboundMail")
+                    response = connection.getresponse()
+                    return response.status, response.getheader("Location")
+                except OSError:
+                    return None
+                finally:
+                    connection.close()
+            status, location = wait_for(redirect, what="the HTTP port to redirect")
+            self.assertEqual(status, 301)
+            self.assertEqual(location, f"https://127.0.0.1:{web.port}/mail-policies/mail-flow-policies"
+                                       "?listener=InboundMail")
+        finally:
+            web.stop()
+            appliance.remove()
+
+
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
+class GuestTest(unittest.TestCase):
+    def test_a_guest_sees_only_monitor(self):
+        appliance = Appliance()
+        web = Web(appliance)
+        driver = browser()
+        try:
+            web.add_user("guest1", "guest", ADMIN_PASSWORD)
+            sign_in(driver, web.url, "guest1", ADMIN_PASSWORD, landing="system-status")
+            self.assertEqual(driver.find_elements(By.LINK_TEXT, "Mail Policies"), [])
+            self.assertEqual(driver.find_elements(By.ID, "commit-changes-button"), [])
+            driver.get(web.url + "/mail-policies/mail-flow-policies")
+            self.assertIn("may only see Monitor", driver.find_element(By.TAG_NAME, "body").text)
+        finally:
+            driver.quit()
             web.stop()
             appliance.remove()
 

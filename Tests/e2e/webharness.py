@@ -98,3 +98,13 @@ def screenshot(driver, name):
     if SCREENSHOTS:
         os.makedirs(SCREENSHOTS, exist_ok=True)
         driver.save_screenshot(os.path.join(SCREENSHOTS, name + ".png"))
+
+
+def sign_in(driver, url, user, password, landing="current-user"):
+    """Logs in through the login form and waits for the page that follows."""
+    from selenium.webdriver.common.by import By
+    driver.get(url + "/login")
+    driver.find_element(By.ID, "username").send_keys(user)
+    driver.find_element(By.ID, "password").send_keys(password)
+    driver.find_element(By.ID, "login").click()
+    wait_for(lambda: driver.find_elements(By.ID, landing), what=f"{user}'s first page")

@@ -79,15 +79,23 @@ struct CertConfigCommand: CLICommand {
         text.count >= width ? String(text.prefix(width - 1)) + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
     }
 
+    /// The profile's name; an existing one may be overwritten, as AsyncOS asks (asyncos-cli.md
+    /// l.810: `Certificate profile "x" already exists. Do you want to overwrite with this new one? [N]>`).
     private func askProfileName(_ context: CommandContext) throws(DialogAbort) -> String {
-        let taken = Set(context.configuration.certificates.map(\.name))
-        return try context.dialog.ask("Enter a name for this certificate profile:", prompt: "> ", default: nil,
-                                      key: "name") { answer in
-            if let problem = ListenerConfigCommand.nameProblem(answer, taken: taken, what: "certificate profile") {
-                return .failure(taken.contains(answer)
-                    ? DialogError("Certificate profile \"\(answer)\" already exists.") : problem)
+        let dialog = context.dialog
+        while true {
+            let name = try dialog.ask("Enter a name for this certificate profile:", prompt: "> ", default: nil,
+                                      key: "name") { answer -> Result<String, DialogError> in
+                ListenerConfigCommand.nameProblem(answer, taken: [], what: "certificate profile").map { .failure($0) }
+                    ?? .success(answer)
             }
-            return .success(answer)
+            guard let existing = context.configuration.certificates.first(where: { $0.name.lowercased() == name.lowercased() })
+            else { return name }
+            if try dialog.confirmation("Certificate profile \"\(existing.name)\" already exists. Do you want to overwrite "
+                                       + "with this new one?", default: false, key: "overwrite",
+                                       declined: "Certificate profile \"\(existing.name)\" already exists.") {
+                return existing.name
+            }
         }
     }
 
@@ -199,7 +207,11 @@ struct CertConfigCommand: CLICommand {
         do {
             let profile = try CertificateFiles.store(name: name, certificate: certificate, key: key, chain: chain,
                                                      home: context.home)
-            context.configuration.certificates.append(profile)
+            if let i = context.configuration.certificates.firstIndex(where: { $0.name == name }) {
+                context.configuration.certificates[i] = profile
+            } else {
+                context.configuration.certificates.append(profile)
+            }
             context.dialog.say("Certificate profile \"\(name)\" saved (\(certificate.subject)). Choose it for a listener "
                 + "with listenerconfig > EDIT > CERTIFICATE.")
         } catch {

@@ -26,6 +26,7 @@ struct DestConfigCommand: CLICommand {
                 MenuItem("DEFAULT", "Change the default."),
                 MenuItem("LIST", "Display a summary list of all entries."),
                 MenuItem("DETAIL", "Display details for one destination or all entries."),
+                MenuItem("CLEAR", "Remove all entries."),
                 MenuItem("SETUP", "Change global settings."),
             ]) else { return .ok }
             var controls = context.configuration.delivery.destinations
@@ -53,6 +54,12 @@ struct DestConfigCommand: CLICommand {
                 } else {
                     dialog.say("Destination \(controls.entries.remove(at: index).domain) deleted.")
                 }
+            case "CLEAR":
+                // asyncos-cli.md l.852: the table's entries go; the default stays.
+                guard try dialog.yesNo("Do you want to clear all destination entries?", default: false,
+                                       key: "confirm") else { continue }
+                dialog.say("\(Formatting.count(controls.entries.count, "destination entry", "destination entries")) removed.")
+                controls.entries = []
             case "DEFAULT":
                 controls.default = try ask(controls.default, dialog: dialog, isDefault: true, certificate: controls.certificate)
             case "LIST":

@@ -69,4 +69,9 @@ enum Formatting {
         }
         return entries.isEmpty ? .failure(DialogError("Please enter a value.")) : .success(entries)
     }
+
+    /// `1 recipient`, `2 recipients`.
+    static func count(_ n: Int, _ singular: String, _ plural: String? = nil) -> String {
+        "\(n) \(n == 1 ? singular : plural ?? singular + "s")"
+    }
 }

@@ -6,11 +6,17 @@ import PosternStore
 struct CommitCheckCommand: CLICommand {
     let name = "commitcheck"
     let summary = "Check the pending configuration exactly as the engine would, without committing."
-    let takesArguments = false
-    let usage = "commitcheck\n    Prints every problem with its path, or `The configuration is valid.`"
+    let usage = """
+        commitcheck
+            Prints every problem with its path, or `The configuration is valid.`
+        commitcheck --probe
+            Also serves the pending configuration on loopback and probes it (see commit --dry-run).
+        """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
-        CommitCheckCommand.check(context) ? .ok : .failed
+        if context.dialog.takeFlag("probe") { return DryRun.run(context) ? .ok : .failed }
+        try context.dialog.finish()
+        return CommitCheckCommand.check(context) ? .ok : .failed
     }
 
     static func check(_ context: CommandContext) -> Bool {
@@ -90,7 +96,7 @@ struct RollbackConfigCommand: CLICommand {
                     }
                 continue
             }
-            let records = Array(context.session.store.history().suffix(10).reversed())
+            let records = Array(context.session.store.history().filter(\.offeredForRollback).suffix(10).reversed())
             guard !records.isEmpty else { dialog.error("There is no committed configuration to revert to."); continue }
             let lines = records.map { RollbackConfigCommand.line($0) }
             // Enter goes back to the menu (a choice without a default, asyncos-cli.md l.1040).
@@ -221,6 +227,6 @@ enum Changes {
             return diff.isEmpty ? "No differences." : diff
         }
         let changes = ConfigDiff.changes(from: from, to: to)
-        return changes.isEmpty ? "No differences." : ConfigDiff.render(changes)
+        return changes.isEmpty ? "No differences." : ChangeWords.render(changes)
     }
 }

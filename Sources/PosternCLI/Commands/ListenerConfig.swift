@@ -139,11 +139,14 @@ struct ListenerConfigCommand: CLICommand {
         }
     }
 
+    /// The rule of Configuration.validate() (Validator.isName): names are compared without
+    /// case, since every picker finds them without case (`PARTNERS` and `partners` would be
+    /// one name to the admin).
     static func nameProblem(_ name: String, taken: Set<String>, what: String) -> DialogError? {
-        if taken.contains(name) { return DialogError("The \(what) name \"\(name)\" is already in use.") }
-        let valid = name.count <= 64
-            && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == ".") }
-        return valid ? nil : DialogError("Valid characters are letters, digits, '-', '_' and '.'.")
+        if let other = taken.first(where: { $0.lowercased() == name.lowercased() }) {
+            return DialogError("The \(what) name \"\(name)\" is already in use (as \"\(other)\").")
+        }
+        return ConfigNames.isValid(name) ? nil : DialogError(ConfigNames.rule)
     }
 
     /// The port question; a port another listener holds on that interface is refused.

@@ -91,7 +91,10 @@ struct PolicyDialog {
 
     private func yesNoField(_ question: String, _ current: Bool?, _ base: Bool, key: String) throws(DialogAbort) -> Bool? {
         let shown = current.map { $0 ? "Y" : "N" } ?? (inherits ? "default" : (base ? "Y" : "N"))
-        let answer: Bool?? = try dialog.ask("", prompt: "\(question) [\(shown)]> ", default: shown, key: key,
+        // A yes/no prompt shows [Y] or [N] (asyncos-cli.md l.1047): for an inherited value the
+        // one in force, and Enter keeps inheriting it.
+        let mark = (current ?? base) ? "Y" : "N"
+        let answer: Bool?? = try dialog.ask("", prompt: "\(question) [\(mark)]> ", default: shown, key: key,
                                             choices: ["yes", "no"]) { text in
             switch text.lowercased() {
             case "y", "yes": return .success(.some(true))

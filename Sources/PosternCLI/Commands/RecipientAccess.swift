@@ -17,6 +17,7 @@ struct RecipientAccessEditor {
                 MenuItem("NEW", "Create a new entry."),
                 MenuItem("EDIT", "Modify an entry."),
                 MenuItem("DELETE", "Remove an entry."),
+                MenuItem("MOVE", "Move an entry."),
                 MenuItem("PRINT", "Display a table."),
                 MenuItem("IMPORT", "Import a table from a file."),
                 MenuItem("EXPORT", "Export a table to a file."),
@@ -25,7 +26,25 @@ struct RecipientAccessEditor {
             switch operation {
             case "NEW":
                 let pattern = try askPattern(existing: table.entries.map(\.pattern.text))
-                table.entries.append(try askEntry(pattern, current: nil))
+                let entry = try askEntry(pattern, current: nil)
+                // First match wins: behind a broader entry the new one would never match.
+                let at = table.insertionIndex(for: pattern)
+                table.entries.insert(entry, at: at)
+                if at < table.entries.count - 1 {
+                    dialog.say("\(pattern.text) was placed before the broader entry \(table.entries[at + 1].pattern.text) "
+                        + "(entry \(at + 1) of \(table.entries.count)); use MOVE to change that.")
+                }
+            case "MOVE":
+                guard table.entries.count > 1 else { dialog.error("There is nothing to move."); continue }
+                guard let from = try pick(table, "move") else { continue }
+                let entry = table.entries.remove(at: from)
+                let to = try dialog.number("Enter the position to move it to.", default: from + 1,
+                                           range: 1...(table.entries.count + 1), key: "position")
+                table.entries.insert(entry, at: to - 1)
+                if let broader = table.entries[..<(to - 1)].first(where: { $0.pattern.covers(entry.pattern) }) {
+                    dialog.error("Warning: \(entry.pattern.text) is now behind the broader entry "
+                        + "\(broader.pattern.text), so it will never match.")
+                }
             case "EDIT":
                 guard let i = try pick(table, "edit") else { continue }
                 table.entries[i] = try askEntry(table.entries[i].pattern, current: table.entries[i])
@@ -33,7 +52,7 @@ struct RecipientAccessEditor {
                 guard let i = try pick(table, "delete") else { continue }
                 table.entries.remove(at: i)
             case "PRINT":
-                dialog.say(RecipientAccessText.render(table), terminator: "")
+                dialog.say("Recipient Access Table\n" + RecipientAccessText.render(table), terminator: "")
             case "IMPORT":
                 let url = try dialog.requiredConfigurationFile("Enter the name of the file to import:",
                                                                home: context.home)

@@ -18,12 +18,17 @@ struct CommitCommand: CLICommand {
             restores the previous generation by itself.
         commit --check
             The same as commitcheck.
+        commit --dry-run
+            Serves the pending configuration on loopback (never on the live ports), probes
+            every listener and sender group, and prints what senders will meet and what
+            changes for whom; commits nothing. Exit status 1 when there is a warning.
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
         let session = context.session
         let dialog = context.dialog
         if dialog.takeFlag("check") { return CommitCheckCommand.check(context) ? .ok : .failed }
+        if dialog.takeFlag("dry-run") { return DryRun.run(context) ? .ok : .failed }
         var confirmWithin: Int?
         if dialog.takeArgument(if: { $0.lowercased() == "confirmed" }) != nil {
             confirmWithin = try dialog.number("Enter the number of minutes within which the commit must be confirmed.",
@@ -38,18 +43,29 @@ struct CommitCommand: CLICommand {
             return .ok
         }
         let comment = try dialog.text("Please enter some comments describing your changes:", key: "comment")
-        // Every generation is kept (config/history), so the answer changes nothing; the
-        // question stays because scripts answer it (`commit "…" Y`).
-        _ = try dialog.yesNo("Do you want to save the current configuration for rollback?", default: true,
-                             key: "rollback")
+        // No: the generation is still written to the history (every commit is), but
+        // rollbackconfig does not offer it.
+        let forRollback = try dialog.yesNo("Do you want to save the current configuration for rollback?",
+                                           default: true, key: "rollback")
         // Words left over are an error found before anything is written (`commit "a" Y extra`).
         try dialog.finish()
         let home = session.home
         let record: CommitRecord
         do {
-            record = try session.store.commit(
-                session.pending, base: session.base.commit.generation, user: session.user, source: session.source,
-                comment: comment, confirmWithin: confirmWithin, check: { CompiledConfiguration.check($0, home: home) })
+            if let fleet = session.fleetMember {
+                guard confirmWithin == nil else {
+                    dialog.error("commit confirmed is not available in a fleet: each member applies the commit by itself.")
+                    return .failed
+                }
+                record = try fleet.commit(
+                    home: home, configuration: session.pending, base: session.base.commit.generation, user: session.user,
+                    source: session.source, comment: comment, check: { CompiledConfiguration.check($0, home: home) })
+            } else {
+                record = try session.store.commit(
+                    session.pending, base: session.base.commit.generation, user: session.user, source: session.source,
+                    comment: comment, confirmWithin: confirmWithin, forRollback: forRollback,
+                    check: { CompiledConfiguration.check($0, home: home) })
+            }
         } catch {
             dialog.error(error.description)
             if case .locked = error { return .failed }
@@ -74,6 +90,13 @@ struct CommitCommand: CLICommand {
             dialog.say("Confirm this commit within \(minutes) minute\(minutes == 1 ? "" : "s") (by "
                 + "\(CommitCommand.format(deadline))) with 'commit' or 'confirm', or generation \(record.parent) "
                 + "will be restored.")
+        }
+        if let fleet = session.fleetMember {
+            // Bounded: a member that is down must not hold the admin's prompt.
+            let progress = fleet.awaitMembers(home: home, generation: record.generation, timeout: .seconds(10)) { member in
+                dialog.say("\(member.machine) has applied generation \(record.generation).")
+            }
+            dialog.say("\(progress.applied) of \(progress.members) members have applied generation \(record.generation).")
         }
         switch session.engine.reload(expecting: record.generation) {
         case .applied:
@@ -193,7 +216,7 @@ struct HelpCommand: CLICommand {
             return .ok
         }
         let width = CommandTable.all.map(\.name.count).max() ?? 0
-        for command in CommandTable.all {
+        for command in CommandTable.all.sorted(by: { $0.name < $1.name }) {
             dialog.say(command.name.padding(toLength: width + 2, withPad: " ", startingAt: 0) + command.summary)
         }
         return .ok

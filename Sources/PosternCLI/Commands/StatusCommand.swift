@@ -39,11 +39,16 @@ struct StatusCommand: CLICommand {
             dialog.say("  \(c.connectionsRefusedForDescriptors) of them for lack of file descriptors (raise the engine's limit: "
                 + "LimitNOFILE= in its service unit, or ulimit -n)")
         }
-        dialog.say("TLS: \(c.tlsSessions) sessions, \(c.tlsFailures) failed handshakes, \(c.tlsErrors) errors after "
-            + "the handshake, \(c.tlsUncleanCloses) closed without close_notify")
+        dialog.say("TLS: \(Formatting.count(c.tlsSessions, "session")), "
+            + "\(Formatting.count(c.tlsFailures, "failed handshake")), "
+            + "\(Formatting.count(c.tlsErrors, "error")) after the handshake, "
+            + "\(c.tlsUncleanCloses) closed without close_notify")
+        let day = TLSReport.read(session.home).lastDay(now: Date())
+        dialog.say("TLS in the last 24 hours: \(day.reduce(0) { $0 + $1.succeeded }) succeeded, "
+            + "\(day.reduce(0) { $0 + $1.failed }) failed")
         dialog.say("SMTP AUTH: \(c.authSuccesses) succeeded, \(c.authFailures) failed")
-        dialog.say("Messages: \(c.messagesAccepted) accepted, \(c.recipientsAccepted) recipients, "
-            + "\(c.recipientsRejected) recipients refused (RAT or rate limit)")
+        dialog.say("Messages: \(c.messagesAccepted) accepted, \(Formatting.count(c.recipientsAccepted, "recipient")), "
+            + "\(Formatting.count(c.recipientsRejected, "recipient")) refused (RAT or rate limit)")
         if let recovery = status.spoolRecovery, recovery.quarantinedBytes > 0 {
             dialog.say("Queue: damage found at start; \(recovery.quarantinedBytes) bytes after it were quarantined in "
                 + recovery.quarantineFiles.map { "queue/quarantine/" + $0 }.joined(separator: ", ")
@@ -53,16 +58,19 @@ struct StatusCommand: CLICommand {
             dialog.say("Automatic rollback at \(CommitCommand.format(rollback.at)): generation \(rollback.unconfirmed) was "
                 + "not confirmed; generation \(rollback.restored) restored as generation \(rollback.generation).")
         }
-        let older = status.sessionsByGeneration.filter { Int($0.key) != status.generation }
-        if older.isEmpty {
-            dialog.say("Sessions on older generations: none")
+        // One heading, then a line per older generation: sessions still on it, or when its
+        // last one ended ("none" above a list of generations read as a contradiction).
+        let older = status.sessionsByGeneration.filter { Int($0.key) != status.generation && $0.value > 0 }
+        let drained = status.drainedAt.filter { older[$0.key] == nil }
+        dialog.say("Sessions on older generations: " + (older.isEmpty ? "none" : "\(older.values.reduce(0, +))"))
+        let byGeneration = { (a: (key: String, value: Int), b: (key: String, value: Int)) in
+            (Int(a.key) ?? 0) < (Int(b.key) ?? 0)
         }
-        for (generation, count) in older.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
-            dialog.say("Sessions still on generation \(generation): \(count)")
+        for (generation, count) in older.sorted(by: byGeneration) {
+            dialog.say("  generation \(generation): \(Formatting.count(count, "session")) still open")
         }
-        for (generation, date) in status.drainedAt.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) })
-        where older[generation] == nil {
-            dialog.say("Generation \(generation): last session ended \(CommitCommand.format(date))")
+        for (generation, date) in drained.sorted(by: { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }) {
+            dialog.say("  generation \(generation): its last session ended \(CommitCommand.format(date))")
         }
         return .ok
     }

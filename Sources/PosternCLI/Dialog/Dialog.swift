@@ -191,6 +191,11 @@ public final class Dialog {
         while true {
             let (answer, source) = try rawAnswer(question: question, prompt: promptText, key: key,
                                                  defaultValue: defaultValue, choices: choices)
+            // One message for an empty answer where a value is mandatory (asyncos-cli.md l.154).
+            if answer.isEmpty && defaultValue == nil && source == .reader {
+                error("Please enter a value.")
+                continue
+            }
             switch parse(answer) {
             case .success(let value):
                 return value

@@ -10,6 +10,12 @@ struct ConnectionReport: Sendable {
     /// TLS was required (or verification was) and could not be had.
     var tlsRequiredFailure: String?
     var tlsProtocol: String?
+    /// The handshake as the client saw it (a probe reports it).
+    var tlsInfo: TLSHandshakeInfo?
+    /// Why the handshake after 220 failed.
+    var tlsFailure: String?
+    /// The server listed STARTTLS in its first EHLO.
+    var startTLSOffered = false
     /// A FORWARD profile's check: what the server answered to AUTH.
     var auth: SMTPSession.AuthOutcome?
 }
@@ -86,6 +92,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         switch tls {
         case .handshakeCompleted(let info, let check):
             report.tlsProtocol = info.protocolVersion
+            report.tlsInfo = info
             mailLog?.write(.deliveryTLSSuccess(dcid: setup.dcid, protocol: info.protocolVersion, cipher: info.cipher,
                                               domain: setup.domain))
             var verified = true
@@ -99,6 +106,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             }
             perform(session.tlsEstablished(verified: verified, reason: reason), context: context)
         case .handshakeFailed(let reason):
+            report.tlsFailure = reason
             mailLog?.write(.deliveryTLSFailed(dcid: setup.dcid, reason: reason))
             perform(session.tlsFailed(reason), context: context)
         case .failedAfterHandshake(let reason):
@@ -131,6 +139,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     }
 
     private func perform(_ actions: [SMTPClientSession.Action], context: ChannelHandlerContext) {
+        report.startTLSOffered = session.startTLSOffered
         for action in actions {
             switch action {
             case .send(let line):

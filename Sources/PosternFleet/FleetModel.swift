@@ -1,0 +1,102 @@
+import Foundation
+import PosternConfig
+import PosternStore
+
+/// Where a fleet keeps its state in etcd: everything under `/postern/<fleet>/`.
+public struct FleetKeys: Sendable, Hashable {
+    public let fleet: String
+
+    public init(fleet: String) { self.fleet = fleet }
+
+    var root: String { "/postern/\(fleet)/" }
+    /// A small pointer to the newest generation (`FleetPointer`).
+    public var current: Data { Data((root + "config/current").utf8) }
+    /// An immutable generation (`FleetGeneration`); 20 digits so keys sort by number.
+    public func generation(_ number: Int) -> Data {
+        let digits = String(number)
+        return Data((root + "config/gen/" + String(repeating: "0", count: max(0, 20 - digits.count)) + digits).utf8)
+    }
+    public var generationsPrefix: Data { Data((root + "config/gen/").utf8) }
+    public func overrides(_ machine: String) -> Data { Data((root + "machines/\(machine)/overrides").utf8) }
+    /// Present while the machine's engine runs: the key lives under its lease.
+    public func member(_ machine: String) -> Data { Data((root + "members/\(machine)").utf8) }
+    public var membersPrefix: Data { Data((root + "members/").utf8) }
+}
+
+/// One committed generation of the fleet, immutable once written.
+public struct FleetGeneration: Codable, Hashable, Sendable {
+    /// A random id per commit attempt: how an ambiguous outcome is resolved by reading.
+    public var id: String
+    /// The machine the admin committed on.
+    public var machine: String
+    /// The commit record and the fleet's configuration (with the committing machine's own settings in it).
+    public var document: ConfigDocument
+}
+
+/// `config/current`: which generation is the fleet's, and who made it (so a conflict can say so
+/// from the txn's one failure read).
+public struct FleetPointer: Codable, Hashable, Sendable {
+    public var generation: Int
+    public var id: String
+    public var machine: String
+    public var user: String
+    public var source: String
+    public var comment: String
+    public var time: Date
+    /// The hex SHA-256 of the generation's value.
+    public var sha256: String
+}
+
+/// What stays per machine: in AsyncOS terms the machine level overrides the cluster level.
+/// Interfaces, listener addresses and the hostname; everything else is the fleet's.
+public struct MachineOverrides: Codable, Hashable, Sendable {
+    public struct Address: Codable, Hashable, Sendable {
+        public var interface: String
+        public var port: Int
+    }
+    public var hostname: String
+    public var interfaces: [IPInterface]
+    /// Per listener name.
+    public var listeners: [String: Address]
+
+    /// This machine's own part of a configuration.
+    public init(of configuration: Configuration) {
+        hostname = configuration.hostname
+        interfaces = configuration.interfaces
+        listeners = Dictionary(
+            configuration.listeners.map { ($0.name, Address(interface: $0.interface, port: $0.port)) },
+            uniquingKeysWith: { first, _ in first })
+    }
+
+    /// The fleet's configuration with this machine's settings in place of the committer's.
+    /// A listener the machine has no address for keeps the fleet's.
+    public func applied(to configuration: Configuration) -> Configuration {
+        var merged = configuration
+        merged.hostname = hostname
+        merged.interfaces = interfaces
+        for index in merged.listeners.indices {
+            if let address = listeners[merged.listeners[index].name] {
+                merged.listeners[index].interface = address.interface
+                merged.listeners[index].port = address.port
+            }
+        }
+        return merged
+    }
+}
+
+/// A document is one etcd value, written once per txn; etcd refuses requests over 1.5 MiB
+/// (`--max-request-bytes`) and the gateway's base64 makes a value a third larger, so a
+/// generation is kept under this many bytes of JSON.
+public enum FleetLimits {
+    public static let maximumDocumentBytes = 1_000_000
+
+    /// The commitcheck problem for a configuration too large for a fleet, or nil.
+    public static func sizeProblem(_ bytes: Int) -> ConfigProblem? {
+        guard bytes > maximumDocumentBytes else { return nil }
+        return ConfigProblem(
+            path: "configuration",
+            message: "The configuration is \(bytes) bytes; in a fleet each generation is one etcd value of at most "
+                + "\(maximumDocumentBytes) bytes (etcd refuses requests over 1.5 MiB). Shrink the largest tables "
+                + "(HAT sender groups, RAT entries) or run this machine standalone.")
+    }
+}

@@ -1,0 +1,53 @@
+"""Issue 18: `commit --dry-run` / `commitcheck --probe` serve the pending configuration on
+loopback in an engine of their own and probe it with the delivery client; the live engine
+and its port are untouched."""
+import smtplib
+import unittest
+
+from harness import Appliance
+
+TLS_REQUIRED = 'listenerconfig edit InboundMail hostaccess default --tls=required --demo=yes'
+
+
+class DryRunTests(unittest.TestCase):
+    def setUp(self):
+        self.appliance = Appliance().start()
+
+    def tearDown(self):
+        self.appliance.stop()
+        self.appliance.remove()
+
+    def test_dry_run_probes_every_group_and_says_what_changes(self):
+        result = self.appliance.cli(f'{TLS_REQUIRED}; commit --dry-run', check=False)
+        out = result.stdout
+        self.assertIn("Listener InboundMail (127.0.0.1 port %d):" % self.appliance.port, out, out + result.stderr)
+        # The factory WHITELIST has no entries: said, not probed.
+        self.assertIn("Not probed: the group has no entries.", out)
+        # ALL ($ACCEPTED) now requires TLS: a real plaintext client got 530, a TLS one got through.
+        self.assertIn("Answer in the clear:    530", out)
+        self.assertIn("STARTTLS offered:       Yes", out)
+        self.assertIn("TLS negotiated:         TLSv1.3", out)
+        self.assertRegex(out, r"InboundMail ALL \(ALL\): TLS No → Required: plaintext senders in this group will now "
+                              r"get 530[.;]")
+        # The demo certificate is fine for 30 days and more: no warning, exit status 0.
+        self.assertEqual(result.returncode, 0, result.stderr)
+        # Nothing was committed and the live listener is as it was: no STARTTLS, mail accepted in the clear.
+        self.assertEqual(self.appliance.current()["commit"]["generation"], 2)
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            client.ehlo("x")
+            self.assertFalse(client.has_extn("starttls"))
+            self.assertEqual(client.mail("a@example.com")[0], 250)
+
+    def test_a_certificate_expiring_within_30_days_is_a_warning_and_fails_the_batch(self):
+        result = self.appliance.cli('certconfig certificate new Soon --cn=mx.example.com --days=10; '
+                                    'listenerconfig edit InboundMail certificate Soon; '
+                                    'listenerconfig edit InboundMail hostaccess default --tls=preferred; '
+                                    'commitcheck --probe',
+                                    check=False)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertRegex(result.stderr, r"Warning: InboundMail: the certificate CN=mx\.example\.com\S* expires in 9 days")
+        self.assertIn("Certificate:            CN=mx.example.com", result.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()

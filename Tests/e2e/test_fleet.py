@@ -1,0 +1,203 @@
+"""A fleet: a real 3-member etcd cluster on loopback and engines on their own homes and
+ports, configured by `clusterconfig` and `commit` (Docs/fleet.md)."""
+import os
+import signal
+import smtplib
+import subprocess
+import threading
+import time
+import unittest
+
+from etcd_cluster import EtcdCluster
+from harness import Appliance, wait_for
+
+
+def tls_required(port):
+    """True when the listener refuses MAIL before STARTTLS (the policy's TLS is Required)."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo("client.example")
+        return client.docmd("MAIL FROM:<a@b.example>")[0] == 530
+
+
+def accepts_mail(port):
+    with smtplib.SMTP("127.0.0.1", port, timeout=10) as client:
+        client.ehlo("client.example")
+        client.mail("a@b.example")
+        client.rcpt("joe@example.com")
+        code, _ = client.data(b"Subject: fleet\r\n\r\nhello\r\n")
+        return code == 250
+
+
+class FleetTests(unittest.TestCase):
+    def setUp(self):
+        self.etcd = EtcdCluster(3).start()
+        self.endpoints = ",".join(self.etcd.endpoints)
+        self.gateways = []
+        for name in ("gw1", "gw2"):
+            gateway = Appliance()
+            gateway.name = name
+            self.gateways.append(gateway)
+        gw1, gw2 = self.gateways
+        out = gw1.cli(f"clusterconfig create demo --endpoints={self.endpoints} --machine=gw1").stdout
+        self.assertIn("Fleet demo created from gw1", out)
+        out = gw2.cli(f"clusterconfig join demo --endpoints={self.endpoints} --machine=gw2").stdout
+        self.assertIn("gw2 joined fleet demo", out)
+        for gateway in self.gateways:
+            gateway.start()
+
+    def tearDown(self):
+        for gateway in self.gateways:
+            gateway.remove()
+        self.etcd.stop()
+
+    def generation(self, gateway):
+        return (gateway.status() or {}).get("generation")
+
+    def commit_tls(self, gateway, level, check=True):
+        return gateway.cli(f'listenerconfig edit InboundMail hostaccess default --tls={level} --demo=yes; '
+                           f'commit "tls {level}" Y', check=check)
+
+    def test_commit_on_one_machine_reaches_every_engine(self):
+        gw1, gw2 = self.gateways
+        self.assertFalse(tls_required(gw1.port))
+        out = self.commit_tls(gw1, "required").stdout
+        self.assertIn("Changes committed", out)
+        generation = gw1.current()["commit"]["generation"]
+        self.assertIn(f"2 of 2 members have applied generation {generation}", out)
+        for gateway in self.gateways:
+            gateway.wait_generation(generation)
+            self.assertTrue(tls_required(gateway.port), gateway.name)
+        # Each machine keeps its own listener address: gw2 still listens on its own port.
+        self.assertEqual(gw2.current()["configuration"]["listeners"][0]["port"], gw2.port)
+        shown = gw2.cli("clusterconfig").stdout
+        self.assertIn("This machine (gw2) is in fleet demo.", shown)
+        self.assertIn(f"gw1: generation {generation}", shown)
+        self.assertIn(f"gw2: generation {generation}", shown)
+
+    def test_two_admins_commit_at_once_exactly_one_wins(self):
+        results = {}
+
+        def commit(gateway, level):
+            results[gateway.name] = self.commit_tls(gateway, level, check=False)
+
+        threads = [threading.Thread(target=commit, args=(g, l)) for g, l in zip(self.gateways, ("required", "preferred"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        won = [name for name, r in results.items() if r.returncode == 0]
+        lost = [name for name, r in results.items() if r.returncode != 0]
+        self.assertEqual(len(won), 1, {n: r.stdout + r.stderr for n, r in results.items()})
+        self.assertEqual(len(lost), 1)
+        loser = results[lost[0]]
+        self.assertIn("changed by another user", loser.stderr)
+        self.assertIn(f"on machine {won[0]}", loser.stderr)
+        generation = self.gateways[0].current()["commit"]["generation"] if won[0] == "gw1" else \
+            self.gateways[1].current()["commit"]["generation"]
+        for gateway in self.gateways:
+            gateway.wait_generation(generation)
+        expected = won[0] == "gw1"
+        for gateway in self.gateways:
+            self.assertEqual(tls_required(gateway.port), expected)
+
+    def test_one_etcd_member_killed_commits_and_watches_go_on(self):
+        gw1, gw2 = self.gateways
+        self.etcd.kill(0)
+        out = self.commit_tls(gw2, "required").stdout
+        self.assertIn("Changes committed", out)
+        generation = gw2.current()["commit"]["generation"]
+        gw1.wait_generation(generation)
+        self.assertTrue(tls_required(gw1.port))
+
+    def test_quorum_lost_mail_flows_commit_fails_then_converges(self):
+        gw1, gw2 = self.gateways
+        before = gw1.current()["commit"]["generation"]
+        self.etcd.signal(1, signal.SIGSTOP)
+        self.etcd.signal(2, signal.SIGSTOP)
+        try:
+            for gateway in self.gateways:
+                self.assertTrue(accepts_mail(gateway.port), gateway.name)
+            failed = self.commit_tls(gw1, "required", check=False)
+            self.assertNotEqual(failed.returncode, 0)
+            self.assertIn("no quorum or cannot be reached", failed.stderr)
+            self.assertIn(self.etcd.endpoints[1], failed.stderr)
+            self.assertEqual(gw1.current()["commit"]["generation"], before)
+        finally:
+            self.etcd.signal(1, signal.SIGCONT)
+            self.etcd.signal(2, signal.SIGCONT)
+        wait_for(self.etcd.healthy, timeout=30, what="etcd to have a leader again")
+        out = self.commit_tls(gw1, "required").stdout
+        self.assertIn("Changes committed", out)
+        generation = gw1.current()["commit"]["generation"]
+        gw2.wait_generation(generation)
+        self.assertTrue(tls_required(gw2.port))
+
+    def test_engine_restarted_while_etcd_is_down_serves_last_applied(self):
+        gw1, gw2 = self.gateways
+        self.commit_tls(gw1, "required")
+        generation = gw1.current()["commit"]["generation"]
+        gw2.wait_generation(generation)
+        for i in range(3):
+            self.etcd.signal(i, signal.SIGSTOP)
+        try:
+            gw2.stop()
+            gw2.start()
+            gw2.wait_generation(generation)
+            self.assertTrue(tls_required(gw2.port))
+        finally:
+            for i in range(3):
+                self.etcd.signal(i, signal.SIGCONT)
+
+    def test_compaction_while_an_engine_is_behind_it_re_reads_and_converges(self):
+        gw1, gw2 = self.gateways
+        gw2.engine.send_signal(signal.SIGSTOP)
+        try:
+            self.commit_tls(gw1, "required")
+            self.commit_tls(gw1, "preferred")
+            self.etcd.compact(self.etcd.revision())
+        finally:
+            gw2.engine.send_signal(signal.SIGCONT)
+        generation = gw1.current()["commit"]["generation"]
+        gw2.wait_generation(generation)
+        self.assertFalse(tls_required(gw2.port))
+
+    def test_a_generation_that_does_not_check_on_one_machine_is_refused_there_and_reported(self):
+        gw1, gw2 = self.gateways
+        before = gw2.current()["commit"]["generation"]
+        # The new certificate's files are written on gw1 only: gw2's check cannot load them.
+        out = gw1.cli('certconfig certificate new Partner --cn=mx.example.com --days=30; '
+                      'listenerconfig edit InboundMail certificate Partner; commit "partner certificate" Y',
+                      check=False).stdout
+        generation = gw1.current()["commit"]["generation"]
+        self.assertIn("Changes committed", out)
+        self.assertIn(f"1 of 2 members have applied generation {generation}", out)
+        gw1.wait_generation(generation)
+        self.assertEqual(gw2.current()["commit"]["generation"], before)
+        self.assertEqual(gw2.status()["generation"], before)
+        self.assertTrue(accepts_mail(gw2.port))
+        shown = wait_for(lambda: (lambda text: text if "last error" in text else None)(gw1.cli("clusterconfig").stdout),
+                         what="gw2's member key to carry its error")
+        self.assertIn(f"gw2: generation {before}", shown)
+        self.assertIn(f"last error: generation {generation}", shown)
+        self.assertIn("Partner", shown)
+
+    def test_leave_then_join_again(self):
+        gw1, gw2 = self.gateways
+        out = gw2.cli("clusterconfig leave").stdout
+        self.assertIn("gw2 left fleet demo", out)
+        self.assertIn("This machine is standalone", gw2.cli("clusterconfig").stdout)
+        kept = gw2.current()["commit"]["generation"]
+        self.commit_tls(gw1, "required")
+        # Standalone now: gw2 keeps what it had.
+        self.assertEqual(gw2.current()["commit"]["generation"], kept)
+        self.assertFalse(tls_required(gw2.port))
+        out = gw2.cli(f"clusterconfig join demo --endpoints={self.endpoints} --machine=gw2").stdout
+        self.assertIn("gw2 joined fleet demo", out)
+        generation = gw1.current()["commit"]["generation"]
+        gw2.wait_generation(generation)
+        self.assertTrue(tls_required(gw2.port))
+        self.assertEqual(gw2.current()["configuration"]["listeners"][0]["port"], gw2.port)
+
+
+if __name__ == "__main__":
+    unittest.main()
