@@ -73,7 +73,7 @@ let package = Package(
         .target(
             name: "PosternWeb",
             dependencies: [
-                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, nioPosix, logging,
+                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -13,6 +13,9 @@ import urllib.request
 from harness import BIN, POSTERN, free_port, wait_for
 
 POSTERNWEB = os.path.join(BIN, "posternweb")
+# Passwords the tests give their accounts (they pass the password policy).
+ADMIN_PASSWORD = "Gateway-admin-7"
+READONLY_PASSWORD = "Viewer-only-42"
 # Where the browser test saves the screenshots Docs/gui.md shows (set to Docs/gui to refresh them).
 SCREENSHOTS = os.environ.get("POSTERN_SCREENSHOTS")
 

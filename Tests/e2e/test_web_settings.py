@@ -1,0 +1,180 @@
+"""The web interface's settings and surroundings: sslconfig GUI and the HTTPS port as OpenSSL
+clients see them after a commit, the HTTP redirect, the idle timeout, the Guest role, and the
+accounts as userconfig and passwd make them."""
+import os
+import subprocess
+import time
+import unittest
+
+from harness import POSTERN, Appliance, free_port, wait_for
+from webharness import ADMIN_PASSWORD, READONLY_PASSWORD, Web, browser, sign_in
+
+try:
+    from selenium.webdriver.common.by import By
+    HAVE_SELENIUM = True
+except ImportError:  # scripts/test installs it; a bare run says why it skips
+    HAVE_SELENIUM = False
+
+
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
+class IdleTimeoutTest(unittest.TestCase):
+    def test_an_idle_session_must_log_in_again(self):
+        appliance = Appliance()
+        web = Web(appliance, idle_minutes=0.03)  # 1.8 seconds
+        driver = browser()
+        try:
+            web.add_user("web1", "administrator", ADMIN_PASSWORD)
+            sign_in(driver, web.url, "web1", ADMIN_PASSWORD)
+            # Being idle is the condition under test: any request would reset the clock.
+            time.sleep(2.5)
+            driver.get(web.url + "/commit")
+            self.assertIn("/login", driver.current_url)
+            self.assertIn("Your session has expired", driver.find_element(By.ID, "notice").text)
+        finally:
+            driver.quit()
+            web.stop()
+            appliance.remove()
+
+
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
+class GuiTLSTest(unittest.TestCase):
+    """`sslconfig GUI` as OpenSSL's own client sees it, after a commit, without a restart, and
+    a moved port: a signed-in browser keeps its session and its pending changes through both."""
+
+    def handshake(self, port, *args):
+        result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", *args],
+                                input="", capture_output=True, text=True, timeout=30)
+        for line in result.stdout.splitlines():
+            if "Cipher is" in line:
+                cipher = line.split("Cipher is")[1].strip()
+                return None if cipher == "(NONE)" else cipher
+        return None
+
+    def test_the_gui_method_and_ciphers_apply_after_a_commit(self):
+        appliance = Appliance()
+        web = Web(appliance)
+        driver = browser()
+        try:
+            web.add_user("web1", "administrator", ADMIN_PASSWORD)
+            sign_in(driver, web.url, "web1", ADMIN_PASSWORD)
+            driver.get(web.url + "/mail-policies/mail-flow-policies/edit?listener=InboundMail&policy=default")
+            driver.find_element(By.ID, "tls-preferred").click()
+            driver.find_element(By.ID, "submit").click()
+            wait_for(lambda: driver.find_elements(By.ID, "notice"), what="the change to be staged")
+
+            self.assertIsNotNone(self.handshake(web.port, "-tls1_3"))
+            appliance.cli('sslconfig gui tlsv1.2 "AES128-SHA"; commit "GUI TLS 1.2, one cipher" Y')
+            wait_for(lambda: self.handshake(web.port, "-tls1_3") is None, what="posternweb to apply sslconfig GUI")
+            self.assertEqual(self.handshake(web.port, "-tls1_2"), "AES128-SHA")
+            self.assertIsNone(self.handshake(web.port, "-tls1_2", "-cipher", "ECDHE-RSA-AES256-GCM-SHA384"))
+            scan = subprocess.run(["sslscan", "--no-colour", f"127.0.0.1:{web.port}"], capture_output=True,
+                                  text=True, timeout=120).stdout
+            accepted = [line.split()[4] for line in scan.splitlines() if line.startswith(("Preferred", "Accepted"))]
+            self.assertEqual(accepted, ["AES128-SHA"], scan)
+            self.assertNotIn("TLSv1.3   enabled", scan)
+
+            # Move HTTPS to another port: the old one closes, the new one serves, and the
+            # browser (cookies are per host, not per port) is still signed in with its change.
+            new_port = free_port()
+            appliance.cli(f'interfaceconfig edit Loopback --https={new_port}; commit "GUI port" Y')
+            wait_for(lambda: self.handshake(new_port, "-tls1_2") == "AES128-SHA", what="the new GUI port")
+            wait_for(lambda: self.handshake(web.port, "-tls1_2") is None, what="the old GUI port to close")
+            driver.get(f"https://127.0.0.1:{new_port}/commit")
+            pending = wait_for(lambda: driver.find_elements(By.ID, "pending-changes"), what="the pending changes")
+            self.assertIn('tls: "no" -> "preferred"', pending[0].text)
+        finally:
+            driver.quit()
+            web.stop()
+            appliance.remove()
+
+
+class AccountsCLITest(unittest.TestCase):
+    """userconfig and passwd as an administrator scripts them: passwords on standard input."""
+
+    def run_cli(self, appliance, command, stdin):
+        return subprocess.run([POSTERN, "--home", appliance.home, "-c", command], input=stdin, capture_output=True,
+                              text=True, timeout=60)
+
+    def test_accounts_are_made_checked_and_kept_private(self):
+        appliance = Appliance()
+        try:
+            weak = self.run_cli(appliance, "userconfig new web1 --role=operator", "short\n")
+            self.assertNotEqual(weak.returncode, 0)
+            self.assertIn("at least 8 characters", weak.stdout + weak.stderr)
+            made = self.run_cli(appliance, "userconfig new web1 --role=operator", ADMIN_PASSWORD + "\n")
+            self.assertEqual(made.returncode, 0, made.stdout + made.stderr)
+            self.assertNotIn(ADMIN_PASSWORD, made.stdout + made.stderr)
+            listing = appliance.cli("userconfig print").stdout
+            self.assertIn('web1 - "web1" (Operators)', listing)
+            self.assertIn("admin - \"Administrator\" (Administrators) [no password set]", listing)
+            users = os.path.join(appliance.home, "config", "users.json")
+            self.assertEqual(os.stat(users).st_mode & 0o777, 0o640)
+            with open(users) as f:
+                text = f.read()
+            self.assertNotIn(ADMIN_PASSWORD, text)
+            self.assertIn("$y$", text)
+            appliance.cli("userconfig edit web1 --role=guest")
+            self.assertIn("(Guests)", appliance.cli("userconfig print").stdout)
+            before = text
+            changed = self.run_cli(appliance, "passwd web1", READONLY_PASSWORD + "\n")
+            self.assertEqual(changed.returncode, 0, changed.stdout + changed.stderr)
+            with open(users) as f:
+                self.assertNotEqual(f.read(), before)
+            refused = appliance.cli("userconfig delete admin", check=False)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("cannot be deleted", refused.stdout + refused.stderr)
+            appliance.cli("userconfig delete web1")
+            self.assertNotIn("web1", appliance.cli("userconfig print").stdout)
+        finally:
+            appliance.remove()
+
+
+class RedirectTest(unittest.TestCase):
+    def test_plain_http_is_redirected_to_https(self):
+        import http.client
+        appliance = Appliance()
+        web = Web(appliance)
+        try:
+            http_port = free_port()
+            appliance.cli(f"interfaceconfig edit Loopback --https={web.port} --http={http_port}; commit http Y")
+
+            def redirect():
+                connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+                try:
+                    connection.request("GET", "/mail-policies/mail-flow-policies?listener=InboundMail")
+                    response = connection.getresponse()
+                    return response.status, response.getheader("Location")
+                except OSError:
+                    return None
+                finally:
+                    connection.close()
+            status, location = wait_for(redirect, what="the HTTP port to redirect")
+            self.assertEqual(status, 301)
+            self.assertEqual(location, f"https://127.0.0.1:{web.port}/mail-policies/mail-flow-policies"
+                                       "?listener=InboundMail")
+        finally:
+            web.stop()
+            appliance.remove()
+
+
+@unittest.skipUnless(HAVE_SELENIUM, "selenium is not installed (scripts/test installs it)")
+class GuestTest(unittest.TestCase):
+    def test_a_guest_sees_only_monitor(self):
+        appliance = Appliance()
+        web = Web(appliance)
+        driver = browser()
+        try:
+            web.add_user("guest1", "guest", ADMIN_PASSWORD)
+            sign_in(driver, web.url, "guest1", ADMIN_PASSWORD, landing="system-status")
+            self.assertEqual(driver.find_elements(By.LINK_TEXT, "Mail Policies"), [])
+            self.assertEqual(driver.find_elements(By.ID, "commit-changes-button"), [])
+            driver.get(web.url + "/mail-policies/mail-flow-policies")
+            self.assertIn("may only see Monitor", driver.find_element(By.TAG_NAME, "body").text)
+        finally:
+            driver.quit()
+            web.stop()
+            appliance.remove()
+
+
+if __name__ == "__main__":
+    unittest.main()
