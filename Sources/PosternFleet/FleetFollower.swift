@@ -111,13 +111,18 @@ public final class FleetFollower: Sendable {
                 }
                 // After LEAVE the key is gone and stays gone, though this task may run a second longer.
                 guard FleetSettings.load(sync.home) == sync.settings else { return }
-                if reported?.appliedGeneration != member.appliedGeneration || reported?.lastError != member.lastError {
+                let due = ContinuousClock.now - lastKeepAlive > .seconds(3)
+                if due {
+                    if try await client.keepAlive(lease: lease) <= 0 {
+                        lease = 0
+                        continue
+                    }
+                    lastKeepAlive = .now
+                }
+                // A change at once; otherwise with each keepalive, so `seen` is at most 3 s old.
+                if due || reported?.appliedGeneration != member.appliedGeneration || reported?.lastError != member.lastError {
                     _ = try await client.put(PutRequest(key: key, value: try CanonicalJSON.encode(member), lease: lease))
                     reported = member
-                }
-                if ContinuousClock.now - lastKeepAlive > .seconds(3) {
-                    if try await client.keepAlive(lease: lease) <= 0 { lease = 0 }
-                    lastKeepAlive = .now
                 }
             } catch {
                 lease = 0

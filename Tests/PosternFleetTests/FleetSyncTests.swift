@@ -55,4 +55,33 @@ struct FleetSyncTests {
         #expect(problems.joined().contains("partner"))
         #expect(try gw2.store.load().commit.generation == 10)
     }
+
+    @Test("a follower's member key is renewed with its keepalives, so 'last seen' stays fresh")
+    func memberKeyIsRenewed() async throws {
+        let (cluster, client) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        let home = try TemporaryHome()
+        defer { home.remove() }
+        let settings = FleetSettings(fleet: "seen", machine: "gw1", endpoints: cluster.clientURLs)
+        try settings.save(home.home)
+        let follower = FleetFollower(
+            sync: try FleetSync(home: home.home, settings: settings, logger: Logger(label: "test")), logger: Logger(label: "test"))
+        follower.start()
+        defer { follower.stop() }
+        let store = FleetStore(client: client, fleet: "seen")
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        var first: Date?
+        var later: Date?
+        while clock.now < deadline, later == nil {
+            if let member = try await store.members().first(where: { $0.machine == "gw1" }) {
+                if let first, member.seen > first { later = member.seen } else if first == nil { first = member.seen }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(first != nil)
+        #expect(later != nil)
+        let kv = try #require(try await client.range(RangeRequest(key: store.keys.member("gw1"))).kvs.first)
+        #expect(kv.lease.value != 0)  // under a lease: it goes when the engine does
+    }
 }

@@ -69,6 +69,9 @@ class FleetTests(unittest.TestCase):
             self.assertTrue(tls_required(gateway.port), gateway.name)
         # Each machine keeps its own listener address: gw2 still listens on its own port.
         self.assertEqual(gw2.current()["configuration"]["listeners"][0]["port"], gw2.port)
+        # The fleet's history on the other machine: who committed what, from its own store.
+        detail = gw2.cli(f"commitdetail {generation}").stdout
+        self.assertIn("tls required", detail)
         shown = gw2.cli("clusterconfig").stdout
         self.assertIn("This machine (gw2) is in fleet demo.", shown)
         self.assertIn(f"gw1: generation {generation}", shown)
