@@ -77,6 +77,13 @@ public struct ProbeConnection: Codable, Hashable, Sendable {
     /// The reply that decided the transaction: to MAIL (`530 …` before STARTTLS under
     /// Required) or to RCPT.
     public var mailReply: String?
+    /// The extensions the EHLO after TLS listed.
+    public var ehloAfterTLS: [String]?
+    /// The certificate names the listener's host name (RFC 6125); nil without TLS.
+    public var certificateMatchesHost: Bool?
+    /// The chain verified against the trusted authorities, and OpenSSL's words for the result.
+    public var chainVerified: Bool?
+    public var verifyResult: String?
 
     public init() {}
 }

@@ -12,10 +12,13 @@ struct ConnectionReport: Sendable {
     var tlsProtocol: String?
     /// The handshake as the client saw it (a probe reports it).
     var tlsInfo: TLSHandshakeInfo?
+    var peerCheck: PeerCheck?
     /// Why the handshake after 220 failed.
     var tlsFailure: String?
     /// The server listed STARTTLS in its first EHLO.
     var startTLSOffered = false
+    /// The extensions of the EHLO answer after TLS (`selftest`: STARTTLS must not be among them).
+    var ehloAfterTLS: [String]?
     /// A FORWARD profile's check: what the server answered to AUTH.
     var auth: SMTPSession.AuthOutcome?
 }
@@ -77,6 +80,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             }
             do {
                 guard let reply = try parser.feed(line) else { continue }
+                if session.awaitingEHLOAfterTLS && reply.code == 250 { report.ehloAfterTLS = Array(reply.lines.dropFirst()) }
                 perform(session.receive(reply), context: context)
             } catch {
                 perform(session.connectionLost("the receiving server sent a malformed reply: \(line.prefix(80))"),
@@ -93,6 +97,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         case .handshakeCompleted(let info, let check):
             report.tlsProtocol = info.protocolVersion
             report.tlsInfo = info
+            report.peerCheck = check
             mailLog?.write(.deliveryTLSSuccess(dcid: setup.dcid, protocol: info.protocolVersion, cipher: info.cipher,
                                               domain: setup.domain))
             var verified = true

@@ -1,0 +1,107 @@
+import Foundation
+
+/// What `selftest` found when it checked the live listeners from loopback (`posternd
+/// --selftest` prints it as JSON; the CLI renders it).
+public struct SelfTestReport: Codable, Hashable, Sendable {
+    public var listeners: [Listener]
+    public var problems: [String]
+
+    public struct Listener: Codable, Hashable, Sendable {
+        public var name: String
+        public var address: String
+        public var port: Int
+        /// The sender group and policy a connection from 127.0.0.1 meets, and its TLS level.
+        public var group: String
+        public var policy: String
+        public var tls: String
+        public var checks: [Check]
+
+        public init(name: String, address: String, port: Int, group: String, policy: String, tls: String,
+                    checks: [Check] = []) {
+            self.name = name
+            self.address = address
+            self.port = port
+            self.group = group
+            self.policy = policy
+            self.tls = tls
+            self.checks = checks
+        }
+    }
+
+    public struct Check: Codable, Hashable, Sendable {
+        public var name: String
+        /// The clause the check holds the listener to (`RFC 3207 §4.2`).
+        public var clause: String
+        public var passed: Bool
+        /// What was seen (why it failed).
+        public var detail: String
+
+        public init(_ name: String, _ clause: String, passed: Bool, detail: String = "") {
+            self.name = name
+            self.clause = clause
+            self.passed = passed
+            self.detail = detail
+        }
+    }
+
+    public init(listeners: [Listener] = [], problems: [String] = []) {
+        self.listeners = listeners
+        self.problems = problems
+    }
+
+    public var failures: Int { listeners.reduce(0) { $0 + $1.checks.filter { !$0.passed }.count } + problems.count }
+
+    public static func decode(_ data: Data) throws -> SelfTestReport {
+        try JSONDecoder().decode(SelfTestReport.self, from: data)
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
+extension SelfTestReport {
+    /// The checks for one listener from what a client that never starts TLS (`plain`) and one
+    /// that starts it when offered (`tls`) met, under the TLS level `level` of the policy.
+    public static func checks(level: TLSLevel, plain: ProbeConnection, tls: ProbeConnection) -> [Check] {
+        var checks: [Check] = []
+        if let refused = plain.refused ?? tls.refused {
+            return [Check("Connection", "RFC 5321 §3.1", passed: false, detail: refused)]
+        }
+        checks.append(Check(
+            "STARTTLS advertised only where the policy allows it", "RFC 3207 §4",
+            passed: plain.startTLSOffered == level.offersTLS,
+            detail: "policy TLS \(level.label); STARTTLS \(plain.startTLSOffered ? "advertised" : "not advertised")"))
+        if level.requiresTLS {
+            let reply = plain.mailReply ?? "(no reply)"
+            checks.append(Check("530 for MAIL before STARTTLS under Required", "RFC 3207 §4",
+                                passed: reply.hasPrefix("530"), detail: "MAIL in the clear: \(reply)"))
+        }
+        guard tls.startTLSOffered else { return checks }
+        if let failure = tls.handshakeFailure {
+            let verify = level == .preferredVerify || level == .requiredVerify
+            checks.append(Check(verify ? "Client without a certificate refused under -Verify" : "TLS handshake",
+                                "RFC 3207 §4.1", passed: verify, detail: failure))
+            return checks
+        }
+        if level == .requiredVerify {
+            checks.append(Check("Client without a certificate refused under -Verify", "RFC 3207 §4.1", passed: false,
+                                detail: "the handshake completed without a client certificate"))
+        }
+        if let after = tls.ehloAfterTLS {
+            let again = after.contains { $0.uppercased().hasPrefix("STARTTLS") }
+            checks.append(Check("STARTTLS not advertised after TLS", "RFC 3207 §4.2", passed: !again,
+                                detail: again ? "the EHLO after TLS lists STARTTLS" : "not listed"))
+        } else {
+            checks.append(Check("EHLO answered after TLS", "RFC 3207 §4.2", passed: false,
+                                detail: "no 250 to the EHLO after the handshake"))
+        }
+        if let matches = tls.certificateMatchesHost {
+            checks.append(Check("Certificate names the listener's host name", "RFC 6125 §6.4", passed: matches,
+                                detail: tls.certificateSubject ?? ""))
+        }
+        return checks
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import PosternConfig
+import PosternPolicy
+import PosternSMTPCore
+import PosternStore
+
+/// `posternd --selftest`: checks the live listeners of the committed configuration from
+/// 127.0.0.1 with the delivery client, as an outside auditor would, against RFC 3207 and the
+/// policy the HAT gives that address.
+public enum SelfTest {
+    public static func run(home: Home) -> SelfTestReport {
+        var report = SelfTestReport()
+        let configuration: Configuration
+        let compiled: CompiledConfiguration
+        do {
+            configuration = try ConfigStore(home: home).load().configuration
+            compiled = try CompiledConfiguration(configuration, home: home)
+        } catch {
+            report.problems = ["the committed configuration cannot be loaded: \(error)"]
+            return report
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let source = IPAddress("127.0.0.1")!
+        for listener in configuration.listeners {
+            guard let interface = configuration.interface(named: listener.interface) else { continue }
+            // A wildcard address is reached on loopback; any other is one of this host's own.
+            let address = interface.address.value == 0 ? (interface.address.isIPv4 ? "127.0.0.1" : "::1")
+                : interface.address.description
+            var entry = SelfTestReport.Listener(name: listener.name, address: interface.address.description,
+                                                port: listener.port, group: "?", policy: "?", tls: "?")
+            guard let hat = try? CompiledHostAccess(listener.hostAccess),
+                case .matched(let match) = hat.evaluate(PeerFacts(address: source, reverseDNS: .unverified(nil)))
+            else {
+                report.problems.append("\(listener.name): the HAT gives 127.0.0.1 no policy")
+                continue
+            }
+            entry.group = match.group ?? "ALL"
+            entry.policy = match.policy.map { "$" + $0 } ?? match.behavior.rawValue
+            entry.tls = match.parameters.tls.label
+            let recipient = ProbePlan.recipient(listener.recipientAccess, hostname: interface.hostname)
+            func connect(_ level: SMTPClientSession.TLSLevelPolicy) -> ProbeConnection {
+                let future = Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient, level: level,
+                                          hostname: interface.hostname, heloName: "selftest.\(configuration.hostname)",
+                                          tls: compiled.outboundTLS, group: group)
+                return (try? future.wait()) ?? ProbeConnection()
+            }
+            guard match.behavior == .accept || match.behavior == .relay else {
+                entry.checks = [SelfTestReport.Check(
+                    "Policy lets 127.0.0.1 in", "-", passed: false,
+                    detail: "\(entry.policy) is \(match.behavior.label): nothing after the greeting can be checked from here")]
+                report.listeners.append(entry)
+                continue
+            }
+            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: connect(.no), tls: connect(.preferred))
+            report.listeners.append(entry)
+        }
+        return report
+    }
+}
