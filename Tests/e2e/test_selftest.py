@@ -1,0 +1,61 @@
+"""Issue 18: `selftest` checks the live listeners from loopback with the delivery client; every
+check passes against the engine and fails against a server broken in that one way."""
+import json
+import shutil
+import tempfile
+import unittest
+
+from harness import Appliance, openssl_pki
+from misbehaving_smtp import MisbehavingSMTP
+
+TLS_REQUIRED = 'listenerconfig edit InboundMail hostaccess default --tls=required --demo=yes; commit "tls" Y'
+
+
+class SelfTestTests(unittest.TestCase):
+    def setUp(self):
+        self.appliance = Appliance()
+        self.appliance.cli(TLS_REQUIRED)
+
+    def tearDown(self):
+        self.appliance.stop()
+        self.appliance.remove()
+
+    def test_the_engine_passes_every_check(self):
+        self.appliance.start()
+        result = self.appliance.cli("selftest", check=False)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for check in ["PASS  STARTTLS advertised only where the policy allows it (RFC 3207 §4)",
+                      "PASS  530 for MAIL before STARTTLS under Required (RFC 3207 §4)",
+                      "PASS  STARTTLS not advertised after TLS (RFC 3207 §4.2)",
+                      "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
+            self.assertIn(check, result.stdout)
+        self.assertIn("4 check(s), 0 failed.", result.stdout)
+        report = json.loads(self.appliance.cli("selftest --json").stdout)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 4)
+
+    def broken(self, *faults):
+        directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        pki = openssl_pki(directory)
+        server = MisbehavingSMTP(self.appliance.port, pki["stranger.crt"], pki["stranger.key"], faults)
+        self.addCleanup(server.close)
+        result = self.appliance.cli("selftest", check=False)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        return result.stdout
+
+    def test_each_check_fails_against_a_server_broken_that_way(self):
+        out = self.broken("starttls_after_tls", "plain_mail")
+        self.assertIn("FAIL  STARTTLS not advertised after TLS (RFC 3207 §4.2): the EHLO after TLS lists STARTTLS", out)
+        self.assertIn("FAIL  530 for MAIL before STARTTLS under Required (RFC 3207 §4): MAIL in the clear: 250 ok", out)
+        # Its certificate names stranger.example, not the listener's host.
+        self.assertIn("FAIL  Certificate names the listener's host name (RFC 6125 §6.4): CN=stranger.example", out)
+        self.assertIn("PASS  STARTTLS advertised only where the policy allows it", out)
+
+    def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
+        out = self.broken("no_starttls")
+        self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS Required; "
+                      "STARTTLS not advertised", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
