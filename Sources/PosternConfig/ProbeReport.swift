@@ -77,6 +77,8 @@ public struct ProbeConnection: Codable, Hashable, Sendable {
     /// The reply that decided the transaction: to MAIL (`530 …` before STARTTLS under
     /// Required) or to RCPT.
     public var mailReply: String?
+    /// The first reply after the handshake (`selftest`'s pipelining check).
+    public var firstReplyAfterTLS: String?
     /// The extensions the EHLO after TLS listed.
     public var ehloAfterTLS: [String]?
     /// The certificate names the listener's host name (RFC 6125); nil without TLS.

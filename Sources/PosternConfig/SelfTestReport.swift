@@ -65,7 +65,9 @@ public struct SelfTestReport: Codable, Hashable, Sendable {
 extension SelfTestReport {
     /// The checks for one listener from what a client that never starts TLS (`plain`) and one
     /// that starts it when offered (`tls`) met, under the TLS level `level` of the policy.
-    public static func checks(level: TLSLevel, plain: ProbeConnection, tls: ProbeConnection) -> [Check] {
+    /// `pipelined`: a client that wrote `HELP` in the clear in the same segment as STARTTLS.
+    public static func checks(level: TLSLevel, plain: ProbeConnection, tls: ProbeConnection,
+                              pipelined: ProbeConnection? = nil) -> [Check] {
         var checks: [Check] = []
         if let refused = plain.refused ?? tls.refused {
             return [Check("Connection", "RFC 5321 §3.1", passed: false, detail: refused)]
@@ -97,6 +99,15 @@ extension SelfTestReport {
         } else {
             checks.append(Check("EHLO answered after TLS", "RFC 3207 §4.2", passed: false,
                                 detail: "no 250 to the EHLO after the handshake"))
+        }
+        if let pipelined, pipelined.refused == nil, pipelined.handshakeFailure == nil {
+            // Discarded, the first reply inside TLS answers the EHLO; answered, it is HELP's.
+            let first = pipelined.firstReplyAfterTLS ?? "(none)"
+            let answered = pipelined.firstReplyAfterTLS != nil && !first.hasPrefix("250")
+            checks.append(Check("Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411)", "RFC 3207 §5",
+                                passed: !answered,
+                                detail: answered ? "HELP sent in the clear with STARTTLS was answered inside TLS: \(first)"
+                                    : "not answered"))
         }
         if let matches = tls.certificateMatchesHost {
             checks.append(Check("Certificate names the listener's host name", "RFC 6125 §6.4", passed: matches,

@@ -5,6 +5,8 @@ Faults (any combination):
   no_starttls          never lists STARTTLS
   starttls_after_tls   lists STARTTLS again in the EHLO after the handshake (RFC 3207 §4.2)
   plain_mail           answers 250 to MAIL before STARTTLS although the policy requires TLS (§4)
+  answers_pipelined    keeps the commands pipelined behind STARTTLS in the clear and answers
+                       them inside TLS (§5, the CVE-2011-0411 class); otherwise they are dropped
 """
 import socket
 import ssl
@@ -38,31 +40,34 @@ class MisbehavingSMTP:
     def _session(self, connection):
         connection.settimeout(10)
         tls = False
-        stream = connection.makefile("rwb")
+        received = b""
 
         def send(text):
-            stream.write(text.encode() + b"\r\n")
-            stream.flush()
+            connection.sendall(text.encode() + b"\r\n")
 
         try:
             send("220 broken.example ESMTP")
             while True:
-                line = stream.readline()
-                if not line:
-                    return
+                while b"\r\n" not in received:
+                    data = connection.recv(65536)
+                    if not data:
+                        return
+                    received += data
+                line, received = received.split(b"\r\n", 1)
                 verb = line.decode(errors="replace").strip().split(" ")[0].upper()
                 if verb in ("EHLO", "HELO"):
-                    offer = not ("no_starttls" in self.faults) and (not tls or "starttls_after_tls" in self.faults)
+                    offer = "no_starttls" not in self.faults and (not tls or "starttls_after_tls" in self.faults)
                     send("250-broken.example" + ("\r\n250-STARTTLS" if offer else "") + "\r\n250 PIPELINING")
                 elif verb == "STARTTLS" and not tls:
+                    if "answers_pipelined" not in self.faults:
+                        received = b""  # what came in the clear behind STARTTLS is dropped
                     send("220 go ahead")
                     connection = self.context.wrap_socket(connection, server_side=True)
-                    stream = connection.makefile("rwb")
                     tls = True
-                elif verb == "MAIL":
+                elif verb in ("MAIL", "RCPT"):
                     send("250 ok" if tls or "plain_mail" in self.faults else "530 5.7.0 Must issue a STARTTLS command first")
-                elif verb == "RCPT":
-                    send("250 ok" if tls or "plain_mail" in self.faults else "530 5.7.0 Must issue a STARTTLS command first")
+                elif verb == "HELP":
+                    send("214 this server answers what it should have dropped")
                 elif verb == "QUIT":
                     send("221 bye")
                     return

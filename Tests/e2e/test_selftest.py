@@ -27,11 +27,12 @@ class SelfTestTests(unittest.TestCase):
         for check in ["PASS  STARTTLS advertised only where the policy allows it (RFC 3207 §4)",
                       "PASS  530 for MAIL before STARTTLS under Required (RFC 3207 §4)",
                       "PASS  STARTTLS not advertised after TLS (RFC 3207 §4.2)",
+                      "PASS  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5)",
                       "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
             self.assertIn(check, result.stdout)
-        self.assertIn("4 check(s), 0 failed.", result.stdout)
+        self.assertIn("5 check(s), 0 failed.", result.stdout)
         report = json.loads(self.appliance.cli("selftest --json").stdout)
-        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 4)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 5)
 
     def broken(self, *faults):
         directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
@@ -50,6 +51,12 @@ class SelfTestTests(unittest.TestCase):
         # Its certificate names stranger.example, not the listener's host.
         self.assertIn("FAIL  Certificate names the listener's host name (RFC 6125 §6.4): CN=stranger.example", out)
         self.assertIn("PASS  STARTTLS advertised only where the policy allows it", out)
+        self.assertIn("PASS  Plaintext pipelined behind STARTTLS discarded", out)
+
+    def test_a_server_that_answers_commands_pipelined_behind_starttls_fails(self):
+        out = self.broken("answers_pipelined")
+        self.assertIn("FAIL  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5): HELP sent in "
+                      "the clear with STARTTLS was answered inside TLS: 214", out)
 
     def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
         out = self.broken("no_starttls")

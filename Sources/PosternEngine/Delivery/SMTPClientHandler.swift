@@ -17,6 +17,9 @@ struct ConnectionReport: Sendable {
     var tlsFailure: String?
     /// The server listed STARTTLS in its first EHLO.
     var startTLSOffered = false
+    /// The first reply read after the handshake (the answer to EHLO, unless the server
+    /// answered something pipelined behind STARTTLS).
+    var firstReplyAfterTLS: SMTPReply?
     /// The extensions of the EHLO answer after TLS (`selftest`: STARTTLS must not be among them).
     var ehloAfterTLS: [String]?
     /// A FORWARD profile's check: what the server answered to AUTH.
@@ -44,6 +47,9 @@ final class SMTPClientHandler: ChannelInboundHandler {
         /// Each job's data, dot-stuffed and terminated.
         var bodies: [ByteBuffer]
         var replyTimeout: TimeAmount
+        /// `selftest` only: a command written in the same segment as STARTTLS, in the clear,
+        /// which the server must discard (RFC 3207 §5, CVE-2011-0411).
+        var pipelineBehindSTARTTLS: String? = nil
     }
 
     private var session: SMTPClientSession
@@ -80,6 +86,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             }
             do {
                 guard let reply = try parser.feed(line) else { continue }
+                if session.tlsActive && report.firstReplyAfterTLS == nil { report.firstReplyAfterTLS = reply }
                 if session.awaitingEHLOAfterTLS && reply.code == 250 { report.ehloAfterTLS = Array(reply.lines.dropFirst()) }
                 perform(session.receive(reply), context: context)
             } catch {
@@ -145,6 +152,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             case .send(let line):
                 var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 2)
                 buffer.writeString(line + "\r\n")
+                if line == "STARTTLS", let extra = setup.pipelineBehindSTARTTLS { buffer.writeString(extra + "\r\n") }
                 context.write(wrapOutboundOut(buffer), promise: nil)
             case .startTLS:
                 context.flush()

@@ -97,7 +97,7 @@ public enum Prober {
     /// certificate should carry.
     static func probe(from source: String?, to address: String, port: Int, recipient: String,
                       level: SMTPClientSession.TLSLevelPolicy, hostname: String, heloName: String, tls: TLSContext,
-                      group: any EventLoopGroup) -> EventLoopFuture<ProbeConnection> {
+                      group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil) -> EventLoopFuture<ProbeConnection> {
         let loop = group.next()
         let done = loop.makePromise(of: ConnectionReport.self)
         let job = SMTPClientSession.Job(mid: 0, sender: "probe@\(heloName)",
@@ -105,7 +105,8 @@ public enum Prober {
                                         body8Bit: false)
         let setup = SMTPClientHandler.Setup(
             dcid: 0, domain: hostname, expectedNames: [hostname], serverName: ServerNameIndication.name(forHost: hostname),
-            tls: tls, level: level, jobs: [(mid: 0, rids: [0])], bodies: [], replyTimeout: replyTimeout)
+            tls: tls, level: level, jobs: [(mid: 0, rids: [0])], bodies: [], replyTimeout: replyTimeout,
+            pipelineBehindSTARTTLS: pipelineBehindSTARTTLS)
         let session = SMTPClientSession(heloName: heloName, tls: level, jobs: [job], stopBeforeData: true)
         var bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) { bootstrap = bootstrap.bind(to: local) }
@@ -192,6 +193,7 @@ extension ProbeConnection {
         certificateNotAfter = report.tlsInfo?.peerCertificateNotAfter
         handshakeFailure = report.tlsFailure
         ehloAfterTLS = report.ehloAfterTLS
+        firstReplyAfterTLS = report.firstReplyAfterTLS?.text
         certificateMatchesHost = report.peerCheck.map { $0.matchedName != nil }
         chainVerified = report.peerCheck?.chainVerified
         verifyResult = report.peerCheck?.verifyResult

@@ -41,10 +41,10 @@ public enum SelfTest {
             entry.policy = match.policy.map { "$" + $0 } ?? match.behavior.rawValue
             entry.tls = match.parameters.tls.label
             let recipient = ProbePlan.recipient(listener.recipientAccess, hostname: interface.hostname)
-            func connect(_ level: SMTPClientSession.TLSLevelPolicy) -> ProbeConnection {
+            func connect(_ level: SMTPClientSession.TLSLevelPolicy, pipelining: String? = nil) -> ProbeConnection {
                 let future = Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient, level: level,
                                           hostname: interface.hostname, heloName: "selftest.\(configuration.hostname)",
-                                          tls: compiled.outboundTLS, group: group)
+                                          tls: compiled.outboundTLS, group: group, pipelineBehindSTARTTLS: pipelining)
                 return (try? future.wait()) ?? ProbeConnection()
             }
             guard match.behavior == .accept || match.behavior == .relay else {
@@ -54,7 +54,8 @@ public enum SelfTest {
                 report.listeners.append(entry)
                 continue
             }
-            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: connect(.no), tls: connect(.preferred))
+            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: connect(.no), tls: connect(.preferred),
+                                                 pipelined: connect(.preferred, pipelining: "HELP"))
             report.listeners.append(entry)
         }
         return report
