@@ -115,4 +115,13 @@ extension SelfTestReport {
         }
         return checks
     }
+
+    /// The versions a handshake succeeded with must be exactly those sslconfig INBOUND lists.
+    public static func protocolCheck(accepted: [TLSProtocolVersion], configured: TLSMethods) -> Check {
+        let wanted = configured.versions.filter { $0.unavailableReason == nil }
+        let said = accepted.isEmpty ? "none" : TLSMethods(accepted).label
+        return Check("Protocol versions exactly those sslconfig INBOUND lists", "RFC 8996, sslconfig",
+                     passed: Set(accepted) == Set(wanted),
+                     detail: "accepted \(said); configured \(TLSMethods(wanted).label)")
+    }
 }

@@ -5,6 +5,7 @@ Faults (any combination):
   no_starttls          never lists STARTTLS
   starttls_after_tls   lists STARTTLS again in the EHLO after the handshake (RFC 3207 §4.2)
   plain_mail           answers 250 to MAIL before STARTTLS although the policy requires TLS (§4)
+  tls13_only           refuses TLS 1.2 although sslconfig lists it
   answers_pipelined    keeps the commands pipelined behind STARTTLS in the clear and answers
                        them inside TLS (§5, the CVE-2011-0411 class); otherwise they are dropped
 """
@@ -18,6 +19,8 @@ class MisbehavingSMTP:
         self.faults = set(faults)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(certfile, keyfile)
+        if "tls13_only" in self.faults:
+            self.context.minimum_version = ssl.TLSVersion.TLSv1_3
         self.listener = socket.create_server(("127.0.0.1", port))
         self.listener.settimeout(0.2)
         self.running = True

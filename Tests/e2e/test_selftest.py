@@ -28,11 +28,13 @@ class SelfTestTests(unittest.TestCase):
                       "PASS  530 for MAIL before STARTTLS under Required (RFC 3207 §4)",
                       "PASS  STARTTLS not advertised after TLS (RFC 3207 §4.2)",
                       "PASS  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5)",
+                      "PASS  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
+                      "TLS v1.2/TLS v1.3; configured TLS v1.2/TLS v1.3",
                       "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
             self.assertIn(check, result.stdout)
-        self.assertIn("5 check(s), 0 failed.", result.stdout)
+        self.assertIn("6 check(s), 0 failed.", result.stdout)
         report = json.loads(self.appliance.cli("selftest --json").stdout)
-        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 5)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 6)
 
     def broken(self, *faults):
         directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
@@ -57,6 +59,11 @@ class SelfTestTests(unittest.TestCase):
         out = self.broken("answers_pipelined")
         self.assertIn("FAIL  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5): HELP sent in "
                       "the clear with STARTTLS was answered inside TLS: 214", out)
+
+    def test_a_server_that_refuses_a_configured_protocol_fails(self):
+        out = self.broken("tls13_only")
+        self.assertIn("FAIL  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
+                      "TLS v1.3; configured TLS v1.2/TLS v1.3", out)
 
     def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
         out = self.broken("no_starttls")

@@ -5,6 +5,7 @@ import PosternConfig
 import PosternPolicy
 import PosternSMTPCore
 import PosternStore
+import PosternTLS
 
 /// `posternd --selftest`: checks the live listeners of the committed configuration from
 /// 127.0.0.1 with the delivery client, as an outside auditor would, against RFC 3207 and the
@@ -54,8 +55,25 @@ public enum SelfTest {
                 report.listeners.append(entry)
                 continue
             }
-            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: connect(.no), tls: connect(.preferred),
+            let plain = connect(.no)
+            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: plain, tls: connect(.preferred),
                                                  pipelined: connect(.preferred, pipelining: "HELP"))
+            if plain.startTLSOffered && plain.refused == nil {
+                // One handshake per protocol version, with a client that speaks only it.
+                var accepted: [TLSProtocolVersion] = []
+                for version in [TLSProtocolVersion.tlsv1_0, .tlsv1_1, .tlsv1_2, .tlsv1_3] {
+                    let settings = SSLServiceSettings(methods: TLSMethods([version]), ciphers: "ALL:@SECLEVEL=0",
+                                                      tls13Suites: configuration.ssl.outbound.tls13Suites)
+                    guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { continue }
+                    let result = (try? Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
+                                                    level: .preferred, hostname: interface.hostname,
+                                                    heloName: "selftest.\(configuration.hostname)", tls: only,
+                                                    group: group).wait()) ?? ProbeConnection()
+                    if result.tlsProtocol != nil { accepted.append(version) }
+                }
+                entry.checks.append(SelfTestReport.protocolCheck(accepted: accepted,
+                                                                 configured: configuration.ssl.inbound.methods))
+            }
             report.listeners.append(entry)
         }
         return report
