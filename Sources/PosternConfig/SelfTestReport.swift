@@ -109,6 +109,10 @@ extension SelfTestReport {
                                 detail: answered ? "HELP sent in the clear with STARTTLS was answered inside TLS: \(first)"
                                     : "not answered"))
         }
+        if let verified = tls.chainVerified {
+            checks.append(Check("Certificate chain complete up to a trusted authority", "RFC 5280 §6", passed: verified,
+                                detail: tls.verifyResult ?? ""))
+        }
         if let matches = tls.certificateMatchesHost {
             checks.append(Check("Certificate names the listener's host name", "RFC 6125 §6.4", passed: matches,
                                 detail: tls.certificateSubject ?? ""))

@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import Appliance, openssl_pki
+from harness import Appliance, openssl_pki, server_pki
 from misbehaving_smtp import MisbehavingSMTP
 
 TLS_REQUIRED = 'listenerconfig edit InboundMail hostaccess default --tls=required --demo=yes; commit "tls" Y'
@@ -21,6 +21,14 @@ class SelfTestTests(unittest.TestCase):
         self.appliance.remove()
 
     def test_the_engine_passes_every_check(self):
+        # A certificate for the interface's host name from a CA the appliance trusts.
+        directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        pki = server_pki(directory, "postern.example.com")
+        a = self.appliance
+        a.cli(f"certconfig certificate import Signed {a.place(pki['server.crt'])} {a.place(pki['server.key'])}; "
+              f"certconfig certauthority custom import {a.place(pki['ca.crt'])}; "
+              "listenerconfig edit InboundMail certificate Signed; commit signed Y")
         self.appliance.start()
         result = self.appliance.cli("selftest", check=False)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -30,11 +38,12 @@ class SelfTestTests(unittest.TestCase):
                       "PASS  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5)",
                       "PASS  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
                       "TLS v1.2/TLS v1.3; configured TLS v1.2/TLS v1.3",
+                      "PASS  Certificate chain complete up to a trusted authority (RFC 5280 §6)",
                       "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
             self.assertIn(check, result.stdout)
-        self.assertIn("6 check(s), 0 failed.", result.stdout)
+        self.assertIn("7 check(s), 0 failed.", result.stdout)
         report = json.loads(self.appliance.cli("selftest --json").stdout)
-        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 6)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 7)
 
     def broken(self, *faults):
         directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
@@ -52,6 +61,8 @@ class SelfTestTests(unittest.TestCase):
         self.assertIn("FAIL  530 for MAIL before STARTTLS under Required (RFC 3207 §4): MAIL in the clear: 250 ok", out)
         # Its certificate names stranger.example, not the listener's host.
         self.assertIn("FAIL  Certificate names the listener's host name (RFC 6125 §6.4): CN=stranger.example", out)
+        self.assertIn("FAIL  Certificate chain complete up to a trusted authority (RFC 5280 §6): self-signed certificate",
+                      out)
         self.assertIn("PASS  STARTTLS advertised only where the policy allows it", out)
         self.assertIn("PASS  Plaintext pipelined behind STARTTLS discarded", out)
 
