@@ -77,6 +77,16 @@ public struct ProbeConnection: Codable, Hashable, Sendable {
     /// The reply that decided the transaction: to MAIL (`530 …` before STARTTLS under
     /// Required) or to RCPT.
     public var mailReply: String?
+    /// Each command sent in the clear with its reply (`selftest`'s 530 check).
+    public var exchangesInClear: [Exchange]?
+    public struct Exchange: Codable, Hashable, Sendable {
+        public var command: String
+        public var reply: String
+        public init(command: String, reply: String) {
+            self.command = command
+            self.reply = reply
+        }
+    }
     /// The first reply after the handshake (`selftest`'s pipelining check).
     public var firstReplyAfterTLS: String?
     /// The extensions the EHLO after TLS listed.

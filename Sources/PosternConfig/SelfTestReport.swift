@@ -77,9 +77,16 @@ extension SelfTestReport {
             passed: plain.startTLSOffered == level.offersTLS,
             detail: "policy TLS \(level.label); STARTTLS \(plain.startTLSOffered ? "advertised" : "not advertised")"))
         if level.requiresTLS {
-            let reply = plain.mailReply ?? "(no reply)"
-            checks.append(Check("530 for MAIL before STARTTLS under Required", "RFC 3207 §4",
-                                passed: reply.hasPrefix("530"), detail: "MAIL in the clear: \(reply)"))
+            // Every command but NOOP, EHLO, STARTTLS and QUIT (and HELO, EHLO's older form).
+            let exempt: Set<String> = ["NOOP", "EHLO", "HELO", "STARTTLS", "QUIT"]
+            let subject = (plain.exchangesInClear ?? []).filter {
+                !exempt.contains(String($0.command.split(separator: " ").first ?? "").uppercased())
+            }
+            let wrong = subject.filter { !$0.reply.hasPrefix("530") }
+            let detail = subject.isEmpty ? "no command was answered"
+                : (wrong.isEmpty ? subject : wrong).map { "\($0.command) → \($0.reply)" }.joined(separator: "; ")
+            checks.append(Check("530 for every command but NOOP, EHLO, STARTTLS and QUIT under Required", "RFC 3207 §4",
+                                passed: !subject.isEmpty && wrong.isEmpty, detail: detail))
         }
         guard tls.startTLSOffered else { return checks }
         if let failure = tls.handshakeFailure {

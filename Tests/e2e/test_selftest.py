@@ -33,7 +33,8 @@ class SelfTestTests(unittest.TestCase):
         result = self.appliance.cli("selftest", check=False)
         self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
         for check in ["PASS  STARTTLS advertised only where the policy allows it (RFC 3207 §4)",
-                      "PASS  530 for MAIL before STARTTLS under Required (RFC 3207 §4)",
+                      "PASS  530 for every command but NOOP, EHLO, STARTTLS and QUIT under Required (RFC 3207 §4): "
+                      "MAIL FROM:<probe@selftest.postern.example.com> SIZE=0 → 530",
                       "PASS  STARTTLS not advertised after TLS (RFC 3207 §4.2)",
                       "PASS  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5)",
                       "PASS  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
@@ -58,7 +59,9 @@ class SelfTestTests(unittest.TestCase):
     def test_each_check_fails_against_a_server_broken_that_way(self):
         out = self.broken("starttls_after_tls", "plain_mail")
         self.assertIn("FAIL  STARTTLS not advertised after TLS (RFC 3207 §4.2): the EHLO after TLS lists STARTTLS", out)
-        self.assertIn("FAIL  530 for MAIL before STARTTLS under Required (RFC 3207 §4): MAIL in the clear: 250 ok", out)
+        self.assertIn("FAIL  530 for every command but NOOP, EHLO, STARTTLS and QUIT under Required (RFC 3207 §4): "
+                      "MAIL FROM:<probe@selftest.postern.example.com> → 250 ok; RCPT TO:<postmaster@example.com> → 250 ok; "
+                      "RSET → 250 ok", out)
         # Its certificate names stranger.example, not the listener's host.
         self.assertIn("FAIL  Certificate names the listener's host name (RFC 6125 §6.4): CN=stranger.example", out)
         self.assertIn("FAIL  Certificate chain complete up to a trusted authority (RFC 5280 §6): self-signed certificate",

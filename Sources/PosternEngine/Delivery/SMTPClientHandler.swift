@@ -17,6 +17,9 @@ struct ConnectionReport: Sendable {
     var tlsFailure: String?
     /// The server listed STARTTLS in its first EHLO.
     var startTLSOffered = false
+    /// Before TLS: the commands sent and the replies read (the greeting first), in order.
+    var commandsInClear: [String] = []
+    var repliesInClear: [SMTPReply] = []
     /// The first reply read after the handshake (the answer to EHLO, unless the server
     /// answered something pipelined behind STARTTLS).
     var firstReplyAfterTLS: SMTPReply?
@@ -87,6 +90,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             do {
                 guard let reply = try parser.feed(line) else { continue }
                 if session.tlsActive && report.firstReplyAfterTLS == nil { report.firstReplyAfterTLS = reply }
+                if !session.tlsActive { report.repliesInClear.append(reply) }
                 if session.awaitingEHLOAfterTLS && reply.code == 250 { report.ehloAfterTLS = Array(reply.lines.dropFirst()) }
                 perform(session.receive(reply), context: context)
             } catch {
@@ -150,6 +154,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         for action in actions {
             switch action {
             case .send(let line):
+                if !session.tlsActive { report.commandsInClear.append(line) }
                 var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 2)
                 buffer.writeString(line + "\r\n")
                 if line == "STARTTLS", let extra = setup.pipelineBehindSTARTTLS { buffer.writeString(extra + "\r\n") }

@@ -194,6 +194,10 @@ extension ProbeConnection {
         handshakeFailure = report.tlsFailure
         ehloAfterTLS = report.ehloAfterTLS
         firstReplyAfterTLS = report.firstReplyAfterTLS?.text
+        // Pipelined or not, the n-th reply after the greeting answers the n-th command.
+        exchangesInClear = zip(report.commandsInClear, report.repliesInClear.dropFirst()).map {
+            ProbeConnection.Exchange(command: $0.0, reply: $0.1.text)
+        }
         certificateMatchesHost = report.peerCheck.map { $0.matchedName != nil }
         chainVerified = report.peerCheck?.chainVerified
         verifyResult = report.peerCheck?.verifyResult
