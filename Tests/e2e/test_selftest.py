@@ -79,6 +79,18 @@ class SelfTestTests(unittest.TestCase):
         self.assertIn("FAIL  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
                       "TLS v1.3; configured TLS v1.2/TLS v1.3", out)
 
+    def test_verify_refusal_passes_against_the_engine_and_fails_against_a_server_that_asks_for_nothing(self):
+        self.appliance.cli('listenerconfig edit InboundMail hostaccess default --tls=required-verify; commit verify Y')
+        self.appliance.start()
+        result = self.appliance.cli("selftest", check=False)
+        self.assertIn("PASS  Client without a certificate refused under -Verify (RFC 3207 §4.1)", result.stdout,
+                      result.stdout + result.stderr)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.appliance.stop()
+        out = self.broken()
+        self.assertIn("FAIL  Client without a certificate refused under -Verify (RFC 3207 §4.1): the handshake "
+                      "completed without a client certificate", out)
+
     def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
         out = self.broken("no_starttls")
         self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS Required; "

@@ -56,9 +56,12 @@ public enum SelfTest {
                 continue
             }
             let plain = connect(.no)
-            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: plain, tls: connect(.preferred),
+            let tls = connect(.preferred)
+            entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: plain, tls: tls,
                                                  pipelined: connect(.preferred, pipelining: "HELP"))
-            if plain.startTLSOffered && plain.refused == nil {
+            // Where a client without a certificate cannot finish a handshake (-Verify), no
+            // version can be told from another.
+            if plain.startTLSOffered && plain.refused == nil && tls.handshakeFailure == nil {
                 // One handshake per protocol version, with a client that speaks only it.
                 var accepted: [TLSProtocolVersion] = []
                 for version in [TLSProtocolVersion.tlsv1_0, .tlsv1_1, .tlsv1_2, .tlsv1_3] {
