@@ -67,7 +67,7 @@ extension SelfTestReport {
     /// that starts it when offered (`tls`) met, under the TLS level `level` of the policy.
     /// `pipelined`: a client that wrote `HELP` in the clear in the same segment as STARTTLS.
     public static func checks(level: TLSLevel, plain: ProbeConnection, tls: ProbeConnection,
-                              pipelined: ProbeConnection? = nil) -> [Check] {
+                              pipelined: ProbeConnection? = nil, reset: ProbeConnection? = nil) -> [Check] {
         var checks: [Check] = []
         if let refused = plain.refused ?? tls.refused {
             return [Check("Connection", "RFC 5321 §3.1", passed: false, detail: refused)]
@@ -115,6 +115,11 @@ extension SelfTestReport {
                                 passed: !answered,
                                 detail: answered ? "HELP sent in the clear with STARTTLS was answered inside TLS: \(first)"
                                     : "not answered"))
+        }
+        if let reset, reset.refused == nil, reset.handshakeFailure == nil, let first = reset.firstReplyAfterTLS {
+            // After the handshake the server knows no EHLO: MAIL first must be refused (503).
+            checks.append(Check("Session reset after STARTTLS (EHLO needed again)", "RFC 3207 §4.2",
+                                passed: first.hasPrefix("5"), detail: "MAIL before EHLO inside TLS: \(first)"))
         }
         if let verified = tls.chainVerified {
             checks.append(Check("Certificate chain complete up to a trusted authority", "RFC 5280 §6", passed: verified,

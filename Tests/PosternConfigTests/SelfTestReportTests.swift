@@ -72,3 +72,17 @@ import Testing
         #expect(!SelfTestReport.protocolCheck(accepted: [.tlsv1_0, .tlsv1_2, .tlsv1_3], configured: configured).passed)
     }
 }
+
+extension SelfTestReportTests {
+    @Test func mailBeforeEHLOInsideTLSMustBeRefused() {
+        var kept = SelfTestReportTests.tls()
+        kept.firstReplyAfterTLS = "250 ok"
+        let plain = SelfTestReportTests.plain(offered: true, [])
+        #expect(SelfTestReport.checks(level: .preferred, plain: plain, tls: SelfTestReportTests.tls(), reset: kept)
+            .first { $0.name.hasPrefix("Session reset") }?.passed == false)
+        var reset = kept
+        reset.firstReplyAfterTLS = "503 5.5.1 Send HELO/EHLO first"
+        #expect(SelfTestReport.checks(level: .preferred, plain: plain, tls: SelfTestReportTests.tls(), reset: reset)
+            .first { $0.name.hasPrefix("Session reset") }?.passed == true)
+    }
+}

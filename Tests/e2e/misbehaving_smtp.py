@@ -5,6 +5,7 @@ Faults (any combination):
   no_starttls          never lists STARTTLS
   starttls_after_tls   lists STARTTLS again in the EHLO after the handshake (RFC 3207 §4.2)
   plain_mail           answers 250 to MAIL before STARTTLS although the policy requires TLS (§4)
+  keeps_session        remembers the EHLO from before STARTTLS: MAIL first inside TLS is accepted (§4.2)
   tls13_only           refuses TLS 1.2 although sslconfig lists it
   answers_pipelined    keeps the commands pipelined behind STARTTLS in the clear and answers
                        them inside TLS (§5, the CVE-2011-0411 class); otherwise they are dropped
@@ -43,6 +44,7 @@ class MisbehavingSMTP:
     def _session(self, connection):
         connection.settimeout(10)
         tls = False
+        greeted = False
         received = b""
 
         def send(text):
@@ -59,6 +61,7 @@ class MisbehavingSMTP:
                 line, received = received.split(b"\r\n", 1)
                 verb = line.decode(errors="replace").strip().split(" ")[0].upper()
                 if verb in ("EHLO", "HELO"):
+                    greeted = True
                     offer = "no_starttls" not in self.faults and (not tls or "starttls_after_tls" in self.faults)
                     send("250-broken.example" + ("\r\n250-STARTTLS" if offer else "") + "\r\n250 PIPELINING")
                 elif verb == "STARTTLS" and not tls:
@@ -67,6 +70,9 @@ class MisbehavingSMTP:
                     send("220 go ahead")
                     connection = self.context.wrap_socket(connection, server_side=True)
                     tls = True
+                    greeted = "keeps_session" in self.faults
+                elif verb == "MAIL" and not greeted:
+                    send("503 5.5.1 Send EHLO first")
                 elif verb in ("MAIL", "RCPT"):
                     send("250 ok" if tls or "plain_mail" in self.faults else "530 5.7.0 Must issue a STARTTLS command first")
                 elif verb == "HELP":

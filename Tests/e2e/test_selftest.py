@@ -39,12 +39,14 @@ class SelfTestTests(unittest.TestCase):
                       "PASS  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5)",
                       "PASS  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
                       "TLS v1.2/TLS v1.3; configured TLS v1.2/TLS v1.3",
+                      "PASS  Session reset after STARTTLS (EHLO needed again) (RFC 3207 §4.2): MAIL before EHLO inside "
+                      "TLS: 503",
                       "PASS  Certificate chain complete up to a trusted authority (RFC 5280 §6)",
                       "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
             self.assertIn(check, result.stdout)
-        self.assertIn("7 check(s), 0 failed.", result.stdout)
+        self.assertIn("8 check(s), 0 failed.", result.stdout)
         report = json.loads(self.appliance.cli("selftest --json").stdout)
-        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 7)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 8)
 
     def broken(self, *faults):
         directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
@@ -68,6 +70,12 @@ class SelfTestTests(unittest.TestCase):
                       out)
         self.assertIn("PASS  STARTTLS advertised only where the policy allows it", out)
         self.assertIn("PASS  Plaintext pipelined behind STARTTLS discarded", out)
+        self.assertIn("PASS  Session reset after STARTTLS", out)
+
+    def test_a_server_that_keeps_the_session_across_starttls_fails(self):
+        out = self.broken("keeps_session")
+        self.assertIn("FAIL  Session reset after STARTTLS (EHLO needed again) (RFC 3207 §4.2): MAIL before EHLO inside "
+                      "TLS: 250 ok", out)
 
     def test_a_server_that_answers_commands_pipelined_behind_starttls_fails(self):
         out = self.broken("answers_pipelined")

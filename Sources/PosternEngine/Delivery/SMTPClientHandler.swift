@@ -53,6 +53,9 @@ final class SMTPClientHandler: ChannelInboundHandler {
         /// `selftest` only: a command written in the same segment as STARTTLS, in the clear,
         /// which the server must discard (RFC 3207 §5, CVE-2011-0411).
         var pipelineBehindSTARTTLS: String? = nil
+        /// `selftest` only: a command sent first inside TLS, before EHLO; a server that reset
+        /// the session (RFC 3207 §4.2) must refuse MAIL there.
+        var firstCommandInsideTLS: String? = nil
     }
 
     private var session: SMTPClientSession
@@ -119,6 +122,11 @@ final class SMTPClientHandler: ChannelInboundHandler {
                     : "the certificate names none of \(setup.expectedNames.joined(separator: ", "))"
                 mailLog?.write(.deliveryTLSVerification(dcid: setup.dcid, domain: setup.domain, verified: verified,
                                                        detail: verified ? "name \(check.matchedName!)" : reason))
+            }
+            if let first = setup.firstCommandInsideTLS {
+                var buffer = context.channel.allocator.buffer(capacity: first.utf8.count + 2)
+                buffer.writeString(first + "\r\n")
+                context.write(wrapOutboundOut(buffer), promise: nil)
             }
             perform(session.tlsEstablished(verified: verified, reason: reason), context: context)
         case .handshakeFailed(let reason):

@@ -97,7 +97,8 @@ public enum Prober {
     /// certificate should carry.
     static func probe(from source: String?, to address: String, port: Int, recipient: String,
                       level: SMTPClientSession.TLSLevelPolicy, hostname: String, heloName: String, tls: TLSContext,
-                      group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil) -> EventLoopFuture<ProbeConnection> {
+                      group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil,
+                      firstCommandInsideTLS: String? = nil) -> EventLoopFuture<ProbeConnection> {
         let loop = group.next()
         let done = loop.makePromise(of: ConnectionReport.self)
         let job = SMTPClientSession.Job(mid: 0, sender: "probe@\(heloName)",
@@ -106,7 +107,7 @@ public enum Prober {
         let setup = SMTPClientHandler.Setup(
             dcid: 0, domain: hostname, expectedNames: [hostname], serverName: ServerNameIndication.name(forHost: hostname),
             tls: tls, level: level, jobs: [(mid: 0, rids: [0])], bodies: [], replyTimeout: replyTimeout,
-            pipelineBehindSTARTTLS: pipelineBehindSTARTTLS)
+            pipelineBehindSTARTTLS: pipelineBehindSTARTTLS, firstCommandInsideTLS: firstCommandInsideTLS)
         let session = SMTPClientSession(heloName: heloName, tls: level, jobs: [job], stopBeforeData: true)
         var bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) { bootstrap = bootstrap.bind(to: local) }

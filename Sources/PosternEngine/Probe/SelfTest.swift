@@ -42,10 +42,12 @@ public enum SelfTest {
             entry.policy = match.policy.map { "$" + $0 } ?? match.behavior.rawValue
             entry.tls = match.parameters.tls.label
             let recipient = ProbePlan.recipient(listener.recipientAccess, hostname: interface.hostname)
-            func connect(_ level: SMTPClientSession.TLSLevelPolicy, pipelining: String? = nil) -> ProbeConnection {
+            func connect(_ level: SMTPClientSession.TLSLevelPolicy, pipelining: String? = nil,
+                         first: String? = nil) -> ProbeConnection {
                 let future = Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient, level: level,
                                           hostname: interface.hostname, heloName: "selftest.\(configuration.hostname)",
-                                          tls: compiled.outboundTLS, group: group, pipelineBehindSTARTTLS: pipelining)
+                                          tls: compiled.outboundTLS, group: group, pipelineBehindSTARTTLS: pipelining,
+                                          firstCommandInsideTLS: first)
                 return (try? future.wait()) ?? ProbeConnection()
             }
             guard match.behavior == .accept || match.behavior == .relay else {
@@ -58,7 +60,8 @@ public enum SelfTest {
             let plain = connect(.no)
             let tls = connect(.preferred)
             entry.checks = SelfTestReport.checks(level: match.parameters.tls, plain: plain, tls: tls,
-                                                 pipelined: connect(.preferred, pipelining: "HELP"))
+                                                 pipelined: connect(.preferred, pipelining: "HELP"),
+                                                 reset: connect(.preferred, first: "MAIL FROM:<>"))
             // Where a client without a certificate cannot finish a handshake (-Verify), no
             // version can be told from another.
             if plain.startTLSOffered && plain.refused == nil && tls.handshakeFailure == nil {
