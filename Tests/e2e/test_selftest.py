@@ -99,6 +99,27 @@ class SelfTestTests(unittest.TestCase):
         self.assertIn("FAIL  Client without a certificate refused under -Verify (RFC 3207 §4.1): the handshake "
                       "completed without a client certificate", out)
 
+    def test_resumption_across_a_verify_boundary_passes_against_the_engine_and_fails_against_a_shared_cache(self):
+        directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        pki = openssl_pki(directory)
+        a = self.appliance
+        a.cli(f'certconfig certauthority custom import {a.place(pki["ca.crt"])}; '
+              'listenerconfig edit InboundMail hostaccess default --tls=required-verify; '
+              'listenerconfig edit InboundMail hostaccess new policy PREF accept --tls=preferred --demo=yes; '
+              'listenerconfig edit InboundMail hostaccess new sendergroup OTHERS 127.0.0.2 $PREF; commit resumption Y')
+        a.start()
+        out = a.cli("selftest", check=False).stdout
+        self.assertIn("PASS  TLS session resumption does not cross a -Verify boundary (RFC 3207 §4.1, RFC 8446 §2.2): a "
+                      "session made from 127.0.0.2 (TLS Preferred) offered from 127.0.0.1 (TLS Required - Verify): not "
+                      "resumed; within its own policy it resumes", out)
+        a.stop()
+        # One session cache for every client, no certificate asked: the session crosses.
+        out = self.broken()
+        self.assertIn("FAIL  TLS session resumption does not cross a -Verify boundary (RFC 3207 §4.1, RFC 8446 §2.2): a "
+                      "session made from 127.0.0.2 (TLS Preferred) offered from 127.0.0.1 (TLS Required - Verify): "
+                      "resumed", out)
+
     def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
         out = self.broken("no_starttls")
         self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS Required; "

@@ -20,6 +20,10 @@ struct ConnectionReport: Sendable {
     /// Before TLS: the commands sent and the replies read (the greeting first), in order.
     var commandsInClear: [String] = []
     var repliesInClear: [SMTPReply] = []
+    /// The TLS session at the end (to offer on a later connection) and whether the handshake
+    /// resumed the one offered.
+    var tlsSession: TLSSession?
+    var sessionReused = false
     /// The first reply read after the handshake (the answer to EHLO, unless the server
     /// answered something pipelined behind STARTTLS).
     var firstReplyAfterTLS: SMTPReply?
@@ -56,6 +60,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
         /// `selftest` only: a command sent first inside TLS, before EHLO; a server that reset
         /// the session (RFC 3207 §4.2) must refuse MAIL there.
         var firstCommandInsideTLS: String? = nil
+        /// `selftest` only: a session to offer for resumption.
+        var resuming: TLSSession? = nil
     }
 
     private var session: SMTPClientSession
@@ -68,6 +74,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private var report = ConnectionReport()
     private var timer: Scheduled<Void>?
     private var handshaking = false
+    private var tlsConnection: TLSConnection?
 
     init(session: SMTPClientSession, setup: Setup, mailLog: MailLog?, done: EventLoopPromise<ConnectionReport>) {
         self.session = session
@@ -138,6 +145,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        if let tlsConnection {
+            report.tlsSession = tlsConnection.session
+            report.sessionReused = tlsConnection.sessionReused
+        }
         perform(session.connectionLost("the connection closed"), context: context)
         mailLog?.write(.deliveryClose(dcid: setup.dcid))
         done.succeed(report)
@@ -173,7 +184,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 _ = framer.discardBuffered()  // nothing the server sent in the clear counts after 220
                 do {
                     let connection = try TLSConnection(context: setup.tls, verification: .none,
-                                                       serverName: setup.serverName)
+                                                       serverName: setup.serverName, resuming: setup.resuming)
+                    tlsConnection = connection
                     try context.pipeline.syncOperations.addHandler(
                         STARTTLSHandler(connection: connection, expectedNames: setup.expectedNames), position: .first)
                 } catch {

@@ -99,15 +99,32 @@ public enum Prober {
                       level: SMTPClientSession.TLSLevelPolicy, hostname: String, heloName: String, tls: TLSContext,
                       group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil,
                       firstCommandInsideTLS: String? = nil) -> EventLoopFuture<ProbeConnection> {
+        converse(from: source, to: address, port: port, recipient: recipient, level: level, hostname: hostname,
+                 heloName: heloName, tls: tls, group: group, pipelineBehindSTARTTLS: pipelineBehindSTARTTLS,
+                 firstCommandInsideTLS: firstCommandInsideTLS)
+            .map { ProbeConnection($0) }
+            .flatMapErrorThrowing { error in
+                var failed = ProbeConnection()
+                failed.refused = "\(error)"
+                return failed
+            }
+    }
+
+    /// The conversation itself, with what only the engine can hold (the TLS session).
+    static func converse(from source: String?, to address: String, port: Int, recipient: String,
+                         level: SMTPClientSession.TLSLevelPolicy, hostname: String, heloName: String, tls: TLSContext,
+                         group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil,
+                         firstCommandInsideTLS: String? = nil, resuming: TLSSession? = nil)
+        -> EventLoopFuture<ConnectionReport> {
         let loop = group.next()
         let done = loop.makePromise(of: ConnectionReport.self)
         let job = SMTPClientSession.Job(mid: 0, sender: "probe@\(heloName)",
-                                        recipients: [.init(rid: 0, address: recipient)], size: 0,
-                                        body8Bit: false)
+                                        recipients: [.init(rid: 0, address: recipient)], size: 0, body8Bit: false)
         let setup = SMTPClientHandler.Setup(
             dcid: 0, domain: hostname, expectedNames: [hostname], serverName: ServerNameIndication.name(forHost: hostname),
             tls: tls, level: level, jobs: [(mid: 0, rids: [0])], bodies: [], replyTimeout: replyTimeout,
-            pipelineBehindSTARTTLS: pipelineBehindSTARTTLS, firstCommandInsideTLS: firstCommandInsideTLS)
+            pipelineBehindSTARTTLS: pipelineBehindSTARTTLS, firstCommandInsideTLS: firstCommandInsideTLS,
+            resuming: resuming)
         let session = SMTPClientSession(heloName: heloName, tls: level, jobs: [job], stopBeforeData: true)
         var bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
         if let source, let local = try? SocketAddress(ipAddress: source, port: 0) { bootstrap = bootstrap.bind(to: local) }
@@ -120,12 +137,9 @@ public enum Prober {
             }
             .connect(host: address, port: port)
             .flatMap { _ in done.futureResult }
-            .map { report in ProbeConnection(report) }
             .flatMapErrorThrowing { error in
                 done.fail(error)
-                var failed = ProbeConnection()
-                failed.refused = "\(error)"
-                return failed
+                throw error
             }
     }
 

@@ -80,8 +80,53 @@ public enum SelfTest {
                 entry.checks.append(SelfTestReport.protocolCheck(accepted: accepted,
                                                                  configured: configuration.ssl.inbound.methods))
             }
+            if let check = resumptionCheck(hat: hat, address: address, port: listener.port, recipient: recipient,
+                                           hostname: interface.hostname, heloName: "selftest.\(configuration.hostname)",
+                                           tls: compiled.outboundTLS, group: group) {
+                entry.checks.append(check)
+            }
             report.listeners.append(entry)
         }
         return report
+    }
+
+    /// Loopback sources the selftest may speak from: 127.0.0.1 to 127.0.0.16.
+    static let loopbackSources = (1...16).map { "127.0.0.\($0)" }
+
+    /// When one loopback source meets a policy with TLS and no certificate requirement and
+    /// another meets a -Verify policy, a session made by the first is offered by the second:
+    /// it must not resume (DESIGN.md: resumption never crosses a verification requirement).
+    static func resumptionCheck(hat: CompiledHostAccess, address: String, port: Int, recipient: String, hostname: String,
+                                heloName: String, tls: TLSContext, group: any EventLoopGroup) -> SelfTestReport.Check? {
+        func level(_ source: String) -> TLSLevel? {
+            guard case .matched(let match) = hat.evaluate(PeerFacts(address: IPAddress(source)!, reverseDNS: .unverified(nil))),
+                match.behavior == .accept || match.behavior == .relay
+            else { return nil }
+            return match.parameters.tls
+        }
+        let levels = loopbackSources.map { ($0, level($0)) }
+        guard let open = levels.first(where: { $0.1 == .preferred || $0.1 == .required }),
+            let verified = levels.first(where: { $0.1 == .requiredVerify || $0.1 == .preferredVerify })
+        else { return nil }
+        func converse(_ source: String, resuming: TLSSession?) -> ConnectionReport? {
+            try? Prober.converse(from: source, to: address, port: port, recipient: recipient, level: .preferred,
+                                 hostname: hostname, heloName: heloName, tls: tls, group: group, resuming: resuming).wait()
+        }
+        let name = "TLS session resumption does not cross a -Verify boundary"
+        let clause = "RFC 3207 §4.1, RFC 8446 §2.2"
+        guard let first = converse(open.0, resuming: nil), let ticket = first.tlsSession else {
+            return SelfTestReport.Check(name, clause, passed: false,
+                                        detail: "no TLS session could be had from \(open.0) (TLS \(open.1!.label))")
+        }
+        let second = converse(verified.0, resuming: ticket)
+        let reused = second?.sessionReused ?? false
+        // The control: within the one policy the same session may resume; if it does not, the
+        // server resumes nothing and the answer above says little.
+        let within = converse(open.0, resuming: ticket)?.sessionReused ?? false
+        return SelfTestReport.Check(
+            name, clause, passed: !reused,
+            detail: "a session made from \(open.0) (TLS \(open.1!.label)) offered from \(verified.0) (TLS "
+                + "\(verified.1!.label)): " + (reused ? "resumed" : "not resumed")
+                + (within ? "; within its own policy it resumes" : "; the server resumed it nowhere"))
     }
 }
