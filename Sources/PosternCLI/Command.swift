@@ -74,6 +74,7 @@ public enum CommandTable {
         DeliverySwitchCommand(name: "resumedel", suspend: false),
         RecoverConfigCommand(),
         RollbackConfigCommand(),
+        SelfTestCommand(),
         ShowChangesCommand(),
         ShowConfigCommand(),
         ShowQueueCommand(),

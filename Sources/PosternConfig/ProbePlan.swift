@@ -81,7 +81,7 @@ public struct ProbePlan: Sendable {
     }
 
     /// A recipient the RAT accepts (its first accepting entry), else the postmaster of `hostname`.
-    static func recipient(_ rat: RecipientAccessTable?, hostname: String) -> String {
+    public static func recipient(_ rat: RecipientAccessTable?, hostname: String) -> String {
         guard let entry = rat?.entries.first(where: { $0.action == .accept }) else { return "postmaster@\(hostname)" }
         switch entry.pattern.kind {
         case .domain(let domain): return "postmaster@\(domain)"

@@ -77,6 +77,25 @@ public struct ProbeConnection: Codable, Hashable, Sendable {
     /// The reply that decided the transaction: to MAIL (`530 …` before STARTTLS under
     /// Required) or to RCPT.
     public var mailReply: String?
+    /// Each command sent in the clear with its reply (`selftest`'s 530 check).
+    public var exchangesInClear: [Exchange]?
+    public struct Exchange: Codable, Hashable, Sendable {
+        public var command: String
+        public var reply: String
+        public init(command: String, reply: String) {
+            self.command = command
+            self.reply = reply
+        }
+    }
+    /// The first reply after the handshake (`selftest`'s pipelining check).
+    public var firstReplyAfterTLS: String?
+    /// The extensions the EHLO after TLS listed.
+    public var ehloAfterTLS: [String]?
+    /// The certificate names the listener's host name (RFC 6125); nil without TLS.
+    public var certificateMatchesHost: Bool?
+    /// The chain verified against the trusted authorities, and OpenSSL's words for the result.
+    public var chainVerified: Bool?
+    public var verifyResult: String?
 
     public init() {}
 }

@@ -46,6 +46,8 @@ public struct SMTPClientSession: Sendable {
     private var outcomes: [Int: Outcome] = [:]
     private var acceptedRecipients = 0
     public private(set) var tlsActive = false
+    /// The EHLO that follows the handshake has been sent and not yet answered.
+    public var awaitingEHLOAfterTLS: Bool { state == .ehlo(afterTLS: true) }
     /// The first EHLO (in the clear) listed STARTTLS.
     public private(set) var startTLSOffered = false
     /// A probe (`posternd --probe`): MAIL and RCPT are sent and answered, DATA never is.

@@ -24,6 +24,9 @@ struct Posternd: ParsableCommand {
         valueName: "file"))
     var probe: String?
 
+    @Flag(help: "Check the live listeners from loopback against RFC 3207 and their policy, print the findings as JSON, and exit (1 when a check failed).")
+    var selftest = false
+
     @Option(help: "Diagnostic log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -47,6 +50,11 @@ struct Posternd: ParsableCommand {
         let home = Home.resolve(home)
         if check { try runCheck(home) }
         if let probe { runProbe(probe, home: home, logger: logger) }
+        if selftest {
+            let report = SelfTest.run(home: home)
+            FileHandle.standardOutput.write(((try? report.encoded()) ?? Data("{}".utf8)) + Data("\n".utf8))
+            Foundation.exit(report.failures == 0 ? 0 : 1)
+        }
 
         // Each connection costs a descriptor; the default soft limit (1,024) is far below what an
         // event-driven server holds, and the hard limit is what the administrator allowed.

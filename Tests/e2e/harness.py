@@ -247,3 +247,18 @@ def openssl_pki(directory):
         "-days", "2", "-subj", "/CN=stranger.example")
     return {name: os.path.join(directory, name) for name in
             ["ca.crt", "client.crt", "client.key", "stranger.crt", "stranger.key"]}
+
+
+def server_pki(directory, hostname):
+    """A CA and a server certificate for `hostname` that it signed (openssl CLI)."""
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+        "-subj", "/CN=Selftest CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", f"/CN={hostname}")
+    with open(os.path.join(directory, "server.ext"), "w") as f:
+        f.write(f"extendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\nsubjectAltName=DNS:{hostname}\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.crt", "-days", "2", "-extfile", "server.ext")
+    return {name: os.path.join(directory, name) for name in ["ca.crt", "server.crt", "server.key"]}

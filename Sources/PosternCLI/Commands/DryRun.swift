@@ -19,9 +19,11 @@ enum DryRun {
         dialog.show("Serving the pending configuration on loopback and probing each listener and sender group...")
         let candidate: ProbeReport
         let committed: ProbeReport
+        // What is committed now, which another admin may have changed since this session began.
+        let current = (try? context.session.store.load()) ?? context.session.base
         do {
             candidate = try probe(context.configuration, home: context.home)
-            committed = try probe(context.session.base.configuration, home: context.home)
+            committed = try probe(current.configuration, home: context.home)
         } catch {
             dialog.error("The probe could not run: \(error)")
             return false
@@ -32,8 +34,7 @@ enum DryRun {
         }
         for listener in candidate.listeners { render(listener, dialog: dialog) }
         let changes = candidate.changes(from: committed)
-        dialog.say("Changes against the committed configuration (generation "
-            + "\(context.session.base.commit.generation)):")
+        dialog.say("Changes against the committed configuration (generation \(current.commit.generation)):")
         dialog.say(changes.isEmpty ? "    None that a sender can see." : changes.map { "    " + $0 }.joined(separator: "\n"))
         dialog.say("")
         for warning in candidate.warnings { dialog.error("Warning: \(warning)") }

@@ -12,10 +12,23 @@ struct ConnectionReport: Sendable {
     var tlsProtocol: String?
     /// The handshake as the client saw it (a probe reports it).
     var tlsInfo: TLSHandshakeInfo?
+    var peerCheck: PeerCheck?
     /// Why the handshake after 220 failed.
     var tlsFailure: String?
     /// The server listed STARTTLS in its first EHLO.
     var startTLSOffered = false
+    /// Before TLS: the commands sent and the replies read (the greeting first), in order.
+    var commandsInClear: [String] = []
+    var repliesInClear: [SMTPReply] = []
+    /// The TLS session at the end (to offer on a later connection) and whether the handshake
+    /// resumed the one offered.
+    var tlsSession: TLSSession?
+    var sessionReused = false
+    /// The first reply read after the handshake (the answer to EHLO, unless the server
+    /// answered something pipelined behind STARTTLS).
+    var firstReplyAfterTLS: SMTPReply?
+    /// The extensions of the EHLO answer after TLS (`selftest`: STARTTLS must not be among them).
+    var ehloAfterTLS: [String]?
     /// A FORWARD profile's check: what the server answered to AUTH.
     var auth: SMTPSession.AuthOutcome?
 }
@@ -41,6 +54,14 @@ final class SMTPClientHandler: ChannelInboundHandler {
         /// Each job's data, dot-stuffed and terminated.
         var bodies: [ByteBuffer]
         var replyTimeout: TimeAmount
+        /// `selftest` only: a command written in the same segment as STARTTLS, in the clear,
+        /// which the server must discard (RFC 3207 §5, CVE-2011-0411).
+        var pipelineBehindSTARTTLS: String? = nil
+        /// `selftest` only: a command sent first inside TLS, before EHLO; a server that reset
+        /// the session (RFC 3207 §4.2) must refuse MAIL there.
+        var firstCommandInsideTLS: String? = nil
+        /// `selftest` only: a session to offer for resumption.
+        var resuming: TLSSession? = nil
     }
 
     private var session: SMTPClientSession
@@ -53,6 +74,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
     private var report = ConnectionReport()
     private var timer: Scheduled<Void>?
     private var handshaking = false
+    private var tlsConnection: TLSConnection?
 
     init(session: SMTPClientSession, setup: Setup, mailLog: MailLog?, done: EventLoopPromise<ConnectionReport>) {
         self.session = session
@@ -77,6 +99,9 @@ final class SMTPClientHandler: ChannelInboundHandler {
             }
             do {
                 guard let reply = try parser.feed(line) else { continue }
+                if session.tlsActive && report.firstReplyAfterTLS == nil { report.firstReplyAfterTLS = reply }
+                if !session.tlsActive { report.repliesInClear.append(reply) }
+                if session.awaitingEHLOAfterTLS && reply.code == 250 { report.ehloAfterTLS = Array(reply.lines.dropFirst()) }
                 perform(session.receive(reply), context: context)
             } catch {
                 perform(session.connectionLost("the receiving server sent a malformed reply: \(line.prefix(80))"),
@@ -93,6 +118,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         case .handshakeCompleted(let info, let check):
             report.tlsProtocol = info.protocolVersion
             report.tlsInfo = info
+            report.peerCheck = check
             mailLog?.write(.deliveryTLSSuccess(dcid: setup.dcid, protocol: info.protocolVersion, cipher: info.cipher,
                                               domain: setup.domain))
             var verified = true
@@ -103,6 +129,11 @@ final class SMTPClientHandler: ChannelInboundHandler {
                     : "the certificate names none of \(setup.expectedNames.joined(separator: ", "))"
                 mailLog?.write(.deliveryTLSVerification(dcid: setup.dcid, domain: setup.domain, verified: verified,
                                                        detail: verified ? "name \(check.matchedName!)" : reason))
+            }
+            if let first = setup.firstCommandInsideTLS {
+                var buffer = context.channel.allocator.buffer(capacity: first.utf8.count + 2)
+                buffer.writeString(first + "\r\n")
+                context.write(wrapOutboundOut(buffer), promise: nil)
             }
             perform(session.tlsEstablished(verified: verified, reason: reason), context: context)
         case .handshakeFailed(let reason):
@@ -119,6 +150,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         timer?.cancel()
+        if let tlsConnection {
+            report.tlsSession = tlsConnection.session
+            report.sessionReused = tlsConnection.sessionReused
+        }
         perform(session.connectionLost("the connection closed"), context: context)
         mailLog?.write(.deliveryClose(dcid: setup.dcid))
         done.succeed(report)
@@ -143,8 +178,10 @@ final class SMTPClientHandler: ChannelInboundHandler {
         for action in actions {
             switch action {
             case .send(let line):
+                if !session.tlsActive { report.commandsInClear.append(line) }
                 var buffer = context.channel.allocator.buffer(capacity: line.utf8.count + 2)
                 buffer.writeString(line + "\r\n")
+                if line == "STARTTLS", let extra = setup.pipelineBehindSTARTTLS { buffer.writeString(extra + "\r\n") }
                 context.write(wrapOutboundOut(buffer), promise: nil)
             case .startTLS:
                 context.flush()
@@ -152,7 +189,8 @@ final class SMTPClientHandler: ChannelInboundHandler {
                 _ = framer.discardBuffered()  // nothing the server sent in the clear counts after 220
                 do {
                     let connection = try TLSConnection(context: setup.tls, verification: .none,
-                                                       serverName: setup.serverName)
+                                                       serverName: setup.serverName, resuming: setup.resuming)
+                    tlsConnection = connection
                     try context.pipeline.syncOperations.addHandler(
                         STARTTLSHandler(connection: connection, expectedNames: setup.expectedNames), position: .first)
                 } catch {

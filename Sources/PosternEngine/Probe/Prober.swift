@@ -72,8 +72,9 @@ public enum Prober {
                     let hostname = plan.configuration.interface(named: plan.configuration.listeners[target.listener].interface)?
                         .hostname ?? plan.configuration.hostname
                     func connect(_ level: SMTPClientSession.TLSLevelPolicy) -> EventLoopFuture<ProbeConnection> {
-                        probe(target: target, level: level, hostname: hostname, heloName: candidate.hostname,
-                              tls: compiled.outboundTLS, group: group)
+                        probe(from: target.source, to: target.address, port: target.port, recipient: target.recipient,
+                              level: level, hostname: hostname, heloName: candidate.hostname, tls: compiled.outboundTLS,
+                              group: group)
                     }
                     futures.append((target, connect(.no), connect(.preferred)))
                 }
@@ -92,35 +93,53 @@ public enum Prober {
         return report
     }
 
-    /// One connection from `target.source` to the listener.
-    static func probe(target: ProbePlan.Target, level: SMTPClientSession.TLSLevelPolicy, hostname: String,
-                      heloName: String, tls: TLSContext, group: any EventLoopGroup) -> EventLoopFuture<ProbeConnection> {
+    /// One connection from `source` (nil: any) to a listener; `hostname` is the name its
+    /// certificate should carry.
+    static func probe(from source: String?, to address: String, port: Int, recipient: String,
+                      level: SMTPClientSession.TLSLevelPolicy, hostname: String, heloName: String, tls: TLSContext,
+                      group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil,
+                      firstCommandInsideTLS: String? = nil) -> EventLoopFuture<ProbeConnection> {
+        converse(from: source, to: address, port: port, recipient: recipient, level: level, hostname: hostname,
+                 heloName: heloName, tls: tls, group: group, pipelineBehindSTARTTLS: pipelineBehindSTARTTLS,
+                 firstCommandInsideTLS: firstCommandInsideTLS)
+            .map { ProbeConnection($0) }
+            .flatMapErrorThrowing { error in
+                var failed = ProbeConnection()
+                failed.refused = "\(error)"
+                return failed
+            }
+    }
+
+    /// The conversation itself, with what only the engine can hold (the TLS session).
+    static func converse(from source: String?, to address: String, port: Int, recipient: String,
+                         level: SMTPClientSession.TLSLevelPolicy, hostname: String, heloName: String, tls: TLSContext,
+                         group: any EventLoopGroup, pipelineBehindSTARTTLS: String? = nil,
+                         firstCommandInsideTLS: String? = nil, resuming: TLSSession? = nil)
+        -> EventLoopFuture<ConnectionReport> {
         let loop = group.next()
         let done = loop.makePromise(of: ConnectionReport.self)
         let job = SMTPClientSession.Job(mid: 0, sender: "probe@\(heloName)",
-                                        recipients: [.init(rid: 0, address: target.recipient)], size: 0,
-                                        body8Bit: false)
+                                        recipients: [.init(rid: 0, address: recipient)], size: 0, body8Bit: false)
         let setup = SMTPClientHandler.Setup(
             dcid: 0, domain: hostname, expectedNames: [hostname], serverName: ServerNameIndication.name(forHost: hostname),
-            tls: tls, level: level, jobs: [(mid: 0, rids: [0])], bodies: [], replyTimeout: replyTimeout)
+            tls: tls, level: level, jobs: [(mid: 0, rids: [0])], bodies: [], replyTimeout: replyTimeout,
+            pipelineBehindSTARTTLS: pipelineBehindSTARTTLS, firstCommandInsideTLS: firstCommandInsideTLS,
+            resuming: resuming)
         let session = SMTPClientSession(heloName: heloName, tls: level, jobs: [job], stopBeforeData: true)
-        return ClientBootstrap(group: loop)
-            .connectTimeout(.seconds(5))
-            .bind(to: try! SocketAddress(ipAddress: target.source, port: 0))
+        var bootstrap = ClientBootstrap(group: loop).connectTimeout(.seconds(5))
+        if let source, let local = try? SocketAddress(ipAddress: source, port: 0) { bootstrap = bootstrap.bind(to: local) }
+        return bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         SMTPClientHandler(session: session, setup: setup, mailLog: nil, done: done))
                 }
             }
-            .connect(host: target.address, port: target.port)
+            .connect(host: address, port: port)
             .flatMap { _ in done.futureResult }
-            .map { report in ProbeConnection(report) }
             .flatMapErrorThrowing { error in
                 done.fail(error)
-                var failed = ProbeConnection()
-                failed.refused = "\(error)"
-                return failed
+                throw error
             }
     }
 
@@ -188,6 +207,15 @@ extension ProbeConnection {
         certificateSubject = report.tlsInfo?.clientCertificateSubject
         certificateNotAfter = report.tlsInfo?.peerCertificateNotAfter
         handshakeFailure = report.tlsFailure
+        ehloAfterTLS = report.ehloAfterTLS
+        firstReplyAfterTLS = report.firstReplyAfterTLS?.text
+        // Pipelined or not, the n-th reply after the greeting answers the n-th command.
+        exchangesInClear = zip(report.commandsInClear, report.repliesInClear.dropFirst()).map {
+            ProbeConnection.Exchange(command: $0.0, reply: $0.1.text)
+        }
+        certificateMatchesHost = report.peerCheck.map { $0.matchedName != nil }
+        chainVerified = report.peerCheck?.chainVerified
+        verifyResult = report.peerCheck?.verifyResult
         if let outcome = report.outcomes[0]?[0] {
             switch outcome {
             case .delivered(let reply), .failed(let reply): mailReply = reply.text

@@ -1,0 +1,143 @@
+import Foundation
+
+/// What `selftest` found when it checked the live listeners from loopback (`posternd
+/// --selftest` prints it as JSON; the CLI renders it).
+public struct SelfTestReport: Codable, Hashable, Sendable {
+    public var listeners: [Listener]
+    public var problems: [String]
+
+    public struct Listener: Codable, Hashable, Sendable {
+        public var name: String
+        public var address: String
+        public var port: Int
+        /// The sender group and policy a connection from 127.0.0.1 meets, and its TLS level.
+        public var group: String
+        public var policy: String
+        public var tls: String
+        public var checks: [Check]
+
+        public init(name: String, address: String, port: Int, group: String, policy: String, tls: String,
+                    checks: [Check] = []) {
+            self.name = name
+            self.address = address
+            self.port = port
+            self.group = group
+            self.policy = policy
+            self.tls = tls
+            self.checks = checks
+        }
+    }
+
+    public struct Check: Codable, Hashable, Sendable {
+        public var name: String
+        /// The clause the check holds the listener to (`RFC 3207 §4.2`).
+        public var clause: String
+        public var passed: Bool
+        /// What was seen (why it failed).
+        public var detail: String
+
+        public init(_ name: String, _ clause: String, passed: Bool, detail: String = "") {
+            self.name = name
+            self.clause = clause
+            self.passed = passed
+            self.detail = detail
+        }
+    }
+
+    public init(listeners: [Listener] = [], problems: [String] = []) {
+        self.listeners = listeners
+        self.problems = problems
+    }
+
+    public var failures: Int { listeners.reduce(0) { $0 + $1.checks.filter { !$0.passed }.count } + problems.count }
+
+    public static func decode(_ data: Data) throws -> SelfTestReport {
+        try JSONDecoder().decode(SelfTestReport.self, from: data)
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}
+
+extension SelfTestReport {
+    /// The checks for one listener from what a client that never starts TLS (`plain`) and one
+    /// that starts it when offered (`tls`) met, under the TLS level `level` of the policy.
+    /// `pipelined`: a client that wrote `HELP` in the clear in the same segment as STARTTLS.
+    public static func checks(level: TLSLevel, plain: ProbeConnection, tls: ProbeConnection,
+                              pipelined: ProbeConnection? = nil, reset: ProbeConnection? = nil) -> [Check] {
+        var checks: [Check] = []
+        if let refused = plain.refused ?? tls.refused {
+            return [Check("Connection", "RFC 5321 §3.1", passed: false, detail: refused)]
+        }
+        checks.append(Check(
+            "STARTTLS advertised only where the policy allows it", "RFC 3207 §4",
+            passed: plain.startTLSOffered == level.offersTLS,
+            detail: "policy TLS \(level.label); STARTTLS \(plain.startTLSOffered ? "advertised" : "not advertised")"))
+        if level.requiresTLS {
+            // Every command but NOOP, EHLO, STARTTLS and QUIT (and HELO, EHLO's older form).
+            let exempt: Set<String> = ["NOOP", "EHLO", "HELO", "STARTTLS", "QUIT"]
+            let subject = (plain.exchangesInClear ?? []).filter {
+                !exempt.contains(String($0.command.split(separator: " ").first ?? "").uppercased())
+            }
+            let wrong = subject.filter { !$0.reply.hasPrefix("530") }
+            let detail = subject.isEmpty ? "no command was answered"
+                : (wrong.isEmpty ? subject : wrong).map { "\($0.command) → \($0.reply)" }.joined(separator: "; ")
+            checks.append(Check("530 for every command but NOOP, EHLO, STARTTLS and QUIT under Required", "RFC 3207 §4",
+                                passed: !subject.isEmpty && wrong.isEmpty, detail: detail))
+        }
+        guard tls.startTLSOffered else { return checks }
+        if let failure = tls.handshakeFailure {
+            let verify = level == .preferredVerify || level == .requiredVerify
+            checks.append(Check(verify ? "Client without a certificate refused under -Verify" : "TLS handshake",
+                                "RFC 3207 §4.1", passed: verify, detail: failure))
+            return checks
+        }
+        if level == .requiredVerify {
+            checks.append(Check("Client without a certificate refused under -Verify", "RFC 3207 §4.1", passed: false,
+                                detail: "the handshake completed without a client certificate"))
+        }
+        if let after = tls.ehloAfterTLS {
+            let again = after.contains { $0.uppercased().hasPrefix("STARTTLS") }
+            checks.append(Check("STARTTLS not advertised after TLS", "RFC 3207 §4.2", passed: !again,
+                                detail: again ? "the EHLO after TLS lists STARTTLS" : "not listed"))
+        } else {
+            checks.append(Check("EHLO answered after TLS", "RFC 3207 §4.2", passed: false,
+                                detail: "no 250 to the EHLO after the handshake"))
+        }
+        if let pipelined, pipelined.refused == nil, pipelined.handshakeFailure == nil {
+            // Discarded, the first reply inside TLS answers the EHLO; answered, it is HELP's.
+            let first = pipelined.firstReplyAfterTLS ?? "(none)"
+            let answered = pipelined.firstReplyAfterTLS != nil && !first.hasPrefix("250")
+            checks.append(Check("Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411)", "RFC 3207 §5",
+                                passed: !answered,
+                                detail: answered ? "HELP sent in the clear with STARTTLS was answered inside TLS: \(first)"
+                                    : "not answered"))
+        }
+        if let reset, reset.refused == nil, reset.handshakeFailure == nil, let first = reset.firstReplyAfterTLS {
+            // After the handshake the server knows no EHLO: MAIL first must be refused (503).
+            checks.append(Check("Session reset after STARTTLS (EHLO needed again)", "RFC 3207 §4.2",
+                                passed: first.hasPrefix("5"), detail: "MAIL before EHLO inside TLS: \(first)"))
+        }
+        if let verified = tls.chainVerified {
+            checks.append(Check("Certificate chain complete up to a trusted authority", "RFC 5280 §6", passed: verified,
+                                detail: tls.verifyResult ?? ""))
+        }
+        if let matches = tls.certificateMatchesHost {
+            checks.append(Check("Certificate names the listener's host name", "RFC 6125 §6.4", passed: matches,
+                                detail: tls.certificateSubject ?? ""))
+        }
+        return checks
+    }
+
+    /// The versions a handshake succeeded with must be exactly those sslconfig INBOUND lists.
+    public static func protocolCheck(accepted: [TLSProtocolVersion], configured: TLSMethods) -> Check {
+        let wanted = configured.versions.filter { $0.unavailableReason == nil }
+        let said = accepted.isEmpty ? "none" : TLSMethods(accepted).label
+        return Check("Protocol versions exactly those sslconfig INBOUND lists", "RFC 8996, sslconfig",
+                     passed: Set(accepted) == Set(wanted),
+                     detail: "accepted \(said); configured \(TLSMethods(wanted).label)")
+    }
+}

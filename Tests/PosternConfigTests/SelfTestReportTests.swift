@@ -1,0 +1,88 @@
+import Testing
+@testable import PosternConfig
+
+/// selftest's verdicts from what the probe connections met, without sockets.
+@Suite struct SelfTestReportTests {
+    static func plain(offered: Bool, _ exchanges: [(String, String)]) -> ProbeConnection {
+        var c = ProbeConnection()
+        c.startTLSOffered = offered
+        c.exchangesInClear = exchanges.map { ProbeConnection.Exchange(command: $0.0, reply: $0.1) }
+        return c
+    }
+
+    static func tls(afterTLS: [String] = ["PIPELINING"], failure: String? = nil) -> ProbeConnection {
+        var c = ProbeConnection()
+        c.startTLSOffered = true
+        c.handshakeFailure = failure
+        c.tlsProtocol = failure == nil ? "TLSv1.3" : nil
+        c.ehloAfterTLS = failure == nil ? afterTLS : nil
+        c.firstReplyAfterTLS = failure == nil ? "250 mx" : nil
+        return c
+    }
+
+    @Test func a530ForEveryCommandButTheExemptOnes() {
+        let good = SelfTestReportTests.plain(offered: true, [("EHLO a", "250 ok"), ("MAIL FROM:<a@b>", "530 go TLS"),
+                                                             ("RCPT TO:<c@d>", "530 go TLS"), ("RSET", "530 go TLS"),
+                                                             ("QUIT", "221 bye")])
+        let checks = SelfTestReport.checks(level: .required, plain: good, tls: SelfTestReportTests.tls())
+        #expect(checks.allSatisfy { $0.passed })
+        let leaky = SelfTestReportTests.plain(offered: true, [("EHLO a", "250 ok"), ("MAIL FROM:<a@b>", "530 go TLS"),
+                                                              ("RSET", "250 reset")])
+        let failed = SelfTestReport.checks(level: .required, plain: leaky, tls: SelfTestReportTests.tls())
+            .filter { !$0.passed }
+        #expect(failed.map(\.detail) == ["RSET → 250 reset"])
+        // Nothing answered at all is no pass.
+        let silent = SelfTestReport.checks(level: .required, plain: SelfTestReportTests.plain(offered: true, []),
+                                           tls: SelfTestReportTests.tls())
+        #expect(silent.contains { !$0.passed && $0.detail == "no command was answered" })
+    }
+
+    @Test func starttlsOnlyWherePolicyAllowsAndNeverAfterTLS() {
+        let offered = SelfTestReportTests.plain(offered: true, [])
+        #expect(SelfTestReport.checks(level: .no, plain: offered, tls: SelfTestReportTests.tls())[0].passed == false)
+        let again = SelfTestReport.checks(level: .preferred, plain: offered,
+                                          tls: SelfTestReportTests.tls(afterTLS: ["PIPELINING", "STARTTLS"]))
+        #expect(again.first { $0.clause == "RFC 3207 §4.2" }?.passed == false)
+    }
+
+    @Test func verifyLevelsWantTheClientWithoutACertificateRefused() {
+        let offered = SelfTestReportTests.plain(offered: true, [("MAIL FROM:<a@b>", "530 x")])
+        let refused = SelfTestReport.checks(level: .requiredVerify, plain: offered,
+                                            tls: SelfTestReportTests.tls(failure: "peer did not return a certificate"))
+        #expect(refused.last?.name == "Client without a certificate refused under -Verify" && refused.last?.passed == true)
+        let letIn = SelfTestReport.checks(level: .requiredVerify, plain: offered, tls: SelfTestReportTests.tls())
+        #expect(letIn.contains { $0.clause == "RFC 3207 §4.1" && !$0.passed })
+        // A failed handshake where no certificate is asked for is a failure, not a refusal.
+        let broken = SelfTestReport.checks(level: .preferred, plain: offered, tls: SelfTestReportTests.tls(failure: "alert"))
+        #expect(broken.last?.name == "TLS handshake" && broken.last?.passed == false)
+    }
+
+    @Test func pipelinedCommandAnsweredInsideTLSFails() {
+        var pipelined = SelfTestReportTests.tls()
+        pipelined.firstReplyAfterTLS = "214 help"
+        let checks = SelfTestReport.checks(level: .preferred, plain: SelfTestReportTests.plain(offered: true, []),
+                                           tls: SelfTestReportTests.tls(), pipelined: pipelined)
+        #expect(checks.first { $0.clause == "RFC 3207 §5" }?.passed == false)
+    }
+
+    @Test func protocolsMustBeExactlyTheConfiguredOnes() {
+        let configured = TLSMethods([.tlsv1_2, .tlsv1_3])
+        #expect(SelfTestReport.protocolCheck(accepted: [.tlsv1_2, .tlsv1_3], configured: configured).passed)
+        #expect(!SelfTestReport.protocolCheck(accepted: [.tlsv1_3], configured: configured).passed)
+        #expect(!SelfTestReport.protocolCheck(accepted: [.tlsv1_0, .tlsv1_2, .tlsv1_3], configured: configured).passed)
+    }
+}
+
+extension SelfTestReportTests {
+    @Test func mailBeforeEHLOInsideTLSMustBeRefused() {
+        var kept = SelfTestReportTests.tls()
+        kept.firstReplyAfterTLS = "250 ok"
+        let plain = SelfTestReportTests.plain(offered: true, [])
+        #expect(SelfTestReport.checks(level: .preferred, plain: plain, tls: SelfTestReportTests.tls(), reset: kept)
+            .first { $0.name.hasPrefix("Session reset") }?.passed == false)
+        var reset = kept
+        reset.firstReplyAfterTLS = "503 5.5.1 Send HELO/EHLO first"
+        #expect(SelfTestReport.checks(level: .preferred, plain: plain, tls: SelfTestReportTests.tls(), reset: reset)
+            .first { $0.name.hasPrefix("Session reset") }?.passed == true)
+    }
+}

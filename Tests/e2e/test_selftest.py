@@ -1,0 +1,130 @@
+"""Issue 18: `selftest` checks the live listeners from loopback with the delivery client; every
+check passes against the engine and fails against a server broken in that one way."""
+import json
+import shutil
+import tempfile
+import unittest
+
+from harness import Appliance, openssl_pki, server_pki
+from misbehaving_smtp import MisbehavingSMTP
+
+TLS_REQUIRED = 'listenerconfig edit InboundMail hostaccess default --tls=required --demo=yes; commit "tls" Y'
+
+
+class SelfTestTests(unittest.TestCase):
+    def setUp(self):
+        self.appliance = Appliance()
+        self.appliance.cli(TLS_REQUIRED)
+
+    def tearDown(self):
+        self.appliance.stop()
+        self.appliance.remove()
+
+    def test_the_engine_passes_every_check(self):
+        # A certificate for the interface's host name from a CA the appliance trusts.
+        directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        pki = server_pki(directory, "postern.example.com")
+        a = self.appliance
+        a.cli(f"certconfig certificate import Signed {a.place(pki['server.crt'])} {a.place(pki['server.key'])}; "
+              f"certconfig certauthority custom import {a.place(pki['ca.crt'])}; "
+              "listenerconfig edit InboundMail certificate Signed; commit signed Y")
+        self.appliance.start()
+        result = self.appliance.cli("selftest", check=False)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        for check in ["PASS  STARTTLS advertised only where the policy allows it (RFC 3207 §4)",
+                      "PASS  530 for every command but NOOP, EHLO, STARTTLS and QUIT under Required (RFC 3207 §4): "
+                      "MAIL FROM:<probe@selftest.postern.example.com> SIZE=0 → 530",
+                      "PASS  STARTTLS not advertised after TLS (RFC 3207 §4.2)",
+                      "PASS  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5)",
+                      "PASS  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
+                      "TLS v1.2/TLS v1.3; configured TLS v1.2/TLS v1.3",
+                      "PASS  Session reset after STARTTLS (EHLO needed again) (RFC 3207 §4.2): MAIL before EHLO inside "
+                      "TLS: 503",
+                      "PASS  Certificate chain complete up to a trusted authority (RFC 5280 §6)",
+                      "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
+            self.assertIn(check, result.stdout)
+        self.assertIn("8 check(s), 0 failed.", result.stdout)
+        report = json.loads(self.appliance.cli("selftest --json").stdout)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 8)
+
+    def broken(self, *faults):
+        directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        pki = openssl_pki(directory)
+        server = MisbehavingSMTP(self.appliance.port, pki["stranger.crt"], pki["stranger.key"], faults)
+        self.addCleanup(server.close)
+        result = self.appliance.cli("selftest", check=False)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        return result.stdout
+
+    def test_each_check_fails_against_a_server_broken_that_way(self):
+        out = self.broken("starttls_after_tls", "plain_mail")
+        self.assertIn("FAIL  STARTTLS not advertised after TLS (RFC 3207 §4.2): the EHLO after TLS lists STARTTLS", out)
+        self.assertIn("FAIL  530 for every command but NOOP, EHLO, STARTTLS and QUIT under Required (RFC 3207 §4): "
+                      "MAIL FROM:<probe@selftest.postern.example.com> → 250 ok; RCPT TO:<postmaster@example.com> → 250 ok; "
+                      "RSET → 250 ok", out)
+        # Its certificate names stranger.example, not the listener's host.
+        self.assertIn("FAIL  Certificate names the listener's host name (RFC 6125 §6.4): CN=stranger.example", out)
+        self.assertIn("FAIL  Certificate chain complete up to a trusted authority (RFC 5280 §6): self-signed certificate",
+                      out)
+        self.assertIn("PASS  STARTTLS advertised only where the policy allows it", out)
+        self.assertIn("PASS  Plaintext pipelined behind STARTTLS discarded", out)
+        self.assertIn("PASS  Session reset after STARTTLS", out)
+
+    def test_a_server_that_keeps_the_session_across_starttls_fails(self):
+        out = self.broken("keeps_session")
+        self.assertIn("FAIL  Session reset after STARTTLS (EHLO needed again) (RFC 3207 §4.2): MAIL before EHLO inside "
+                      "TLS: 250 ok", out)
+
+    def test_a_server_that_answers_commands_pipelined_behind_starttls_fails(self):
+        out = self.broken("answers_pipelined")
+        self.assertIn("FAIL  Plaintext pipelined behind STARTTLS discarded (CVE-2011-0411) (RFC 3207 §5): HELP sent in "
+                      "the clear with STARTTLS was answered inside TLS: 214", out)
+
+    def test_a_server_that_refuses_a_configured_protocol_fails(self):
+        out = self.broken("tls13_only")
+        self.assertIn("FAIL  Protocol versions exactly those sslconfig INBOUND lists (RFC 8996, sslconfig): accepted "
+                      "TLS v1.3; configured TLS v1.2/TLS v1.3", out)
+
+    def test_verify_refusal_passes_against_the_engine_and_fails_against_a_server_that_asks_for_nothing(self):
+        self.appliance.cli('listenerconfig edit InboundMail hostaccess default --tls=required-verify; commit verify Y')
+        self.appliance.start()
+        result = self.appliance.cli("selftest", check=False)
+        self.assertIn("PASS  Client without a certificate refused under -Verify (RFC 3207 §4.1)", result.stdout,
+                      result.stdout + result.stderr)
+        self.assertEqual(result.returncode, 0, result.stdout)
+        self.appliance.stop()
+        out = self.broken()
+        self.assertIn("FAIL  Client without a certificate refused under -Verify (RFC 3207 §4.1): the handshake "
+                      "completed without a client certificate", out)
+
+    def test_resumption_across_a_verify_boundary_passes_against_the_engine_and_fails_against_a_shared_cache(self):
+        directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
+        self.addCleanup(shutil.rmtree, directory, True)
+        pki = openssl_pki(directory)
+        a = self.appliance
+        a.cli(f'certconfig certauthority custom import {a.place(pki["ca.crt"])}; '
+              'listenerconfig edit InboundMail hostaccess default --tls=required-verify; '
+              'listenerconfig edit InboundMail hostaccess new policy PREF accept --tls=preferred --demo=yes; '
+              'listenerconfig edit InboundMail hostaccess new sendergroup OTHERS 127.0.0.2 $PREF; commit resumption Y')
+        a.start()
+        out = a.cli("selftest", check=False).stdout
+        self.assertIn("PASS  TLS session resumption does not cross a -Verify boundary (RFC 3207 §4.1, RFC 8446 §2.2): a "
+                      "session made from 127.0.0.2 (TLS Preferred) offered from 127.0.0.1 (TLS Required - Verify): not "
+                      "resumed; within its own policy it resumes", out)
+        a.stop()
+        # One session cache for every client, no certificate asked: the session crosses.
+        out = self.broken()
+        self.assertIn("FAIL  TLS session resumption does not cross a -Verify boundary (RFC 3207 §4.1, RFC 8446 §2.2): a "
+                      "session made from 127.0.0.2 (TLS Preferred) offered from 127.0.0.1 (TLS Required - Verify): "
+                      "resumed", out)
+
+    def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
+        out = self.broken("no_starttls")
+        self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS Required; "
+                      "STARTTLS not advertised", out)
+
+
+if __name__ == "__main__":
+    unittest.main()
