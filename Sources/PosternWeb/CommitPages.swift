@@ -27,7 +27,7 @@ struct CommitPages {
     private func page(_ session: WebSession, error: String? = nil, comment: String = "",
                       status: HTTPResponse.Status = .ok) throws -> Response {
         let changes = ConfigDiff.changes(from: session.base.configuration, to: session.pending)
-        let lines = changes.isEmpty ? [] : ConfigDiff.render(changes).split(separator: "\n").map(String.init)
+        let lines = ChangeWords.lines(changes)
         let response = try web.render("commit", Page(
             frame: web.frame(session, title: "Uncommitted Changes"), changes: lines, hasChanges: !changes.isEmpty,
             readOnly: !session.role.mayCommit, error: error, comment: comment), status: status)

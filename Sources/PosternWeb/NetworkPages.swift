@@ -86,7 +86,7 @@ struct HistoryPages {
             }
             let changes = ConfigDiff.changes(from: old.configuration, to: new.configuration)
             diffTitle = "Differences from generation \(from) to \(to)"
-            diff = changes.isEmpty ? ["No differences."] : ConfigDiff.render(changes).split(separator: "\n").map(String.init)
+            diff = changes.isEmpty ? ["No differences."] : ChangeWords.lines(changes)
         }
         let response = try web.render("history", Page(
             frame: web.frame(session, title: "Configuration History"), rows: rows, readOnly: !session.role.mayCommit,
