@@ -37,7 +37,8 @@ import Testing
         #expect(refused.status == 1)
         #expect(refused.output.contains("Certificate profile \"Lab\" already exists."), "\(refused.output)")
         let result = try Transcript.run(home: t.home, [
-            "certconfig", "certificate", "new", "Lab", "Y", "two.example.com", "", "", "", "", "", "", "", "", "", "",
+            // Enter keeps each default, the key type (RSA) among them.
+            "certconfig", "certificate", "new", "Lab", "Y", "two.example.com", "", "", "", "", "", "", "", "", "", "", "",
             "commit", "b", "", "quit",
         ])
         #expect(result.output.contains("Certificate profile \"Lab\" already exists. Do you want to overwrite with this "
