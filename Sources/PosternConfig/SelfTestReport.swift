@@ -140,4 +140,16 @@ extension SelfTestReport {
                      passed: Set(accepted) == Set(wanted),
                      detail: "accepted \(said); configured \(TLSMethods(wanted).label)")
     }
+
+    /// The TLS 1.3 cipher suites OpenSSL implements (RFC 8446 §B.4).
+    public static let tls13Suites = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+                                     "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"]
+
+    /// The TLS 1.3 suites a handshake succeeded with must be exactly those sslconfig INBOUND lists.
+    public static func suiteCheck(accepted: [String], configured: String) -> Check {
+        let wanted = configured.split(separator: ":").map(String.init).filter(tls13Suites.contains)
+        let said = { (list: [String]) in list.isEmpty ? "none" : list.sorted().joined(separator: ", ") }
+        return Check("TLS 1.3 suites exactly those sslconfig INBOUND lists", "RFC 8446 §B.4, sslconfig",
+                     passed: Set(accepted) == Set(wanted), detail: "accepted \(said(accepted)); configured \(said(wanted))")
+    }
 }

@@ -86,3 +86,16 @@ extension SelfTestReportTests {
             .first { $0.name.hasPrefix("Session reset") }?.passed == true)
     }
 }
+
+extension SelfTestReportTests {
+    @Test func tls13SuitesMustBeExactlyTheConfiguredOnes() {
+        let configured = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
+        #expect(SelfTestReport.suiteCheck(accepted: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"],
+                                          configured: configured).passed)
+        let extra = SelfTestReport.suiteCheck(accepted: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                                         "TLS_CHACHA20_POLY1305_SHA256"], configured: configured)
+        #expect(!extra.passed)
+        #expect(extra.detail == "accepted TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256; "
+            + "configured TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384")
+    }
+}

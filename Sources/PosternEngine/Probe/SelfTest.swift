@@ -79,6 +79,22 @@ public enum SelfTest {
                 }
                 entry.checks.append(SelfTestReport.protocolCheck(accepted: accepted,
                                                                  configured: configuration.ssl.inbound.methods))
+                if accepted.contains(.tlsv1_3) {
+                    // One handshake per TLS 1.3 suite, with a client that offers only it.
+                    var suites: [String] = []
+                    for suite in SelfTestReport.tls13Suites {
+                        let settings = SSLServiceSettings(methods: TLSMethods([.tlsv1_3]), ciphers: "ALL:@SECLEVEL=0",
+                                                          tls13Suites: suite)
+                        guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { continue }
+                        let result = (try? Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
+                                                        level: .preferred, hostname: interface.hostname,
+                                                        heloName: "selftest.\(configuration.hostname)", tls: only,
+                                                        group: group).wait()) ?? ProbeConnection()
+                        if result.tlsProtocol != nil { suites.append(suite) }
+                    }
+                    entry.checks.append(SelfTestReport.suiteCheck(accepted: suites,
+                                                                  configured: configuration.ssl.inbound.tls13Suites))
+                }
             }
             if let check = resumptionCheck(hat: hat, address: address, port: listener.port, recipient: recipient,
                                            hostname: interface.hostname, heloName: "selftest.\(configuration.hostname)",
