@@ -65,33 +65,24 @@ public enum SelfTest {
             // Where a client without a certificate cannot finish a handshake (-Verify), no
             // version can be told from another.
             if plain.startTLSOffered && plain.refused == nil && tls.handshakeFailure == nil {
-                // One handshake per protocol version, with a client that speaks only it.
-                var accepted: [TLSProtocolVersion] = []
-                for version in [TLSProtocolVersion.tlsv1_0, .tlsv1_1, .tlsv1_2, .tlsv1_3] {
-                    let settings = SSLServiceSettings(methods: TLSMethods([version]), ciphers: "ALL:@SECLEVEL=0",
-                                                      tls13Suites: configuration.ssl.outbound.tls13Suites)
-                    guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { continue }
-                    let result = (try? Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
-                                                    level: .preferred, hostname: interface.hostname,
-                                                    heloName: "selftest.\(configuration.hostname)", tls: only,
-                                                    group: group).wait()) ?? ProbeConnection()
-                    if result.tlsProtocol != nil { accepted.append(version) }
+                // One handshake per protocol version, then per TLS 1.3 suite, with a client that
+                // offers only it.
+                func handshakes(_ methods: [TLSProtocolVersion], suites: String) -> Bool {
+                    let settings = SSLServiceSettings(methods: TLSMethods(methods), ciphers: "ALL:@SECLEVEL=0",
+                                                      tls13Suites: suites)
+                    guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { return false }
+                    let future = Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
+                                              level: .preferred, hostname: interface.hostname,
+                                              heloName: "selftest.\(configuration.hostname)", tls: only, group: group)
+                    return (try? future.wait())?.tlsProtocol != nil
                 }
-                entry.checks.append(SelfTestReport.protocolCheck(accepted: accepted,
+                let versions = [TLSProtocolVersion.tlsv1_0, .tlsv1_1, .tlsv1_2, .tlsv1_3].filter {
+                    handshakes([$0], suites: configuration.ssl.outbound.tls13Suites)
+                }
+                entry.checks.append(SelfTestReport.protocolCheck(accepted: versions,
                                                                  configured: configuration.ssl.inbound.methods))
-                if accepted.contains(.tlsv1_3) {
-                    // One handshake per TLS 1.3 suite, with a client that offers only it.
-                    var suites: [String] = []
-                    for suite in SelfTestReport.tls13Suites {
-                        let settings = SSLServiceSettings(methods: TLSMethods([.tlsv1_3]), ciphers: "ALL:@SECLEVEL=0",
-                                                          tls13Suites: suite)
-                        guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { continue }
-                        let result = (try? Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
-                                                        level: .preferred, hostname: interface.hostname,
-                                                        heloName: "selftest.\(configuration.hostname)", tls: only,
-                                                        group: group).wait()) ?? ProbeConnection()
-                        if result.tlsProtocol != nil { suites.append(suite) }
-                    }
+                if versions.contains(.tlsv1_3) {
+                    let suites = SelfTestReport.tls13Suites.filter { handshakes([.tlsv1_3], suites: $0) }
                     entry.checks.append(SelfTestReport.suiteCheck(accepted: suites,
                                                                   configured: configuration.ssl.inbound.tls13Suites))
                 }
