@@ -42,11 +42,12 @@ class SelfTestTests(unittest.TestCase):
                       "PASS  Session reset after STARTTLS (EHLO needed again) (RFC 3207 §4.2): MAIL before EHLO inside "
                       "TLS: 503",
                       "PASS  Certificate chain complete up to a trusted authority (RFC 5280 §6)",
-                      "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
+                      "PASS  Certificate names the listener's host name (RFC 6125 §6.4)",
+                      "PASS  TLS 1.2 ciphers exactly those sslconfig INBOUND lists (RFC 5246 §7.4.1.2, sslconfig)"]:
             self.assertIn(check, result.stdout)
-        self.assertIn("9 check(s), 0 failed.", result.stdout)
+        self.assertIn("10 check(s), 0 failed.", result.stdout)
         report = json.loads(self.appliance.cli("selftest --json").stdout)
-        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 9)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 10)
 
     def broken(self, *faults):
         directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
@@ -132,6 +133,11 @@ class SelfTestTests(unittest.TestCase):
         out = self.broken()
         self.assertRegex(out, r"FAIL  TLS 1.3 suites exactly those sslconfig INBOUND lists \(RFC 8446 §B.4, sslconfig\): "
                               r"accepted TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256")
+
+    def test_a_server_that_takes_other_ciphers_than_configured_fails(self):
+        out = self.broken("one_cipher")
+        self.assertRegex(out, r"FAIL  TLS 1\.2 ciphers exactly those sslconfig INBOUND lists \(RFC 5246 §7\.4\.1\.2, sslconfig\): "
+                              r"1 accepted, \d+ configured for this certificate; configured but refused: ")
 
     def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
         out = self.broken("no_starttls")

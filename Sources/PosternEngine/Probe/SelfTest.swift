@@ -67,9 +67,9 @@ public enum SelfTest {
             if plain.startTLSOffered && plain.refused == nil && tls.handshakeFailure == nil {
                 // One handshake per protocol version, then per TLS 1.3 suite, with a client that
                 // offers only it.
-                func handshakes(_ methods: [TLSProtocolVersion], suites: String) -> Bool {
-                    let settings = SSLServiceSettings(methods: TLSMethods(methods), ciphers: "ALL:@SECLEVEL=0",
-                                                      tls13Suites: suites)
+                func handshakes(_ methods: [TLSProtocolVersion], suites: String, ciphers: String = "ALL:@SECLEVEL=0")
+                    -> Bool {
+                    let settings = SSLServiceSettings(methods: TLSMethods(methods), ciphers: ciphers, tls13Suites: suites)
                     guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { return false }
                     let future = Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
                                               level: .preferred, hostname: interface.hostname,
@@ -81,6 +81,19 @@ public enum SelfTest {
                 }
                 entry.checks.append(SelfTestReport.protocolCheck(accepted: versions,
                                                                  configured: configuration.ssl.inbound.methods))
+                if versions.contains(.tlsv1_2) {
+                    let candidates = ((try? CipherList.expand("ALL:COMPLEMENTOFALL:@SECLEVEL=0")) ?? [])
+                        .filter { $0.minimumProtocol != "TLSv1.3" }
+                    let accepted = candidates.filter {
+                        handshakes([.tlsv1_2], suites: configuration.ssl.outbound.tls13Suites, ciphers: $0.name + ":@SECLEVEL=0")
+                    }
+                    let configured = ((try? CipherList.expand(configuration.ssl.inbound.ciphers,
+                                                              methods: configuration.ssl.inbound.methods,
+                                                              supportedOnly: true)) ?? [])
+                        .filter { $0.minimumProtocol != "TLSv1.3" }
+                    entry.checks.append(SelfTestReport.cipherCheck(accepted: accepted.map { ($0.name, $0.line) },
+                                                                   configured: configured.map { ($0.name, $0.line) }))
+                }
                 if versions.contains(.tlsv1_3) {
                     let suites = SelfTestReport.tls13Suites.filter { handshakes([.tlsv1_3], suites: $0) }
                     entry.checks.append(SelfTestReport.suiteCheck(accepted: suites,
