@@ -140,4 +140,34 @@ extension SelfTestReport {
                      passed: Set(accepted) == Set(wanted),
                      detail: "accepted \(said); configured \(TLSMethods(wanted).label)")
     }
+
+    /// The TLS 1.3 cipher suites OpenSSL implements (RFC 8446 §B.4).
+    public static let tls13Suites = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
+                                     "TLS_AES_128_CCM_SHA256", "TLS_AES_128_CCM_8_SHA256"]
+
+    /// The TLS 1.3 suites a handshake succeeded with must be exactly those sslconfig INBOUND lists.
+    public static func suiteCheck(accepted: [String], configured: String) -> Check {
+        let wanted = configured.split(separator: ":").map(String.init).filter(tls13Suites.contains)
+        let said = { (list: [String]) in list.isEmpty ? "none" : list.sorted().joined(separator: ", ") }
+        return Check("TLS 1.3 suites exactly those sslconfig INBOUND lists", "RFC 8446 §B.4, sslconfig",
+                     passed: Set(accepted) == Set(wanted), detail: "accepted \(said(accepted)); configured \(said(wanted))")
+    }
+
+    /// The TLS 1.2 ciphers a handshake succeeded with (one client per cipher) must be exactly
+    /// those the INBOUND cipher string expands to (VERIFY's list) that the certificate can serve:
+    /// those whose authentication (`Au=RSA`, from `openssl ciphers -v` lines) matches the ciphers
+    /// that were accepted.
+    public static func cipherCheck(accepted: [(name: String, line: String)], configured: [(name: String, line: String)])
+        -> Check {
+        func au(_ line: String) -> String? { line.split(separator: " ").first { $0.hasPrefix("Au=") }.map(String.init) }
+        let served = Set(accepted.compactMap { au($0.line) })
+        let wanted = Set(configured.filter { au($0.line).map(served.contains) ?? false }.map(\.name))
+        let got = Set(accepted.map(\.name))
+        var detail = "\(got.count) accepted, \(wanted.count) configured for this certificate"
+        let extra = got.subtracting(wanted).sorted(), missing = wanted.subtracting(got).sorted()
+        if !extra.isEmpty { detail += "; not configured but accepted: " + extra.joined(separator: ", ") }
+        if !missing.isEmpty { detail += "; configured but refused: " + missing.joined(separator: ", ") }
+        return Check("TLS 1.2 ciphers exactly those sslconfig INBOUND lists", "RFC 5246 §7.4.1.2, sslconfig",
+                     passed: !got.isEmpty && extra.isEmpty && missing.isEmpty, detail: detail)
+    }
 }

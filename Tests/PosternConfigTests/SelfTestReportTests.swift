@@ -86,3 +86,32 @@ extension SelfTestReportTests {
             .first { $0.name.hasPrefix("Session reset") }?.passed == true)
     }
 }
+
+extension SelfTestReportTests {
+    @Test func tls13SuitesMustBeExactlyTheConfiguredOnes() {
+        let configured = "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256"
+        #expect(SelfTestReport.suiteCheck(accepted: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384"],
+                                          configured: configured).passed)
+        let extra = SelfTestReport.suiteCheck(accepted: ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+                                                         "TLS_CHACHA20_POLY1305_SHA256"], configured: configured)
+        #expect(!extra.passed)
+        #expect(extra.detail == "accepted TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256; "
+            + "configured TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384")
+    }
+}
+
+extension SelfTestReportTests {
+    @Test func tls12CiphersComparedForTheCertificatesAuthentication() {
+        let rsa = ("ECDHE-RSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 Kx=ECDH Au=RSA Enc=AESGCM(128) Mac=AEAD")
+        let rsa2 = ("AES128-SHA", "AES128-SHA SSLv3 Kx=RSA Au=RSA Enc=AES(128) Mac=SHA1")
+        let ecdsa = ("ECDHE-ECDSA-AES128-GCM-SHA256",
+                     "ECDHE-ECDSA-AES128-GCM-SHA256 TLSv1.2 Kx=ECDH Au=ECDSA Enc=AESGCM(128) Mac=AEAD")
+        // An RSA certificate cannot serve the ECDSA cipher: it is not missing.
+        #expect(SelfTestReport.cipherCheck(accepted: [rsa], configured: [rsa, ecdsa]).passed)
+        let missing = SelfTestReport.cipherCheck(accepted: [rsa], configured: [rsa, rsa2, ecdsa])
+        #expect(!missing.passed && missing.detail.hasSuffix("configured but refused: AES128-SHA"))
+        let extra = SelfTestReport.cipherCheck(accepted: [rsa, rsa2], configured: [rsa])
+        #expect(!extra.passed && extra.detail.hasSuffix("not configured but accepted: AES128-SHA"))
+        #expect(!SelfTestReport.cipherCheck(accepted: [], configured: []).passed)
+    }
+}

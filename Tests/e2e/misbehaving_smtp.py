@@ -7,6 +7,7 @@ Faults (any combination):
   plain_mail           answers 250 to MAIL before STARTTLS although the policy requires TLS (§4)
   keeps_session        remembers the EHLO from before STARTTLS: MAIL first inside TLS is accepted (§4.2)
   tls13_only           refuses TLS 1.2 although sslconfig lists it
+  one_cipher           takes one TLS 1.2 cipher whatever sslconfig lists
   answers_pipelined    keeps the commands pipelined behind STARTTLS in the clear and answers
                        them inside TLS (§5, the CVE-2011-0411 class); otherwise they are dropped
 """
@@ -20,6 +21,8 @@ class MisbehavingSMTP:
         self.faults = set(faults)
         self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.context.load_cert_chain(certfile, keyfile)
+        if "one_cipher" in self.faults:
+            self.context.set_ciphers("ECDHE-RSA-AES256-GCM-SHA384")
         if "tls13_only" in self.faults:
             self.context.minimum_version = ssl.TLSVersion.TLSv1_3
         self.listener = socket.create_server(("127.0.0.1", port))

@@ -48,6 +48,13 @@ class DryRunTests(unittest.TestCase):
         self.assertRegex(result.stderr, r"Warning: InboundMail: the certificate CN=mx\.example\.com\S* expires in 9 days")
         self.assertIn("Certificate:            CN=mx.example.com", result.stdout)
 
+    def test_methods_no_current_client_speaks_are_a_warning(self):
+        result = self.appliance.cli('sslconfig inbound tlsv1/tlsv1.1 "DEFAULT:@SECLEVEL=0"; commitcheck --probe',
+                                    check=False)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("Warning: sslconfig INBOUND: the methods TLS v1.0/TLS v1.1 are ones no current client speaks",
+                      result.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -42,11 +42,12 @@ class SelfTestTests(unittest.TestCase):
                       "PASS  Session reset after STARTTLS (EHLO needed again) (RFC 3207 §4.2): MAIL before EHLO inside "
                       "TLS: 503",
                       "PASS  Certificate chain complete up to a trusted authority (RFC 5280 §6)",
-                      "PASS  Certificate names the listener's host name (RFC 6125 §6.4)"]:
+                      "PASS  Certificate names the listener's host name (RFC 6125 §6.4)",
+                      "PASS  TLS 1.2 ciphers exactly those sslconfig INBOUND lists (RFC 5246 §7.4.1.2, sslconfig)"]:
             self.assertIn(check, result.stdout)
-        self.assertIn("8 check(s), 0 failed.", result.stdout)
+        self.assertIn("10 check(s), 0 failed.", result.stdout)
         report = json.loads(self.appliance.cli("selftest --json").stdout)
-        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 8)
+        self.assertEqual([c["passed"] for c in report["listeners"][0]["checks"]], [True] * 10)
 
     def broken(self, *faults):
         directory = tempfile.mkdtemp(prefix="postern-e2e-pki-")
@@ -119,6 +120,24 @@ class SelfTestTests(unittest.TestCase):
         self.assertIn("FAIL  TLS session resumption does not cross a -Verify boundary (RFC 3207 §4.1, RFC 8446 §2.2): a "
                       "session made from 127.0.0.2 (TLS Preferred) offered from 127.0.0.1 (TLS Required - Verify): "
                       "resumed", out)
+
+    def test_tls13_suites_must_be_exactly_the_configured_ones(self):
+        ciphers = self.appliance.current()["configuration"]["ssl"]["inbound"]["ciphers"]
+        self.appliance.cli(f'sslconfig inbound tlsv1.2/tlsv1.3 "{ciphers}" TLS_AES_256_GCM_SHA384; commit suites Y')
+        self.appliance.start()
+        out = self.appliance.cli("selftest", check=False).stdout
+        self.assertIn("PASS  TLS 1.3 suites exactly those sslconfig INBOUND lists (RFC 8446 §B.4, sslconfig): accepted "
+                      "TLS_AES_256_GCM_SHA384; configured TLS_AES_256_GCM_SHA384", out)
+        self.appliance.stop()
+        # Python's server takes its default suites whatever sslconfig says.
+        out = self.broken()
+        self.assertRegex(out, r"FAIL  TLS 1.3 suites exactly those sslconfig INBOUND lists \(RFC 8446 §B.4, sslconfig\): "
+                              r"accepted TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256")
+
+    def test_a_server_that_takes_other_ciphers_than_configured_fails(self):
+        out = self.broken("one_cipher")
+        self.assertRegex(out, r"FAIL  TLS 1\.2 ciphers exactly those sslconfig INBOUND lists \(RFC 5246 §7\.4\.1\.2, sslconfig\): "
+                              r"1 accepted, \d+ configured for this certificate; configured but refused: ")
 
     def test_a_server_that_does_not_offer_starttls_under_required_fails(self):
         out = self.broken("no_starttls")

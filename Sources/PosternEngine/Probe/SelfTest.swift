@@ -65,20 +65,40 @@ public enum SelfTest {
             // Where a client without a certificate cannot finish a handshake (-Verify), no
             // version can be told from another.
             if plain.startTLSOffered && plain.refused == nil && tls.handshakeFailure == nil {
-                // One handshake per protocol version, with a client that speaks only it.
-                var accepted: [TLSProtocolVersion] = []
-                for version in [TLSProtocolVersion.tlsv1_0, .tlsv1_1, .tlsv1_2, .tlsv1_3] {
-                    let settings = SSLServiceSettings(methods: TLSMethods([version]), ciphers: "ALL:@SECLEVEL=0",
-                                                      tls13Suites: configuration.ssl.outbound.tls13Suites)
-                    guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { continue }
-                    let result = (try? Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
-                                                    level: .preferred, hostname: interface.hostname,
-                                                    heloName: "selftest.\(configuration.hostname)", tls: only,
-                                                    group: group).wait()) ?? ProbeConnection()
-                    if result.tlsProtocol != nil { accepted.append(version) }
+                // One handshake per protocol version, then per TLS 1.3 suite, with a client that
+                // offers only it.
+                func handshakes(_ methods: [TLSProtocolVersion], suites: String, ciphers: String = "ALL:@SECLEVEL=0")
+                    -> Bool {
+                    let settings = SSLServiceSettings(methods: TLSMethods(methods), ciphers: ciphers, tls13Suites: suites)
+                    guard let only = try? TLSContext(role: .client, settings: settings, identity: nil) else { return false }
+                    let future = Prober.probe(from: nil, to: address, port: listener.port, recipient: recipient,
+                                              level: .preferred, hostname: interface.hostname,
+                                              heloName: "selftest.\(configuration.hostname)", tls: only, group: group)
+                    return (try? future.wait())?.tlsProtocol != nil
                 }
-                entry.checks.append(SelfTestReport.protocolCheck(accepted: accepted,
+                let versions = [TLSProtocolVersion.tlsv1_0, .tlsv1_1, .tlsv1_2, .tlsv1_3].filter {
+                    handshakes([$0], suites: configuration.ssl.outbound.tls13Suites)
+                }
+                entry.checks.append(SelfTestReport.protocolCheck(accepted: versions,
                                                                  configured: configuration.ssl.inbound.methods))
+                if versions.contains(.tlsv1_2) {
+                    let candidates = ((try? CipherList.expand("ALL:COMPLEMENTOFALL:@SECLEVEL=0")) ?? [])
+                        .filter { $0.minimumProtocol != "TLSv1.3" }
+                    let accepted = candidates.filter {
+                        handshakes([.tlsv1_2], suites: configuration.ssl.outbound.tls13Suites, ciphers: $0.name + ":@SECLEVEL=0")
+                    }
+                    let configured = ((try? CipherList.expand(configuration.ssl.inbound.ciphers,
+                                                              methods: configuration.ssl.inbound.methods,
+                                                              supportedOnly: true)) ?? [])
+                        .filter { $0.minimumProtocol != "TLSv1.3" }
+                    entry.checks.append(SelfTestReport.cipherCheck(accepted: accepted.map { ($0.name, $0.line) },
+                                                                   configured: configured.map { ($0.name, $0.line) }))
+                }
+                if versions.contains(.tlsv1_3) {
+                    let suites = SelfTestReport.tls13Suites.filter { handshakes([.tlsv1_3], suites: $0) }
+                    entry.checks.append(SelfTestReport.suiteCheck(accepted: suites,
+                                                                  configured: configuration.ssl.inbound.tls13Suites))
+                }
             }
             if let check = resumptionCheck(hat: hat, address: address, port: listener.port, recipient: recipient,
                                            hostname: interface.hostname, heloName: "selftest.\(configuration.hostname)",
