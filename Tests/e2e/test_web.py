@@ -101,7 +101,7 @@ class WebInterfaceTest(unittest.TestCase):
         self.assertIn("commit-pending", button.get_attribute("class"))
         # Commit Changes, with a comment
         button.click()
-        self.element("pending-changes", 'tls: "no" -> "required"')
+        self.element("pending-changes", "Listener InboundMail > HAT > Default policy > Use TLS: No -> Required")
         d.find_element(By.ID, "comment").send_keys("TLS required on InboundMail (seed GUI)")
         screenshot(d, "commit-changes")
         d.find_element(By.ID, "commit").click()

@@ -81,7 +81,7 @@ class GuiTLSTest(unittest.TestCase):
             wait_for(lambda: self.handshake(web.port, "-tls1_2") is None, what="the old GUI port to close")
             driver.get(f"https://127.0.0.1:{new_port}/commit")
             pending = wait_for(lambda: driver.find_elements(By.ID, "pending-changes"), what="the pending changes")
-            self.assertIn('tls: "no" -> "preferred"', pending[0].text)
+            self.assertIn("Listener InboundMail > HAT > Default policy > Use TLS: No -> Preferred", pending[0].text)
         finally:
             driver.quit()
             web.stop()

@@ -15,6 +15,9 @@ struct ConnectionReport: Sendable {
     var peerCheck: PeerCheck?
     /// Why the handshake after 220 failed.
     var tlsFailure: String?
+    /// A TLS error after the client's side of the handshake completed (in TLS 1.3 a server
+    /// refuses a missing client certificate only after the client's Finished).
+    var tlsErrorAfterHandshake: String?
     /// The server listed STARTTLS in its first EHLO.
     var startTLSOffered = false
     /// Before TLS: the commands sent and the replies read (the greeting first), in order.
@@ -141,6 +144,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
             mailLog?.write(.deliveryTLSFailed(dcid: setup.dcid, reason: reason))
             perform(session.tlsFailed(reason), context: context)
         case .failedAfterHandshake(let reason):
+            report.tlsErrorAfterHandshake = reason
             // TLS was negotiated: this is a lost connection, not "TLS was required but ...".
             perform(session.connectionLost("TLS error after the handshake: \(reason)"), context: context)
         case .closedWithoutNotify:

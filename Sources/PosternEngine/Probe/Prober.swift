@@ -206,7 +206,10 @@ extension ProbeConnection {
         cipher = report.tlsInfo?.cipher
         certificateSubject = report.tlsInfo?.clientCertificateSubject
         certificateNotAfter = report.tlsInfo?.peerCertificateNotAfter
-        handshakeFailure = report.tlsFailure
+        // A TLS alert before anything was answered inside TLS is the server refusing the
+        // handshake, even when it came after the client's Finished (a TLS 1.3 server checks the
+        // client's certificate then).
+        handshakeFailure = report.tlsFailure ?? (report.ehloAfterTLS == nil ? report.tlsErrorAfterHandshake : nil)
         ehloAfterTLS = report.ehloAfterTLS
         firstReplyAfterTLS = report.firstReplyAfterTLS?.text
         // Pipelined or not, the n-th reply after the greeting answers the n-th command.
