@@ -74,7 +74,8 @@ extension SMTPSession {
         let user = credentials.user, mechanism = credentials.mechanism.rawValue
         switch outcome {
         case .accepted:
-            auth.failures.recordSuccess(context.peer.address)
+            // The address's failures stay counted: a success with one's own password must not
+            // reset the count between guesses at others'.
             authenticatedUser = user
             enter(.idle)
             return [.log(.authSucceeded(icid: context.icid, user: user, mechanism: mechanism, profile: auth.profile)),
