@@ -101,7 +101,7 @@ class SMTPAuthTests(unittest.TestCase):
         self.assertNotIn("corp", self.appliance.cli("smtpauthconfig print").stdout)
         with open(os.path.join(self.appliance.home, "logs", "cli.log")) as f:
             audit = f.read()
-        self.assertIn("--password=*****", audit)
+        self.assertIn("--password=[redacted]", audit)
         self.assertNotIn(READER_PASSWORD, audit)
 
     def test_the_test_subcommand_says_each_step(self):
@@ -218,6 +218,25 @@ class SMTPAuthTests(unittest.TestCase):
             self.assertEqual(code, 421)
         self.assertIn("too many failed attempts from this address", self.appliance.mail_log())
 
+    def test_a_success_between_guesses_does_not_reset_the_limit(self):
+        # Someone with an account of their own guesses at bob's password, logging in as
+        # themselves between guesses: the guesses still add up to the limit.
+        self.profile()
+        self.appliance.cli("smtpauthconfig setup --max_failures=3 --failure_delay=50 --max_failure_delay=200; "
+                           "commit limits Y")
+        self.appliance.start()
+        with self.smtp() as s:
+            s.ehlo()
+            codes = []
+            for guess in ("AGJvYgBndWVzczE=", "AGJvYgBndWVzczI=", "AGJvYgBndWVzczM="):  # \0bob\0guess1..3
+                codes.append(s.docmd("AUTH", "PLAIN " + guess)[0])
+                if codes[-1] != 535:
+                    break
+                with self.smtp() as own:
+                    own.ehlo()
+                    self.assertEqual(own.login("alice", USERS["alice"])[0], 235)
+        self.assertEqual(codes, [535, 535, 421])
+
     def test_directory_stopped_mid_session_is_a_temporary_454(self):
         self.profile()
         self.appliance.start()
@@ -308,7 +327,7 @@ class SMTPAuthTests(unittest.TestCase):
                 s.ehlo()
                 self.assertEqual(s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")[0], 454)
             # With the CA imported as a custom authority, StartTLS verifies and AUTH works.
-            self.appliance.cli(f"certconfig certauthority custom import {directory.ca_file}; commit ca Y")
+            self.appliance.cli(f"certconfig certauthority custom import {self.appliance.place(directory.ca_file)}; commit ca Y")
             good = self.cli_stdin("smtpauthconfig test corp alice", USERS["alice"] + "\n").stdout
             self.assertIn("StartTLS: the connection is encrypted.", good)
             self.assertIn("Result: the credentials of alice are valid.", good)
