@@ -199,11 +199,15 @@ class SMTPAuthTests(unittest.TestCase):
             with self.assertRaises(smtplib.SMTPAuthenticationError):
                 s.login("bob", "not-bobs")
 
-    def test_the_failure_limit_then_421(self):
+    def start_limited(self):
+        """The profile, a limit of 3 failures with short delays, and the engine."""
         self.profile()
         self.appliance.cli("smtpauthconfig setup --max_failures=3 --failure_delay=50 --max_failure_delay=200; "
                            "commit limits Y")
         self.appliance.start()
+
+    def test_the_failure_limit_then_421(self):
+        self.start_limited()
         with self.smtp() as s:
             s.ehlo()
             for _ in range(2):
@@ -221,10 +225,7 @@ class SMTPAuthTests(unittest.TestCase):
     def test_a_success_between_guesses_does_not_reset_the_limit(self):
         # Someone with an account of their own guesses at bob's password, logging in as
         # themselves between guesses: the guesses still add up to the limit.
-        self.profile()
-        self.appliance.cli("smtpauthconfig setup --max_failures=3 --failure_delay=50 --max_failure_delay=200; "
-                           "commit limits Y")
-        self.appliance.start()
+        self.start_limited()
         with self.smtp() as s:
             s.ehlo()
             codes = []
