@@ -200,6 +200,21 @@ private func authDriver(auth level: AuthLevel = .preferred, tls: TLSLevel = .no,
         #expect(d.send("NOOP") == [250])  // the exchange is over
     }
 
+    /// Under TLS Required a client must not be invited to send its credentials in the clear
+    /// (an initial response carries them with the AUTH command itself), even with "Require
+    /// TLS to offer SMTP authentication" off: as Postfix's enforced TLS implies tls_auth_only.
+    @Test(arguments: [TLSLevel.required, .requiredVerify])
+    func requiredTLSHidesAuthUntilTLS(_ level: TLSLevel) {
+        var d = authDriver(tls: level, requireTLS: false)
+        d.send("EHLO x")
+        #expect(!d.last.lines.contains { $0.hasPrefix("AUTH") })
+        #expect(d.send("STARTTLS") == [220])
+        d.apply(d.session.tlsEstablished(.init(protocolVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384",
+                                               clientCertificateSubject: "CN=c", clientCertificateVerified: true)))
+        d.send("EHLO x")
+        #expect(d.last.lines.contains("AUTH LOGIN PLAIN"))
+    }
+
     @Test func authBeforeEhloAndInsideATransaction() {
         var d = authDriver()
         #expect(d.send("AUTH PLAIN " + b64("\0a\0b")) == [503])
