@@ -75,7 +75,7 @@ class ResumptionTests(unittest.TestCase):
         cls.pki = openssl_pki(cls.directory)
         cls.appliance = Appliance()
         cls.appliance.cli(
-            f'certconfig certauthority custom import {cls.pki["ca.crt"]}; '
+            f'certconfig certauthority custom import {cls.appliance.place(cls.pki["ca.crt"])}; '
             'listenerconfig edit InboundMail hostaccess default --tls=required-verify --demo=yes; '
             'listenerconfig edit InboundMail hostaccess new policy PREF accept --tls=preferred --demo=yes; '
             f'listenerconfig edit InboundMail hostaccess new sendergroup OTHERS {OTHER} $PREF; '
