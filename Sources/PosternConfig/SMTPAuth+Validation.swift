@@ -71,7 +71,7 @@ extension LDAPAuthSettings {
         if baseDN.trimmingWhitespace().isEmpty { problems.add(path + ".baseDN", "The base DN cannot be empty.") }
         if !query.contains("{u}") {
             problems.add(path + ".query", "The query must contain {u}, where the user name goes, e.g. (uid={u}).")
-        } else if !query.hasPrefix("(") || !query.hasSuffix(")") || !LDAPFilter.isBalanced(query) {
+        } else if !LDAPFilter.isOneFilter(query) {
             problems.add(path + ".query", "The query must be an LDAP filter in parentheses, e.g. (uid={u}).")
         }
         if (bindDN == nil) != (bindPasswordFile == nil) {
@@ -97,17 +97,21 @@ extension ForwardAuthSettings {
 }
 
 extension LDAPFilter {
-    /// Whether the parentheses of a filter pair up (escaped ones are `\28`/`\29`, never bare).
-    static func isBalanced(_ filter: String) -> Bool {
+    /// Whether the text is one filter in parentheses (RFC 4515 §3: `filter = "(" filtercomp ")"`)
+    /// whose parentheses pair up (escaped ones are `\28`/`\29`, never bare): the first one
+    /// closes at the very end, so `(uid={u})(cn=*)`, two filters side by side, is refused.
+    public static func isOneFilter(_ filter: String) -> Bool {
+        guard filter.hasPrefix("(") else { return false }
         var depth = 0
-        for c in filter {
+        for (index, c) in zip(filter.indices, filter) {
             if c == "(" { depth += 1 }
             if c == ")" {
                 depth -= 1
                 if depth < 0 { return false }
+                if depth == 0 { return filter.index(after: index) == filter.endIndex }
             }
         }
-        return depth == 0
+        return false
     }
 }
 

@@ -8,8 +8,12 @@ extension SMTPSession {
     /// Whether the policy allows AUTH and the listener can check it.
     var offersAuth: Bool { parameters.smtpAuth != .no && context.auth != nil }
 
-    /// "Require TLS to offer SMTP authentication" is asked, and counts, only when TLS is on.
-    var authNeedsTLS: Bool { parameters.requireTLSForAuth && parameters.tls.offersTLS }
+    /// "Require TLS to offer SMTP authentication" is asked, and counts, only when TLS is on; when
+    /// TLS is required, AUTH waits for it whatever the answer (Postfix: enforced TLS implies
+    /// `smtpd_tls_auth_only`), or a client would send its initial response in the clear.
+    var authNeedsTLS: Bool {
+        parameters.tls.requiresTLS || (parameters.requireTLSForAuth && parameters.tls.offersTLS)
+    }
 
     /// Whether EHLO lists AUTH now: never in the clear when the policy wants TLS for it.
     var advertisesAuth: Bool { offersAuth && (tls != nil || !authNeedsTLS) }
@@ -74,7 +78,8 @@ extension SMTPSession {
         let user = credentials.user, mechanism = credentials.mechanism.rawValue
         switch outcome {
         case .accepted:
-            auth.failures.recordSuccess(context.peer.address)
+            // The address's failures stay counted: a success with one's own password must not
+            // reset the count between guesses at others'.
             authenticatedUser = user
             enter(.idle)
             return [.log(.authSucceeded(icid: context.icid, user: user, mechanism: mechanism, profile: auth.profile)),

@@ -89,11 +89,13 @@ public final class TLSContext: @unchecked Sendable {
             _ = postern_SSL_CTX_set_dh_auto(ctx, 1)
             _ = postern_SSL_CTX_set_session_cache_mode(ctx, postern_SSL_SESS_CACHE_SERVER)
         }
-        if let identity { try TLSContext.loadIdentity(identity, into: ctx) }
-        if let secondIdentity { try TLSContext.loadIdentity(secondIdentity, into: ctx) }
+        var keyAuths: Set<Int32> = []
+        for files in [identity, secondIdentity].compactMap({ $0 }) {
+            if let auth = try TLSContext.loadIdentity(files, into: ctx) { keyAuths.insert(auth) }
+        }
         var trustDigest: [UInt8] = []
         if let trust { trustDigest = try TLSContext.loadTrust(trust, into: ctx, role: role) }
-        try TLSContext.checkOfferable(settings, ctx: ctx, securityLevel: level)
+        try TLSContext.checkOfferable(settings, ctx: ctx, securityLevel: level, keyAuths: role == .server ? keyAuths : [])
         self.ctx = ctx
         self.role = role
         self.securityLevel = level
@@ -134,7 +136,9 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
-    private static func loadIdentity(_ identity: TLSIdentityFiles, into ctx: OpaquePointer) throws(TLSError) {
+    /// Loads a certificate and its key; returns the TLS 1.2 cipher authentication its key can
+    /// serve (`NID_auth_rsa`, `NID_auth_ecdsa`), or nil for a key of another kind.
+    private static func loadIdentity(_ identity: TLSIdentityFiles, into ctx: OpaquePointer) throws(TLSError) -> Int32? {
         guard SSL_CTX_use_certificate_file(ctx, identity.certificatePath, SSL_FILETYPE_PEM) == 1 else {
             throw TLSError.drain(.configuration, "certificate \(identity.certificatePath)")
         }
@@ -156,6 +160,11 @@ public final class TLSContext: @unchecked Sendable {
             ERR_clear_error()
             throw TLSError(kind: .configuration, operation: "certificate \(identity.certificatePath)",
                            reasons: ["key does not sign certificate"])
+        }
+        switch SSL_CTX_get0_privatekey(ctx).map(EVP_PKEY_get_base_id) {
+        case EVP_PKEY_RSA?, EVP_PKEY_RSA_PSS?: return NID_auth_rsa
+        case EVP_PKEY_EC?, EVP_PKEY_ED25519?, EVP_PKEY_ED448?: return NID_auth_ecdsa
+        default: return nil
         }
     }
 
@@ -186,9 +195,11 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     /// Fails when the settings leave nothing a peer could negotiate: no cipher for any
-    /// enabled version, or only versions the security level forbids.
-    private static func checkOfferable(_ settings: SSLServiceSettings, ctx: OpaquePointer, securityLevel: Int)
-        throws(TLSError)
+    /// enabled version, only versions the security level forbids, or (a server without TLS
+    /// 1.3) no TLS 1.2 cipher that the certificates' keys can sign for: an ECDSA certificate
+    /// with only `aRSA` ciphers fails every handshake with "no shared cipher".
+    private static func checkOfferable(_ settings: SSLServiceSettings, ctx: OpaquePointer, securityLevel: Int,
+                                       keyAuths: Set<Int32>) throws(TLSError)
     {
         let below13 = settings.methods.versions.filter { $0 < .tlsv1_3 }
         if securityLevel >= 1 {
@@ -228,6 +239,18 @@ public final class TLSContext: @unchecked Sendable {
                         + "at security level \(securityLevel)"])
             }
         }
+        let tls13 = settings.methods.versions.contains(.tlsv1_3) && !settings.tls13Suites.isEmpty
+        guard !tls13, !keyAuths.isEmpty else { return }
+        // Ciphers that need no certificate (anonymous, PSK, SRP) are served whatever the key.
+        let served = keyAuths.union([NID_auth_null, NID_auth_psk, NID_auth_srp])
+        for i in 0..<postern_sk_SSL_CIPHER_num(supported) {
+            if let cipher = postern_sk_SSL_CIPHER_value(supported, i), served.contains(SSL_CIPHER_get_auth_nid(cipher)) {
+                return
+            }
+        }
+        let keys = keyAuths.map { $0 == NID_auth_rsa ? "RSA" : "ECDSA" }.sorted().joined(separator: " or ")
+        throw TLSError(kind: .configuration, operation: "cipher string \"\(settings.ciphers)\"",
+                       reasons: ["it selects no cipher that the certificate's \(keys) key can serve"])
     }
 
     /// The session-id context for a connection that treats the peer's certificate as said.

@@ -36,6 +36,23 @@ import Testing
         #expect(!audit.contains("Sup3r-Secret"))
     }
 
+    /// A profile whose dialog does not finish (Ctrl-C, or a bad answer in a batch) records
+    /// nothing, so its bind password must not be left on disk either.
+    @Test func anUnfinishedProfileLeavesNoPasswordFile() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let result = try Transcript.run(home: t.home, [
+            "smtpauthconfig", "new", "corp", "2", "ldap://127.0.0.1:3389", "", "cn=reader,dc=example,dc=com",
+            "Sup3r-Secret", "dc=example,dc=com", "^C", "quit",
+        ])
+        #expect(result.output.contains("Changes not recorded"))
+        let batch = try Transcript.batch(home: t.home, "smtpauthconfig new corp ldap --url=ldap://127.0.0.1:3389 "
+            + "--base=dc=x --query='(uid={u})' --bind_dn=cn=r,dc=x --timeout=0")
+        #expect(batch.status != 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: t.home.certsDirectory.path)
+        #expect(files.filter { $0.hasSuffix(".secret") } == [])
+    }
+
     @Test func deleteRefusesAProfileInUseAndBatchFormsWork() throws {
         let t = try TemporaryHome()
         defer { t.remove() }

@@ -59,6 +59,13 @@ import Testing
         #expect(config.validate().map(\.path) == ["smtpAuth.profiles[corp].ldap.query"])
         config.smtpAuthSettings.profiles = [ldap(query: "uid={u}")]
         #expect(config.validate().map(\.path) == ["smtpAuth.profiles[corp].ldap.query"])
+        // Two filters side by side are not one filter (RFC 4515 §3), though the parentheses pair up.
+        for query in ["(uid={u})(cn=*)", "(uid={u}))(|(cn=*)", "(&(uid={u}))(objectClass=*)"] {
+            config.smtpAuthSettings.profiles = [ldap(query: query)]
+            #expect(config.validate().map(\.path) == ["smtpAuth.profiles[corp].ldap.query"], "\(query)")
+        }
+        config.smtpAuthSettings.profiles = [ldap(query: "(&(objectClass=person)(|(uid={u})(mail={u})))")]
+        #expect(config.validate().isEmpty)
         var settings = LDAPAuthSettings(url: "ldap://h", bindDN: "cn=admin,dc=x", baseDN: "dc=x")
         config.smtpAuthSettings.profiles = [SMTPAuthProfile(name: "corp", method: .ldap(settings))]
         #expect(config.validate().map(\.path) == ["smtpAuth.profiles[corp].ldap.bindDN"])

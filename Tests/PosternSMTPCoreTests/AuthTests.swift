@@ -152,6 +152,27 @@ private func authDriver(auth level: AuthLevel = .preferred, tls: TLSLevel = .no,
         #expect(again.authenticating == nil)
     }
 
+    /// A client that knows one password (its own account) must not reset the count by
+    /// authenticating between guesses at other users' passwords.
+    @Test func aSuccessDoesNotWipeTheFailuresBeforeIt() {
+        let failures = AuthFailureLimiter(clock: { 0 })
+        let limits = SMTPAuthConfiguration(maxFailures: 3, failureDelayMilliseconds: 1, maxFailureDelayMilliseconds: 1)
+        /// One session's AUTH as `user`, answered by the checker with `outcome`; the reply.
+        func attempt(_ user: String, _ outcome: SMTPSession.AuthOutcome) -> SMTPReply? {
+            var d = authDriver(limits: limits, failures: failures)
+            d.send("EHLO x")
+            d.send("AUTH PLAIN " + b64("\0\(user)\0pw"))
+            d.apply(d.session.authCompleted(outcome))
+            if outcome == .rejected { d.apply(d.session.authPenaltyServed()) }
+            return d.last
+        }
+        for _ in 0..<2 {
+            #expect(attempt("victim", .rejected) == Replies.authInvalid)
+            #expect(attempt("mallory", .accepted) == Replies.authSucceeded)
+        }
+        #expect(attempt("victim", .rejected) == Replies.authTooManyFailures)
+    }
+
     @Test func theDirectoryDownIsATemporaryFailureNotAFailedAttempt() {
         let failures = AuthFailureLimiter(clock: { 0 })
         var d = authDriver(failures: failures)
@@ -177,6 +198,21 @@ private func authDriver(auth level: AuthLevel = .preferred, tls: TLSLevel = .no,
         d.apply(d.session.lineTooLong())
         #expect(d.last == Replies.authLineTooLong)
         #expect(d.send("NOOP") == [250])  // the exchange is over
+    }
+
+    /// Under TLS Required a client must not be invited to send its credentials in the clear
+    /// (an initial response carries them with the AUTH command itself), even with "Require
+    /// TLS to offer SMTP authentication" off: as Postfix's enforced TLS implies tls_auth_only.
+    @Test(arguments: [TLSLevel.required, .requiredVerify])
+    func requiredTLSHidesAuthUntilTLS(_ level: TLSLevel) {
+        var d = authDriver(tls: level, requireTLS: false)
+        d.send("EHLO x")
+        #expect(!d.last.lines.contains { $0.hasPrefix("AUTH") })
+        #expect(d.send("STARTTLS") == [220])
+        d.apply(d.session.tlsEstablished(.init(protocolVersion: "TLSv1.3", cipher: "TLS_AES_256_GCM_SHA384",
+                                               clientCertificateSubject: "CN=c", clientCertificateVerified: true)))
+        d.send("EHLO x")
+        #expect(d.last.lines.contains("AUTH LOGIN PLAIN"))
     }
 
     @Test func authBeforeEhloAndInsideATransaction() {
@@ -211,7 +247,7 @@ private func authDriver(auth level: AuthLevel = .preferred, tls: TLSLevel = .no,
 }
 
 @Suite struct AuthFailureLimiterTests {
-    @Test func failuresAreForgottenAfterTheWindowAndOnSuccess() {
+    @Test func failuresAreForgottenAfterTheWindow() {
         final class Clock: @unchecked Sendable { var now = 0.0 }
         let clock = Clock()
         let limiter = AuthFailureLimiter(clock: { clock.now })
@@ -223,8 +259,23 @@ private func authDriver(auth level: AuthLevel = .preferred, tls: TLSLevel = .no,
         #expect(!limiter.isLockedOut(IPAddress("192.0.2.2")!, limits: limits))
         clock.now = 61
         #expect(!limiter.isLockedOut(a, limits: limits))
-        _ = limiter.recordFailure(a, limits: limits)
-        limiter.recordSuccess(a)
         #expect(limiter.trackedAddresses == 0)
+    }
+
+    /// An IPv6 client holds a whole /64 or more: its addresses count together, per /84 as
+    /// Postfix's anvil does (smtpd_client_ipv6_prefix_length), else every guess could come
+    /// from a fresh address.
+    @Test func ipv6FailuresCountPerPrefixNotPerAddress() {
+        let limiter = AuthFailureLimiter(clock: { 0 })
+        let limits = SMTPAuthConfiguration(maxFailures: 3, failureWindowSeconds: 60)
+        for last in ["1", "2", "ffff"] { _ = limiter.recordFailure(IPAddress("2001:db8::\(last)")!, limits: limits) }
+        #expect(limiter.isLockedOut(IPAddress("2001:db8::abcd")!, limits: limits))
+        #expect(limiter.isLockedOut(IPAddress("2001:db8::fff:ffff:ffff")!, limits: limits))
+        #expect(!limiter.isLockedOut(IPAddress("2001:db8::1000:0:0:1")!, limits: limits))
+        #expect(!limiter.isLockedOut(IPAddress("2001:db8:0:1::1")!, limits: limits))
+        // IPv4 stays per address.
+        for _ in 0..<3 { _ = limiter.recordFailure(IPAddress("192.0.2.1")!, limits: limits) }
+        #expect(limiter.isLockedOut(IPAddress("192.0.2.1")!, limits: limits))
+        #expect(!limiter.isLockedOut(IPAddress("192.0.2.2")!, limits: limits))
     }
 }

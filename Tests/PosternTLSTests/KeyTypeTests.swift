@@ -45,6 +45,28 @@ import Testing
         #expect(client.peerVerified)
     }
 
+    /// A server without TLS 1.3 whose ciphers all need an RSA key, holding only an ECDSA one,
+    /// would answer every handshake "no shared cipher": the context is refused at commit.
+    @Test func aCipherListTheKeyCannotServeIsRefused() throws {
+        let f = try Fixture()
+        let ecdsa = try CertificateBuilder.make(subject: CertificateSubject(commonName: "localhost"),
+                                                dnsNames: ["localhost"], days: 30, keyType: .ecdsa, issuer: f.pki.authority)
+        let files = try TestPKI.write(ecdsa, name: "server-ecdsa", to: f.directory)
+        let ec = TLSIdentityFiles(certificatePath: files.certificate, keyPath: files.key)
+        let rsaOnly = SSLServiceSettings(methods: TLSMethods([.tlsv1_2]), ciphers: "ECDHE-RSA-AES128-GCM-SHA256",
+                                         tls13Suites: "")
+        let error = #expect(throws: TLSError.self) { try TLSContext(role: .server, settings: rsaOnly, identity: ec) }
+        #expect("\(error.map { "\($0)" } ?? "")".contains("ECDSA key"))
+        // The same list serves an RSA key, an ECDSA key beside an RSA one, and TLS 1.3 clients.
+        _ = try TLSContext(role: .server, settings: rsaOnly, identity: f.server)
+        _ = try TLSContext(role: .server, settings: rsaOnly, identity: ec, secondIdentity: f.server)
+        var with13 = FactoryDefaults.sslService
+        with13.ciphers = "ECDHE-RSA-AES128-GCM-SHA256"
+        _ = try TLSContext(role: .server, settings: with13, identity: ec)
+        _ = try TLSContext(role: .server, settings: SSLServiceSettings(
+            methods: TLSMethods([.tlsv1_2]), ciphers: "ECDHE-ECDSA-AES128-GCM-SHA256", tls13Suites: ""), identity: ec)
+    }
+
     /// A TLS 1.3 client with default signature algorithms gets the ECDSA certificate.
     @Test func tls13PrefersTheECDSACertificate() throws {
         let f = try Fixture()

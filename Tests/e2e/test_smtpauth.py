@@ -199,11 +199,15 @@ class SMTPAuthTests(unittest.TestCase):
             with self.assertRaises(smtplib.SMTPAuthenticationError):
                 s.login("bob", "not-bobs")
 
-    def test_the_failure_limit_then_421(self):
+    def start_limited(self):
+        """The profile, a limit of 3 failures with short delays, and the engine."""
         self.profile()
         self.appliance.cli("smtpauthconfig setup --max_failures=3 --failure_delay=50 --max_failure_delay=200; "
                            "commit limits Y")
         self.appliance.start()
+
+    def test_the_failure_limit_then_421(self):
+        self.start_limited()
         with self.smtp() as s:
             s.ehlo()
             for _ in range(2):
@@ -217,6 +221,22 @@ class SMTPAuthTests(unittest.TestCase):
             code, _ = s.docmd("AUTH", "PLAIN AGFsaWNlAGFsaWNlLXB3LTE=")
             self.assertEqual(code, 421)
         self.assertIn("too many failed attempts from this address", self.appliance.mail_log())
+
+    def test_a_success_between_guesses_does_not_reset_the_limit(self):
+        # Someone with an account of their own guesses at bob's password, logging in as
+        # themselves between guesses: the guesses still add up to the limit.
+        self.start_limited()
+        with self.smtp() as s:
+            s.ehlo()
+            codes = []
+            for guess in ("AGJvYgBndWVzczE=", "AGJvYgBndWVzczI=", "AGJvYgBndWVzczM="):  # \0bob\0guess1..3
+                codes.append(s.docmd("AUTH", "PLAIN " + guess)[0])
+                if codes[-1] != 535:
+                    break
+                with self.smtp() as own:
+                    own.ehlo()
+                    self.assertEqual(own.login("alice", USERS["alice"])[0], 235)
+        self.assertEqual(codes, [535, 535, 421])
 
     def test_directory_stopped_mid_session_is_a_temporary_454(self):
         self.profile()

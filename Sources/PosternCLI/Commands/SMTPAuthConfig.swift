@@ -145,6 +145,9 @@ struct SMTPAuthConfigCommand: CLICommand {
                                                               default: settings.startTLS, key: "starttls")
         let bindDN = try dialog.text("Enter the DN to bind as to search for users, or press Enter to bind anonymously:",
                                      default: settings.bindDN ?? "", key: "bind_dn")
+        // Written to its file only once every question is answered: a dialog cut short (Ctrl-C,
+        // a bad batch answer) records nothing, and must leave no password behind either.
+        var newPassword: String?
         if bindDN.isEmpty {
             settings.bindDN = nil
             settings.bindPasswordFile = nil
@@ -154,21 +157,14 @@ struct SMTPAuthConfigCommand: CLICommand {
                 keep = !(try dialog.yesNo("Do you want to change the bind password?", default: false,
                                           key: "change_password"))
             }
-            if !keep {
-                let password = try dialog.secret("Enter the password for \(bindDN):")
-                do {
-                    settings.bindPasswordFile = try AuthSecrets.store(password: password, profile: name, home: context.home)
-                } catch {
-                    throw .invalidArgument("The password file cannot be written: \(error)")
-                }
-            }
+            if !keep { newPassword = try dialog.secret("Enter the password for \(bindDN):") }
             settings.bindDN = bindDN
         }
         settings.baseDN = try dialog.text("Enter the base DN under which users are searched:", default: settings.baseDN,
                                           key: "base", required: true)
         settings.query = try dialog.text("Enter the query that finds a user; {u} stands for the user name:",
                                          default: settings.query, key: "query") { answer in
-            answer.contains("{u}") && answer.hasPrefix("(") && answer.hasSuffix(")")
+            answer.contains("{u}") && LDAPFilter.isOneFilter(answer)
                 ? nil : DialogError("The query must be an LDAP filter in parentheses containing {u}, e.g. (uid={u}).")
         }
         settings.bindAsUser = try dialog.yesNo("Authenticate by binding as the user found? (No compares the "
@@ -182,6 +178,13 @@ struct SMTPAuthConfigCommand: CLICommand {
         settings.cacheSeconds = try dialog.number(
             "Enter how long, in seconds, a successful authentication is remembered (0 asks the server every time):",
             default: settings.cacheSeconds, range: 0...86_400, key: "cache")
+        if let newPassword {
+            do {
+                settings.bindPasswordFile = try AuthSecrets.store(password: newPassword, profile: name, home: context.home)
+            } catch {
+                throw .invalidArgument("The password file cannot be written: \(error)")
+            }
+        }
         return settings
     }
 
