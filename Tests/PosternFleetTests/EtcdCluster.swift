@@ -73,10 +73,11 @@ final class EtcdCluster: @unchecked Sendable {
         }
     }
 
-    /// Waits until a put goes through (a leader is elected).
+    /// Waits until a put goes through (a leader is elected). Generous: the whole Swift suite
+    /// runs in parallel on two cores, and three members with TLS can take long to elect.
     func ready(_ client: EtcdClient) async throws {
         let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
+        let deadline = clock.now + .seconds(90)
         while true {
             do {
                 _ = try await client.put(PutRequest(key: Data("/ready".utf8), value: Data("1".utf8)))

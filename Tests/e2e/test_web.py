@@ -137,7 +137,7 @@ class WebInterfaceTest(unittest.TestCase):
         self.assertIn("gui 127.0.0.1", table.text)
         generation = int(self.commits_log()[-1].split("generation=")[1].split()[0])
         d.get(f"{self.web.url}/system-administration/configuration-history?from={generation - 1}&to={generation}")
-        self.assertIn('tls: "no" -> "required"', self.element("differences").text)
+        self.assertIn("Use TLS: No -> Required", self.element("differences").text)
         screenshot(d, "configuration-history")
         self.element(f"rollback-{generation - 1}").click()
         self.element("pending-changes", 'tls: "required" -> "no"')
