@@ -4,9 +4,10 @@ import Foundation
 /// (`logs/cli.log` is readable by every admin): a PEM private key block (whole, or cut short)
 /// becomes `[private key redacted]`, and the value of an option that carries a secret
 /// (`--key=`, and any option whose name ends in `passphrase`, `password` or `secret`, such as
-/// `--bind_password=`) becomes `[redacted]`. Shared by the CLI and the web interface.
+/// `--bind_password=`) becomes `[redacted]`, except `--key=rsa` and `--key=ecdsa`, which name
+/// the type of a key certconfig NEW is to make. Shared by the CLI and the web interface.
 public enum SecretRedaction {
-    static let secretOptions = ["key", "passphrase", "password", "secret"]
+    static let secretOptions = ["passphrase", "password", "secret"]
 
     public static func redact(_ text: String) -> String {
         var out = text
@@ -19,7 +20,8 @@ public enum SecretRedaction {
         }
         let names = secretOptions.joined(separator: "|")
         if let regex = try? NSRegularExpression(
-            pattern: "(--(?:[a-z0-9_]*(?:\(names)))=)('[^']*'?|\"(?:[^\"\\\\]|\\\\.)*\"?|\\S+)", options: [.caseInsensitive])
+            pattern: "(--(?:[a-z0-9_]*(?:\(names))|[a-z0-9_]*key(?!=(?:rsa|ecdsa)(?:[\\s;]|$)))=)"
+                + "('[^']*'?|\"(?:[^\"\\\\]|\\\\.)*\"?|\\S+)", options: [.caseInsensitive])
         {
             out = regex.stringByReplacingMatches(in: out, range: NSRange(out.startIndex..., in: out),
                                                  withTemplate: "$1[redacted]")

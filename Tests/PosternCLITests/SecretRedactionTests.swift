@@ -22,6 +22,16 @@ import Testing
         #expect(!out.contains("hunter2"))
     }
 
+    /// `--key=` names a key type for certconfig NEW: that stays, anything else is hidden.
+    @Test(arguments: [
+        ("certconfig certificate new E --cn=x --key=ecdsa --dns=x", "--key=ecdsa --dns=x"),
+        ("certconfig certificate new R --key=RSA; commit", "--key=RSA; commit"),
+        ("x --key=rsafoo", "--key=[redacted]"),
+    ])
+    func keyTypesStay(input: String, expected: String) {
+        #expect(SecretRedaction.redact(input).hasSuffix(expected))
+    }
+
     @Test func textWithoutSecretsIsUnchanged() {
         let line = #"listenerconfig edit InboundMail hostaccess default --tls=required; commit "keys rotated" Y"#
         #expect(SecretRedaction.redact(line) == line)
