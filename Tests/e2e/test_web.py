@@ -140,7 +140,7 @@ class WebInterfaceTest(unittest.TestCase):
         self.assertIn("Use TLS: No -> Required", self.element("differences").text)
         screenshot(d, "configuration-history")
         self.element(f"rollback-{generation - 1}").click()
-        self.element("pending-changes", 'tls: "required" -> "no"')
+        self.element("pending-changes", "Use TLS: Required -> No")
         d.find_element(By.ID, "abandon").click()
         self.element("notice", "Your changes have been abandoned.")
 
