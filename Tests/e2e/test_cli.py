@@ -1,5 +1,6 @@
 """Issue 3: the real postern binary on a pseudo-terminal (libedit: Tab, history, Ctrl-C)
 and on a pipe, with every change committed and read back by the engine."""
+import io
 import os
 import smtplib
 import subprocess
@@ -28,6 +29,22 @@ class TerminalTests(unittest.TestCase):
         if self.cli.isalive():
             self.cli.terminate(force=True)
         self.appliance.remove()
+
+    def test_a_batch_password_on_a_terminal_is_never_echoed(self):
+        # `postern -c 'passwd admin'` on a terminal, as scripts/run asks for the first password.
+        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
+        batch = pexpect.spawn(POSTERN, ["--home", self.appliance.home, "-c", "passwd admin"], env=env,
+                              encoding="utf-8", timeout=20)
+        seen = io.StringIO()
+        batch.logfile_read = seen  # everything the terminal showed
+        batch.expect_exact("Enter the new password for admin:")
+        batch.sendline("Echo-test-42")
+        batch.expect_exact("Please enter the new password again:")
+        batch.sendline("Echo-test-42")
+        batch.expect_exact("Password changed for admin.")
+        batch.expect(pexpect.EOF)
+        self.assertNotIn("Echo-test-42", seen.getvalue())
+        self.assertEqual(batch.wait(), 0)
 
     def test_tab_completes_commands_and_menu_words(self):
         self.cli.expect_exact(PROMPT)

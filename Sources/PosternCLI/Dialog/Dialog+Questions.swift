@@ -211,7 +211,7 @@ extension Dialog {
     public func secret(_ question: String) throws(DialogAbort) -> String {
         let input: LineInput
         if mode == .batch {
-            guard let line = Swift.readLine(strippingNewline: true) else {
+            guard let line = batchSecretLine(question) else {
                 throw .missingAnswer("the password on standard input")
             }
             input = .line(line)

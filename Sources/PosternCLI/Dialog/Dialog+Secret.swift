@@ -19,3 +19,24 @@ extension Dialog {
         }
     }
 }
+
+extension Dialog {
+    /// The password line of a batch command (`postern -c 'passwd admin'`): from a pipe as it
+    /// comes; on a terminal after the question, with echo off, so the password never shows.
+    func batchSecretLine(_ question: String) -> String? {
+        guard isatty(0) == 1 else { return Swift.readLine(strippingNewline: true) }
+        output.write(question + "\n> ")
+        output.flush()
+        var saved = termios()
+        tcgetattr(0, &saved)
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(0, TCSAFLUSH, &quiet)
+        defer {
+            tcsetattr(0, TCSAFLUSH, &saved)
+            output.write("\n")
+            output.flush()
+        }
+        return Swift.readLine(strippingNewline: true)
+    }
+}
