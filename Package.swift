@@ -82,7 +82,7 @@ let package = Package(
         ),
         .target(
             name: "PosternTestSupport",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI", "PosternSpool"]
+            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI", "PosternSpool", nio, nioEmbedded]
         ),
 
         // Executables: flags, logging bootstrap, wiring.

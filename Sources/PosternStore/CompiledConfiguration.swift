@@ -125,7 +125,8 @@ public struct CompiledConfiguration: Sendable {
         let path = "listeners[\(listener.name)].secondCertificate"
         func keyType(_ files: TLSIdentityFiles) throws -> KeyType? {
             guard let text = try? String(contentsOfFile: files.certificatePath, encoding: .utf8) else {
-                throw ConfigProblem(path: path, message: "The file \(files.certificatePath) cannot be read.")
+                let name = (files.certificatePath as NSString).lastPathComponent
+                throw ConfigProblem(path: path, message: "The file certs/\(name) cannot be read.")
             }
             return try Certificate(pem: text).keyType
         }

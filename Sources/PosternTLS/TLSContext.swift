@@ -41,7 +41,9 @@ public final class TLSContext: @unchecked Sendable {
     public let securityLevel: Int
     /// The listener's name and a digest of the authorities: with the verification level,
     /// what a session may be resumed within.
-    private let sessionScope: [UInt8]
+    /// The session-id contexts for no, optional and required peer verification, computed once:
+    /// every STARTTLS sets one (`sessionIDContext`).
+    private let sessionContexts: (none: [UInt8], ifPresented: [UInt8], required: [UInt8])
 
     public enum Role: Sendable {
         case server
@@ -99,7 +101,10 @@ public final class TLSContext: @unchecked Sendable {
         self.ctx = ctx
         self.role = role
         self.securityLevel = level
-        self.sessionScope = Array(sessionLabel.utf8) + [0] + trustDigest
+        let scope = Array(sessionLabel.utf8) + [0] + trustDigest
+        // SHA-256 fills SSL_MAX_SID_CTX_LENGTH (32) exactly.
+        func context(_ level: String) -> [UInt8] { TLSContext.sha256(scope + Array("\u{0}verify=\(level)".utf8)) }
+        self.sessionContexts = (context("none"), context("if-presented"), context("required"))
         built = true
     }
 
@@ -260,14 +265,11 @@ public final class TLSContext: @unchecked Sendable {
     /// certificate was asked for resumed where one is required, skipping the verification a
     /// -Verify policy demands.
     public func sessionIDContext(for verification: TLSConnection.PeerVerification) -> [UInt8] {
-        let level: String
         switch verification {
-        case .none: level = "none"
-        case .ifPresented: level = "if-presented"
-        case .required: level = "required"
+        case .none: return sessionContexts.none
+        case .ifPresented: return sessionContexts.ifPresented
+        case .required: return sessionContexts.required
         }
-        // SHA-256 fills SSL_MAX_SID_CTX_LENGTH (32) exactly.
-        return TLSContext.sha256(sessionScope + Array("\u{0}verify=\(level)".utf8))
     }
 
     static func sha256(_ bytes: [UInt8]) -> [UInt8] {

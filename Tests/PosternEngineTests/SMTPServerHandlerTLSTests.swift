@@ -4,6 +4,7 @@ import NIOEmbedded
 import PosternConfig
 import PosternStore
 import PosternTLS
+import PosternTestSupport
 import Testing
 @testable import PosternEngine
 
@@ -46,21 +47,5 @@ import Testing
             + #""recipientsAccepted":2,"recipientsRejected":0,"tlsFailures":1,"tlsSessions":4}"#
         let counters = try JSONDecoder().decode(EngineStatus.Counters.self, from: Data(old.utf8))
         #expect(counters.tlsSessions == 4 && counters.tlsFailures == 1 && counters.tlsErrors == 0)
-    }
-}
-
-/// Moves bytes between an in-memory TLS client and the handler's channel until neither has
-/// anything to say (the TLS channel tests have the same loop for the bare STARTTLS handler).
-private func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
-    for _ in 0..<10 {
-        _ = try? client.handshake()
-        let toServer = client.takeOutput()
-        if !toServer.isEmpty { try channel.writeInbound(ByteBuffer(bytes: toServer)) }
-        var sent = false
-        while let out = try channel.readOutbound(as: ByteBuffer.self) {
-            out.withUnsafeReadableBytes { client.feed($0) }
-            sent = true
-        }
-        if toServer.isEmpty && !sent { return }
     }
 }

@@ -46,21 +46,6 @@ struct TLSPair {
     }
 }
 
-/// Moves bytes between an in-memory client and the channel until neither has anything to say.
-func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
-    for _ in 0..<10 {
-        _ = try? client.handshake()
-        let toServer = client.takeOutput()
-        if !toServer.isEmpty { try channel.writeInbound(ByteBuffer(bytes: toServer)) }
-        var sent = false
-        while let out = try channel.readOutbound(as: ByteBuffer.self) {
-            out.withUnsafeReadableBytes { client.feed($0) }
-            sent = true
-        }
-        if toServer.isEmpty && !sent { return }
-    }
-}
-
 /// An EmbeddedChannel with a server-side STARTTLS handler over `context` and a recorder above it.
 func serverChannel(_ context: TLSContext) throws -> (EmbeddedChannel, Recorder) {
     let recorder = Recorder()
