@@ -46,6 +46,14 @@ extension SMTPServerHandler {
 
     func refuse(context: ChannelHandlerContext, _ reply: SMTPReply) {
         droppedForPregreet = true  // nothing the client sends from now on is read
+        // A refused connection stops counting now, not when its close completes: a client
+        // that sees the close and connects again must not find the slot still taken.
+        if admitted {
+            services.registry.close(channel: context.channel, listener: runtime.listener.name,
+                                    generation: runtime.generation, countedIP: countedIP)
+            admitted = false
+            countedIP = nil
+        }
         context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 

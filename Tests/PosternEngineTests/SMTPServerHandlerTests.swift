@@ -104,7 +104,32 @@ final class HandlerHarness {
     }
 }
 
+/// Keeps every write pending, as a socket whose peer does not read: the reply to a refused
+/// connection is then still on its way and the connection still open.
+final class WriteHolder: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+    var held: [EventLoopPromise<Void>?] = []
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        held.append(promise)
+    }
+}
+
 @Suite(.serialized) struct SMTPServerHandlerTests {
+    @Test func aConnectionRefusedForItsAddressNoLongerCountsWhileItCloses() throws {
+        let h = try HandlerHarness(answerDNS: false, policy: { $0.maxConcurrency = 1 })
+        try h.channel.pipeline.syncOperations.addHandler(WriteHolder(), position: .first)
+        // Another connection from the same address holds the one slot the policy allows.
+        #expect(h.services.registry.admitIP(IPAddress("127.0.0.1")!, limit: 1))
+        #expect(h.services.registry.openCount == 1)
+        h.lookup.promise?.succeed(.verified("client.example"))
+        // The 421 has not left yet, but the slot is free: a client that sees the close and
+        // connects again must not find the listener full of connections already refused.
+        #expect(h.channel.isActive)
+        #expect(h.services.registry.openCount == 0)
+        #expect(h.mailLog().contains("Receiving Failed: Connection limit exceeded"))
+    }
+
     @Test func aClientThatDoesNotReadItsRepliesStopsBeingRead() throws {
         let h = try HandlerHarness()
         #expect(try h.output().hasPrefix("220 mx.test ESMTP"))
