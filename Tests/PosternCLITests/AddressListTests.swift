@@ -130,6 +130,10 @@ import Testing
         let batch = try Transcript.batch(home: t.home, "rollbackconfig rollback 1 Y")
         #expect(batch.status == 1)
         #expect(batch.output.contains("Rollback Configuration is disabled"), "\(batch.output)")
+        // A script's `commit "x" Y` keeps working while rollback is off; its Y has no effect.
+        let scripted = try Transcript.batch(home: t.home, "resumedel; commit back Y")
+        #expect(scripted.status == 0, "\(scripted.output)")
+        #expect(!(t.store.history().last?.offeredForRollback ?? true))
         let enabled = try Transcript.batch(home: t.home, "rollbackconfig setup enable 5; commit on Y")
         #expect(enabled.status == 0, "\(enabled.output)")
         let after = try t.store.load()
