@@ -1,6 +1,7 @@
 #include "postern_editline.h"
 #include "postern_posix.h"
 #include <string.h>
+#include <sys/ioctl.h>
 
 EditLine *postern_el_init(const char *program) { return el_init(program, stdin, stdout, stderr); }
 int postern_el_set_prompt(EditLine *el, postern_prompt_fn fn) { return el_set(el, EL_PROMPT, fn); }
@@ -76,4 +77,10 @@ int postern_take_interrupt(void) {
     int was = interrupt_pending;
     interrupt_pending = 0;
     return was;
+}
+
+int postern_terminal_rows(int fd) {
+    struct winsize size;
+    if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
+    return size.ws_row;
 }

@@ -67,6 +67,7 @@ public enum ChangeWords {
         case "policies": return "Policy"
         case "senderGroups": return "Sender group"
         case "routes": return "SMTP route"
+        case "addressLists": return "Address list"
         case "entries" where parent == "recipientAccess": return "Entry"
         case "entries" where parent == "destinations": return "Destination"
         default: return nil
@@ -89,6 +90,7 @@ public enum ChangeWords {
         "tls": "Use TLS",
         "smtpAuth": "Allow SMTP Authentication",
         "requireTLSForAuth": "Require TLS To Offer SMTP authentication",
+        "tlsAddressList": "TLS is Mandatory for Address List",
     ]
 
     private static let labels: [String: String] = [
@@ -113,10 +115,12 @@ public enum ChangeWords {
         "useSystem": "Use system authorities", "customFile": "Custom authorities file",
         "historyRetention": "Generations kept", "schema": "Schema", "pattern": "Address",
         "bypassReceivingControl": "Bypass receiving control", "response": "Custom SMTP response", "code": "Code",
-        "text": "Text", "tls": "TLS", "name": "Name",
+        "text": "Text", "tls": "TLS", "name": "Name", "rollbackEnabled": "Rollback Configuration",
+        "description": "Description",
     ]
 
     private static func label(_ key: String, parent: String, inPolicy: Bool) -> String {
+        if key == "entries" && parent == "addressLists" { return "Addresses" }
         if key == "entries" && parent != "recipientAccess" && parent != "destinations" { return "Hosts" }
         if inPolicy, let policy = policyLabels[key] { return policy }
         if let known = labels[key] { return known }
@@ -133,6 +137,7 @@ public enum ChangeWords {
     static func value(_ v: JSONValue, field: String) -> String {
         switch v {
         case .null: return "default"
+        case .bool(let b) where field == "rollbackEnabled": return b ? "Enabled" : "Disabled"
         case .bool(let b): return b ? "Yes" : "No"
         case .int(let n):
             if field == "maxRecipientsPerHour" && n < 0 { return "No" }

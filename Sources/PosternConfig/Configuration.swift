@@ -20,6 +20,10 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var delivery: DeliveryConfiguration
     /// smtpauthconfig; nil until a profile is made (and in files written before SMTP AUTH).
     public var smtpAuth: SMTPAuthConfiguration?
+    /// addresslistconfig; nil when there are none (and in files written before them).
+    public var addressLists: [AddressList]?
+    /// rollbackconfig SETUP: nil or true offers commits for rollback; false turns rollback off.
+    public var rollbackEnabled: Bool?
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,

@@ -1,7 +1,7 @@
 /// The HAT text format of `hostaccess` PRINT, EXPORT and IMPORT (asyncos-cli.md §2.7):
 /// policies first (`$NAME`, an indented behaviour, an optional `{ key = value }` block of
 /// overrides), then sender groups (`NAME:`, hosts indented four spaces, the action indented
-/// eight with its comment in parentheses), then `ALL` and its action. `#` starts a comment.
+/// eight with its comment in parentheses and the group's own block of parameters), then `ALL` and its action. `#` starts a comment.
 /// Rendering then parsing gives the same table; the Default Policy Parameters are not part
 /// of it (HOSTACCESS > DEFAULT edits them).
 public enum HATText {
@@ -9,24 +9,24 @@ public enum HATText {
         var lines: [String] = []
         for policy in table.policies {
             lines.append("$" + policy.name)
-            let pairs = keyValues(policy.overrides)
-            if pairs.isEmpty {
-                lines.append("    \(policy.behavior.rawValue)")
-            } else {
-                lines.append("    \(policy.behavior.rawValue) {")
-                for (key, value) in pairs { lines.append("        \(key) = \(value)") }
-                lines.append("    }")
-            }
+            lines += block(policy.behavior.rawValue, policy.overrides, indent: "    ")
         }
         for group in table.senderGroups {
             lines.append(group.name + ":")
             for entry in group.entries { lines.append("    " + entry.text) }
             let comment = group.comment.isEmpty ? "" : " (\(group.comment))"
-            lines.append("        \(group.action)\(comment)")
+            lines += block("\(group.action)\(comment)", group.overrides ?? PolicyOverrides(), indent: "        ")
         }
         lines.append("ALL")
         lines.append("    \(table.all)")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// An action line, with its `{ key = value }` block when there are parameters.
+    private static func block(_ head: String, _ overrides: PolicyOverrides, indent: String) -> [String] {
+        let pairs = keyValues(overrides)
+        guard !pairs.isEmpty else { return [indent + head] }
+        return [indent + head + " {"] + pairs.map { "\(indent)    \($0.0) = \($0.1)" } + [indent + "}"]
     }
 
     /// Reads a table; the Default Policy Parameters come from `defaults`. Errors name the line.
@@ -61,29 +61,7 @@ public enum HATText {
                     throw fail("\"\(body)\" is not a behaviour (ACCEPT, RELAY, REJECT, TCPREFUSE).")
                 }
                 i += 1
-                if opensBlock {
-                    while true {
-                        guard i < lines.count else { throw fail("The block of $\(name) is not closed with }.") }
-                        let entry = lines[i].trimmingWhitespace()
-                        i += 1
-                        if entry == "}" { break }
-                        if entry.isEmpty || entry.hasPrefix("#") { continue }
-                        guard let equals = entry.firstIndex(of: "=") else {
-                            i -= 1
-                            throw fail("Expected key = value in the block of $\(name).")
-                        }
-                        let key = String(entry[..<equals]).trimmingWhitespace()
-                        var value = String(entry[entry.index(after: equals)...]).trimmingWhitespace()
-                        if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
-                            value = String(value.dropFirst().dropLast())
-                        }
-                        do throws(HATTextError) {
-                            try set(key, value, in: &overrides)
-                        } catch {
-                            throw HATTextError(line: i, message: error.message)
-                        }
-                    }
-                }
+                if opensBlock { overrides = try block(lines, &i, owner: "$" + name) }
                 policies.append(MailFlowPolicy(name: name, behavior: behavior, overrides: overrides))
                 continue
             }
@@ -105,14 +83,20 @@ public enum HATText {
             }
             i += 1
             var action: (SenderGroupAction, String)?
+            var groupOverrides: PolicyOverrides?
             while i < lines.count && action == nil {
                 let raw = lines[i]
                 if isBlank(raw) { i += 1; continue }
                 guard raw.hasPrefix(" ") || raw.hasPrefix("\t") else { break }
-                let text = raw.trimmingWhitespace()
+                var text = raw.trimmingWhitespace()
                 let indent = raw.prefix { $0 == " " || $0 == "\t" }.reduce(0) { $0 + ($1 == "\t" ? 8 : 1) }
                 if indent >= 8 || !named {
+                    let opensBlock = text.hasSuffix("{")
+                    if opensBlock { text = String(text.dropLast()).trimmingWhitespace() }
                     action = try parseAction(text, line: i + 1)
+                    i += 1
+                    if opensBlock { groupOverrides = try block(lines, &i, owner: "the sender group " + name) }
+                    continue
                 } else {
                     do { entries.append(try SenderEntry(parsing: text)) } catch { throw fail(error.message) }
                 }
@@ -121,10 +105,36 @@ public enum HATText {
             guard let (groupAction, comment) = action else {
                 throw HATTextError(line: i, message: "The sender group \(name) has no policy or behaviour.")
             }
-            groups.append(SenderGroup(name: name, entries: entries, action: groupAction, comment: comment))
+            groups.append(SenderGroup(name: name, entries: entries, action: groupAction, comment: comment,
+                                      overrides: groupOverrides))
         }
         guard let all else { throw HATTextError(line: lines.count, message: "The table must end with ALL and its action.") }
         return HostAccessTable(defaultParameters: defaults, policies: policies, senderGroups: groups, all: all)
+    }
+
+    /// A `{ key = value … }` block of parameters, from the line after its `{` to its `}`.
+    private static func block(_ lines: [String], _ i: inout Int, owner: String) throws(HATTextError) -> PolicyOverrides {
+        var overrides = PolicyOverrides()
+        while true {
+            guard i < lines.count else { throw HATTextError(line: i, message: "The block of \(owner) is not closed with }.") }
+            let entry = lines[i].trimmingWhitespace()
+            i += 1
+            if entry == "}" { return overrides }
+            if entry.isEmpty || entry.hasPrefix("#") { continue }
+            guard let equals = entry.firstIndex(of: "=") else {
+                throw HATTextError(line: i, message: "Expected key = value in the block of \(owner).")
+            }
+            let key = String(entry[..<equals]).trimmingWhitespace()
+            var value = String(entry[entry.index(after: equals)...]).trimmingWhitespace()
+            if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
+            do throws(HATTextError) {
+                try set(key, value, in: &overrides)
+            } catch {
+                throw HATTextError(line: i, message: error.message)
+            }
+        }
     }
 
     private static func parseAction(_ text: String, line: Int) throws(HATTextError) -> (SenderGroupAction, String) {
@@ -142,7 +152,7 @@ public enum HATText {
     }
 
     /// The keys of the CLI Reference sample, in its order, with the [I] additions.
-    static func keyValues(_ o: PolicyOverrides) -> [(String, String)] {
+    public static func keyValues(_ o: PolicyOverrides) -> [(String, String)] {
         var out: [(String, String)] = []
         func onOff(_ v: Bool) -> String { v ? "\"on\"" : "\"off\"" }
         if let v = o.spamCheck { out.append(("spam_check", onOff(v))) }
@@ -169,6 +179,7 @@ public enum HATText {
         if let v = o.tls { out.append(("tls", "\"\(tlsKeyword(v))\"")) }
         if let v = o.smtpAuth { out.append(("smtp_auth", "\"\(authKeyword(v))\"")) }
         if let v = o.requireTLSForAuth { out.append(("smtp_tls_auth", onOff(v))) }
+        if let v = o.tlsAddressList { out.append(("tls_address_list", quote(v))) }
         return out
     }
 
@@ -250,6 +261,7 @@ public enum HATText {
             }
             o.smtpAuth = level
         case "smtp_tls_auth": o.requireTLSForAuth = try onOff()
+        case "tls_address_list": o.tlsAddressList = unquote(value)
         default:
             throw HATTextError(line: 0, message: "\"\(key)\" is not a policy setting Postern knows.")
         }

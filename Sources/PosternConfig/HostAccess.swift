@@ -26,6 +26,15 @@ public struct HostAccessTable: Codable, Hashable, Sendable {
         senderGroups.first { $0.name == name }
     }
 
+    /// The behaviour and parameters a sender group runs under: its action's, then the group's
+    /// own parameters (asked at NEW after an inline behaviour). Nil when the action names a
+    /// policy that does not exist (validation reports that).
+    public func resolve(_ group: SenderGroup) -> (behavior: Behavior, parameters: PolicyParameters)? {
+        guard let resolved = resolve(group.action) else { return nil }
+        guard let overrides = group.overrides else { return resolved }
+        return (resolved.behavior, resolved.parameters.resolved(with: overrides))
+    }
+
     /// The behaviour and parameters a sender group's action stands for; nil when it names a
     /// policy that does not exist (validation reports that).
     public func resolve(_ action: SenderGroupAction) -> (behavior: Behavior, parameters: PolicyParameters)? {
@@ -58,12 +67,17 @@ public struct SenderGroup: Codable, Hashable, Sendable {
     public var entries: [SenderEntry]
     public var action: SenderGroupAction
     public var comment: String
+    /// The group's own policy parameters on top of its action's (`Would you like to change the
+    /// policy parameters?` at NEW, asyncos-cli.md §2.6); nil or empty: none.
+    public var overrides: PolicyOverrides?
 
-    public init(name: String, entries: [SenderEntry], action: SenderGroupAction, comment: String = "") {
+    public init(name: String, entries: [SenderEntry], action: SenderGroupAction, comment: String = "",
+                overrides: PolicyOverrides? = nil) {
         self.name = name
         self.entries = entries
         self.action = action
         self.comment = comment
+        self.overrides = overrides.flatMap { $0.isEmpty ? nil : $0 }
     }
 }
 

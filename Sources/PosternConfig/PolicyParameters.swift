@@ -29,12 +29,15 @@ public struct PolicyParameters: Codable, Hashable, Sendable {
     public var smtpAuth: AuthLevel
     /// `Require TLS to offer SMTP authentication?` (asked only when TLS and AUTH are both on).
     public var requireTLSForAuth: Bool
+    /// "TLS is Mandatory for Address List": under TLS Preferred, a `MAIL FROM` on this
+    /// address list over plaintext is refused (asyncos-cli.md §3.1). Nil: none.
+    public var tlsAddressList: String?
 
     public init(
         maxMessageSize: Int, maxConcurrency: Int, maxMessagesPerSession: Int, maxRecipientsPerMessage: Int,
         maxRecipientsPerHour: Int, rateLimitResponse: SMTPResponse, bannerHostname: String,
         acceptResponse: SMTPResponse, rejectResponse: SMTPResponse, useSenderBase: Bool, spamCheck: Bool,
-        virusCheck: Bool, tls: TLSLevel, smtpAuth: AuthLevel, requireTLSForAuth: Bool
+        virusCheck: Bool, tls: TLSLevel, smtpAuth: AuthLevel, requireTLSForAuth: Bool, tlsAddressList: String? = nil
     ) {
         self.maxMessageSize = maxMessageSize
         self.maxConcurrency = maxConcurrency
@@ -51,6 +54,7 @@ public struct PolicyParameters: Codable, Hashable, Sendable {
         self.tls = tls
         self.smtpAuth = smtpAuth
         self.requireTLSForAuth = requireTLSForAuth
+        self.tlsAddressList = tlsAddressList
     }
 
     /// These parameters with a policy's overrides applied.
@@ -71,6 +75,7 @@ public struct PolicyParameters: Codable, Hashable, Sendable {
         if let v = overrides.tls { p.tls = v }
         if let v = overrides.smtpAuth { p.smtpAuth = v }
         if let v = overrides.requireTLSForAuth { p.requireTLSForAuth = v }
+        if let v = overrides.tlsAddressList { p.tlsAddressList = v.isEmpty ? nil : v }
         return p
     }
 }
@@ -93,6 +98,8 @@ public struct PolicyOverrides: Codable, Hashable, Sendable {
     public var tls: TLSLevel?
     public var smtpAuth: AuthLevel?
     public var requireTLSForAuth: Bool?
+    /// The address list TLS is mandatory for; "" is explicitly none (nil inherits).
+    public var tlsAddressList: String?
 
     public init() {}
 

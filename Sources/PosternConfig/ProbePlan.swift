@@ -50,7 +50,7 @@ public struct ProbePlan: Sendable {
                 let source = "127.1.\(g / 250).\(g % 250 + 1)"
                 configuration.listeners[l].hostAccess.senderGroups[g].entries = [try! SenderEntry(parsing: source)]
                 var entry = ProbeReport.group(group.name, group.entries.map(\.text).joined(separator: ", "), group.action,
-                                              hat)
+                                              hat.resolve(group))
                 if group.entries.isEmpty {
                     entry.skipped = "the group has no entries"
                     configuration.listeners[l].hostAccess.senderGroups[g].entries = []
@@ -65,7 +65,7 @@ public struct ProbePlan: Sendable {
                 if group.entries.contains(where: ProbePlan.matchesEverything) { reachable = false }
                 report.groups.append(entry)
             }
-            var all = ProbeReport.group("ALL", "ALL", hat.all, hat)
+            var all = ProbeReport.group("ALL", "ALL", hat.all, hat.resolve(hat.all))
             if reachable {
                 all.source = "127.2.0.1"
                 targets.append(Target(listener: l, group: nil, source: "127.2.0.1", address: served, port: port, recipient: recipient))
@@ -98,8 +98,8 @@ public struct ProbePlan: Sendable {
 }
 
 extension ProbeReport {
-    static func group(_ name: String, _ entries: String, _ action: SenderGroupAction, _ hat: HostAccessTable) -> ProbeGroup {
-        let resolved = hat.resolve(action)
+    static func group(_ name: String, _ entries: String, _ action: SenderGroupAction,
+                      _ resolved: (behavior: Behavior, parameters: PolicyParameters)?) -> ProbeGroup {
         return ProbeGroup(name: name, entries: entries, action: action.description,
                           behavior: resolved?.behavior.label ?? "?", tls: resolved?.parameters.tls.label)
     }

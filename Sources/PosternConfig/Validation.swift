@@ -36,6 +36,7 @@ extension Configuration {
         problems.add(listenerSettings.validate())
         validateSSL(&problems)
         validateSMTPAuth(&problems)
+        validateAddressLists(&problems)
         problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
         problems.range(historyRetention, 0...1_000_000, "historyRetention")
         delivery.validate(certificates: Set(certificates.map(\.name)), into: &problems)
@@ -179,6 +180,9 @@ extension HostAccessTable {
             }
             if case .policy(let name) = group.action, policy(named: name) == nil {
                 problems.add(groupPath, "It refers to the policy $\(name), which is not defined.")
+            }
+            if let overrides = group.overrides {
+                FactoryDefaults.defaultParameters.resolved(with: overrides).validate(path: groupPath, into: &problems)
             }
         }
         switch all {

@@ -112,7 +112,8 @@ extension SMTPServerHandler {
             acquireTLSSlot: { [registry = services.registry, limit = runtime.settings.maxTLSConnections] in
                 registry.acquireTLS(limit: limit)
             }, auth: authContext,
-            messageBudgetAvailable: { [budget = services.messageBudget] in budget.available })
+            messageBudgetAvailable: { [budget = services.messageBudget] in budget.available },
+            tlsMandatorySenders: runtime.compiled.tlsMandatoryList(for: match.parameters))
         let ids = services.ids
         session = SMTPSession(context: sessionContext, allocateMID: { ids.allocate(.mid) })
         startTimers(context: context)

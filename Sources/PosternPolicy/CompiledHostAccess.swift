@@ -63,7 +63,7 @@ public struct CompiledHostAccess: Sendable {
         var groupStarts: [Int32] = []
         var count = 0
         for group in table.senderGroups {
-            guard let resolved = table.resolve(group.action) else {
+            guard let resolved = table.resolve(group) else {
                 problems.append(ConfigProblem(path: "senderGroups[\(group.name)]",
                                               message: "It refers to the policy \(group.action), which is not defined."))
                 continue

@@ -11,6 +11,8 @@ public enum MailLogEvent: Sendable, Hashable {
     /// The client closed the TCP connection without TLS close_notify.
     case tlsUncleanClose(icid: Int)
     case tlsRequiredNotInitiated(icid: Int)
+    /// A sender on the policy's "TLS is Mandatory for Address List" sent MAIL FROM in plaintext.
+    case tlsRequiredForSender(icid: Int, address: String, list: String)
     case plaintextDiscarded(icid: Int, bytes: Int)
     case clientCertificate(icid: Int, subject: String, verified: Bool)
     case startMessage(mid: Int, icid: Int)
@@ -56,7 +58,7 @@ public enum MailLogEvent: Sendable, Hashable {
 
     public var level: Level {
         switch self {
-        case .tlsFailed, .tlsError, .tlsRequiredNotInitiated, .plaintextDiscarded, .receivingFailed, .pregreet,
+        case .tlsFailed, .tlsError, .tlsRequiredNotInitiated, .tlsRequiredForSender, .plaintextDiscarded, .receivingFailed, .pregreet,
              .deliveryTLSFailed, .authFailed, .authTemporaryFailure, .authLockedOut,
              .deliveryTLSRequired, .connectionError, .alert:
             return .warning
@@ -83,6 +85,9 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) TLS connection closed by the client without close_notify"  // [I]
         case let .tlsRequiredNotInitiated(icid):
             return "ICID \(icid) TLS was required but remote host did not initiate it"
+        case let .tlsRequiredForSender(icid, address, list):
+            return "ICID \(icid) TLS was required for sender <\(address)> (address list \(list)) "
+                + "but remote host did not initiate it"
         case let .plaintextDiscarded(icid, bytes):
             return "ICID \(icid) discarded \(bytes) plaintext bytes pipelined after STARTTLS"
         case let .clientCertificate(icid, subject, verified):

@@ -124,6 +124,11 @@ public enum Replies {
         421, "4.4.5 Too many concurrent connections from your address; try again later")
     public static let tooManyConnections = SMTPReply(421, "4.4.5 Too many concurrent connections; try again later")
     public static let shuttingDown = SMTPReply(421, "4.3.2 Service shutting down, closing transmission channel")
+    /// A sender on the policy's TLS-mandatory address list, in plaintext: "the sender will have
+    /// to try again using TLS" (asyncos-cli.md §3.1); the wording is [I].
+    public static func tlsRequiredForSender(_ path: String) -> SMTPReply {
+        SMTPReply(530, "5.7.0 TLS is required for mail from <\(path)>; try again using STARTTLS")
+    }
     public static let tlsRequiredClientCertificate = SMTPReply(
         530, "5.7.0 A valid client certificate is required; issue STARTTLS with one")
 }

@@ -98,6 +98,10 @@ extension SMTPSession {
     private mutating func mail(_ sender: MailPath, _ mailParameters: MailParameters) -> [Action] {
         guard hello != nil else { return [.reply(Replies.needHelo)] }
         guard transaction == nil else { return [.reply(Replies.nestedMail)] }
+        if tls == nil, let list = context.tlsMandatorySenders, list.contains(local: sender.localPart, domain: sender.domain) {
+            return [.log(.tlsRequiredForSender(icid: context.icid, address: sender.address, list: list.name)),
+                    .reply(Replies.tlsRequiredForSender(sender.address))]
+        }
         if parameters.smtpAuth == .required && authenticatedUser == nil { return [.reply(Replies.authRequired)] }
         guard messagesAccepted < parameters.maxMessagesPerSession else { return [.reply(Replies.tooManyMessages)] }
         if let size = mailParameters.declaredSize, size > parameters.maxMessageSize {

@@ -73,6 +73,9 @@ extension SMTPSession {
         /// Whether the engine's budget of message bytes in memory has room for another
         /// message; nil is no budget.
         public var messageBudgetAvailable: (@Sendable () -> Bool)?
+        /// The policy's "TLS is Mandatory for Address List" (TLS Preferred only): a sender on
+        /// it must use TLS. Nil: none.
+        public var tlsMandatorySenders: CompiledAddressList?
 
         /// Whom the hourly recipient limit counts against: this host on this listener.
         public var rateKey: RecipientRateLimiter.Key { .init(listener: listenerName, address: peer.address) }
@@ -83,8 +86,9 @@ extension SMTPSession {
             tlsAvailable: Bool = true, maxHeaderLines: Int = 0, badCommandLimit: Int = 5,
             recipientLimiter: RecipientRateLimiter? = nil, acquireTLSSlot: (@Sendable () -> Bool)? = nil,
             auth: AuthContext? = nil,
-            messageBudgetAvailable: (@Sendable () -> Bool)? = nil
+            messageBudgetAvailable: (@Sendable () -> Bool)? = nil, tlsMandatorySenders: CompiledAddressList? = nil
         ) {
+            self.tlsMandatorySenders = tlsMandatorySenders
             self.auth = auth
             self.icid = icid
             self.hostname = hostname

@@ -19,6 +19,8 @@ public struct CompiledConfiguration: Sendable {
         var problems = configuration.validate()
         if !problems.isEmpty { throw ConfigProblems(problems) }
         var listeners: [CompiledListener] = []
+        let addressLists = Dictionary(configuration.addressListsValue.map { ($0.name.lowercased(), CompiledAddressList($0)) },
+                                      uniquingKeysWith: { first, _ in first })
         let trust = CompiledConfiguration.trust(configuration, home: home, problems: &problems)
         for listener in configuration.listeners {
             let path = "listeners[\(listener.name)]"
@@ -57,7 +59,7 @@ public struct CompiledConfiguration: Sendable {
             if let hat, let tls {
                 let rat = listener.recipientAccess.map(CompiledRecipientAccess.init)
                 listeners.append(CompiledListener(listener: listener, interface: interface, tls: tls, hostAccess: hat,
-                                                  recipientAccess: rat, smtpAuth: auth))
+                                                  recipientAccess: rat, smtpAuth: auth, addressLists: addressLists))
             }
         }
         var outbound: TLSContext?
@@ -163,6 +165,15 @@ public struct CompiledListener: Sendable {
     public let recipientAccess: CompiledRecipientAccess?
     /// The SMTPAUTH profile, with its secret; nil offers no AUTH.
     public let smtpAuth: CompiledAuthProfile?
+    /// The address lists by lowercased name (`addresslistconfig`), for TLS is Mandatory.
+    public let addressLists: [String: CompiledAddressList]
+
+    /// The list a policy makes TLS mandatory for, if its TLS level is Preferred (under Required
+    /// every sender must use TLS anyway; under No none can).
+    public func tlsMandatoryList(for parameters: PolicyParameters) -> CompiledAddressList? {
+        guard parameters.tls.offersTLS, !parameters.tls.requiresTLS, let name = parameters.tlsAddressList else { return nil }
+        return addressLists[name.lowercased()]
+    }
 }
 
 extension TLSError {
@@ -178,5 +189,6 @@ extension HostAccessTable {
     public var usesClientVerification: Bool {
         defaultParameters.tls.verifiesClient
             || policies.contains { defaultParameters.resolved(with: $0.overrides).tls.verifiesClient }
+            || senderGroups.contains { resolve($0)?.parameters.tls.verifiesClient == true }
     }
 }

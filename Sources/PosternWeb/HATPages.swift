@@ -112,7 +112,9 @@ struct HATPages {
                 errors.append("Choose a policy for the sender group.")
                 return try render(session, listener, errors: errors, editing: name, form: form, status: .badRequest)
             }
-            let group = SenderGroup(name: edited, entries: entries, action: action, comment: form["comment"] ?? "")
+            // The group's own parameters (set in the CLI) are kept: this form does not edit them.
+            let group = SenderGroup(name: edited, entries: entries, action: action, comment: form["comment"] ?? "",
+                                    overrides: index.flatMap { hat.senderGroups[$0].overrides })
             if let index { hat.senderGroups[index] = group } else { hat.senderGroups.append(group) }
             what = "Sender group \"\(edited)\" was saved."
         case "delete":

@@ -56,7 +56,7 @@ struct MailFlowPolicyPages {
                                                 request.uri.queryParameters["policy"].map(String.init), session)
         return try web.render("mail-flow-policy", PolicyPage.make(
             frame: web.frame(session, title: "Edit Mail Flow Policy"), listener: listener, policyName: policyName,
-            readOnly: !session.role.mayCommit, errors: []))
+            readOnly: !session.role.mayCommit, errors: [], addressLists: session.pending.addressListsValue.map(\.name)))
     }
 
     private func submit(_ request: Request, _ context: WebContext) throws -> Response {
@@ -81,7 +81,8 @@ struct MailFlowPolicyPages {
         guard problems.isEmpty else {
             return try web.render("mail-flow-policy", PolicyPage.make(
                 frame: web.frame(session, title: "Edit Mail Flow Policy"), listener: listener, policyName: policyName,
-                readOnly: false, errors: problems, form: form), status: .badRequest)
+                readOnly: false, errors: problems, form: form,
+                addressLists: session.pending.addressListsValue.map(\.name)), status: .badRequest)
         }
         let name = policyName ?? "Default Policy Parameters"
         web.sessions.update(session.token) {

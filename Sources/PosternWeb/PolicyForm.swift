@@ -150,7 +150,15 @@ struct PolicyForm {
         case nil:
             problems.append("Use TLS: choose Off, Preferred or Required.")
         }
-        let authDefault = !isDefault && form["auth"] == "default"
+        // TLS is Mandatory for Address List: "" is None; a name the configuration lacks is
+        // reported by the whole-configuration validation the page runs next.
+        switch form["tls_address_list"] {
+        case nil: break
+        case "default" where !isDefault: overrides.tlsAddressList = nil
+        case let name?:
+            if isDefault { parameters.tlsAddressList = name.isEmpty ? nil : name } else { overrides.tlsAddressList = name }
+        }
+                let authDefault = !isDefault && form["auth"] == "default"
         if authDefault {
             overrides.smtpAuth = nil
         } else if let level = form["auth"].flatMap({ AuthLevel(keyword: $0 == "off" ? "no" : $0) }) {

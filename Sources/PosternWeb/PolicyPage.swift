@@ -43,9 +43,11 @@ struct PolicyPage {
     let authRequiresTLS: Bool
     /// The listener serves the demo certificate: TLS works but no peer can verify it.
     let demoWarning: Bool
+    /// "TLS is Mandatory for Address List": Use Default (named policies), None, each list.
+    let addressListChoices: [Choice]
 
     static func make(frame: PageFrame, listener: Listener, policyName: String?, readOnly: Bool, errors: [String],
-                     form: [String: String]? = nil) -> PolicyPage
+                     form: [String: String]? = nil, addressLists: [String] = []) -> PolicyPage
     {
         let hat = listener.hostAccess
         let defaults = hat.defaultParameters
@@ -81,6 +83,13 @@ struct PolicyPage {
         authChoices += [("off", "Off"), ("preferred", "Preferred"), ("required", "Required")].map {
             Choice(value: $0.0, label: $0.1, checked: authValue == $0.0)
         }
+        let listValue = form?["tls_address_list"]
+            ?? (named && overrides.tlsAddressList == nil ? "default" : current.tlsAddressList ?? "")
+        var addressListChoices = named ? [Choice(value: "default", label: "Use Default (\(defaults.tlsAddressList ?? "None"))",
+                                                 checked: listValue == "default")] : []
+        addressListChoices += ([("", "None")] + addressLists.map { ($0, $0) }).map {
+            Choice(value: $0.0, label: $0.1, checked: listValue.lowercased() == $0.0.lowercased())
+        }
         let certificate = listener.certificate ?? FactoryDefaults.demoCertificateName
         return PolicyPage(
             frame: frame, listener: listener.name, policy: policyName ?? MailFlowPolicyPages.defaultKey,
@@ -90,7 +99,7 @@ struct PolicyPage {
             tlsChoices: tlsChoices, tlsVerify: form.map { $0["tls_verify"] == "on" } ?? current.tls.verifiesClient,
             authChoices: authChoices,
             authRequiresTLS: form.map { $0["auth_requires_tls"] == "on" } ?? current.requireTLSForAuth,
-            demoWarning: certificate == FactoryDefaults.demoCertificateName)
+            demoWarning: certificate == FactoryDefaults.demoCertificateName, addressListChoices: addressListChoices)
     }
 
     /// Whether the policy sets this field itself rather than inheriting it.

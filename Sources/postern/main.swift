@@ -31,13 +31,20 @@ struct Postern: ParsableCommand {
             FileHandle.standardError.write(Data("postern: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let output = StandardOutput()
+        var output: any Output = StandardOutput()
         let mode: DialogMode = commands != nil ? .batch : (isatty(0) == 1 ? .interactive : .piped)
         let reader: any LineReader
         let user = Postern.loginName()
         let history = home.cliHistoryDirectory.appendingPathComponent(user).path
         if mode == .interactive, let editLine = EditLineReader(program: "postern", historyFile: history) {
-            reader = editLine
+            // Long output pages on a terminal (never in a batch or a pipe).
+            if isatty(1) == 1 {
+                let paging = PagingOutput(terminal: output)
+                output = paging
+                reader = PagedLineReader(editLine, output: paging)
+            } else {
+                reader = editLine
+            }
         } else {
             reader = PlainLineReader(output: output, echo: !noEcho)
         }

@@ -73,7 +73,7 @@ enum Golden {
         let result = try Transcript.run(home: t.home, [
             "listenerconfig", "edit", "InboundMail", "hostaccess",
             "new", "2", "PARTNER_TLS", "1", "Y", "", "", "", "", "", "", "", "", "2", "", "", "",
-            "new", "1", "PARTNERS", "10.1.1.0/24, .partner.example", "PARTNER_TLS", "TLS from our partner",
+            "new", "1", "PARTNERS", "10.1.1.0/24, .partner.example", "PARTNER_TLS", "", "TLS from our partner",
             "print", "", "", "",
             "commit", "partner TLS", "", "quit",
         ])
@@ -95,7 +95,7 @@ enum Golden {
             "limits", "0", "many", "500", "100000000", "60",
             "hostaccess", "default", "10Q", "5M", "0", "", "", "", "maybe", "N", "", "", "Y", "-5", "100", "",
             "9", "2", "", "", "",
-            "new", "1", "", "ALL", "GROUP1", "10.1.1.0/33", "10.1.1.0/24", "Policy: NOPE", "$NOPE", "3", "",
+            "new", "1", "", "ALL", "GROUP1", "10.1.1.0/33", "10.1.1.0/24", "Policy: NOPE", "$NOPE", "3", "", "",
             "", "", "", "showchanges", "quit", "maybe", "Y",
         ])
         try Golden.check("bad-answers", result.output)

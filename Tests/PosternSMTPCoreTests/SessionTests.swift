@@ -19,7 +19,7 @@ struct Driver {
     init(tls: TLSLevel = .no, behavior: Behavior = .accept, limiter: RecipientRateLimiter? = nil,
          tlsSlotFree: Bool? = nil, peer: String = "192.0.2.9", recipientAccess: RecipientAccessTable? = nil,
          listenerType: ListenerType = .public, midsAvailable: Bool = true, auth: SMTPSession.AuthContext? = nil,
-         configure: (inout PolicyParameters) -> Void = { _ in }) {
+         tlsMandatory: CompiledAddressList? = nil, configure: (inout PolicyParameters) -> Void = { _ in }) {
         var parameters = FactoryDefaults.defaultParameters
         parameters.tls = tls
         configure(&parameters)
@@ -29,7 +29,7 @@ struct Driver {
         let context = SMTPSession.Context(
             icid: 7, hostname: "mx.test", listenerName: "InboundMail", listenerType: listenerType,
             peer: PeerFacts(address: IPAddress(peer)!), match: match, recipientAccess: rat, recipientLimiter: limiter,
-            acquireTLSSlot: Driver.slot(tlsSlotFree), auth: auth)
+            acquireTLSSlot: Driver.slot(tlsSlotFree), auth: auth, tlsMandatorySenders: tlsMandatory)
         let counter = Counter()
         session = SMTPSession(context: context, allocateMID: { midsAvailable ? counter.next() : nil },
                               now: { Date(timeIntervalSince1970: 0) })

@@ -62,6 +62,36 @@ import Testing
         #expect(overrides.maxConcurrency == 77 && overrides.spamCheck == nil)
     }
 
+    /// "TLS is Mandatory for Address List" is a setting now (issue 14 §6), not a placeholder:
+    /// the page offers None and the lists; the form sets it, "default" inherits on a policy.
+    @Test func tlsMandatoryForAnAddressList() {
+        var listener = FactoryDefaults.configuration.listeners[0]
+        var overrides = PolicyOverrides()
+        var form = submitted(listener, policy: nil, tls: "preferred")
+        form["tls_address_list"] = "PARTNERS"
+        #expect(PolicyForm.apply(form, isDefault: true, parameters: &listener.hostAccess.defaultParameters,
+                                 overrides: &overrides).isEmpty)
+        #expect(listener.hostAccess.defaultParameters.tlsAddressList == "PARTNERS")
+        form["tls_address_list"] = ""
+        _ = PolicyForm.apply(form, isDefault: true, parameters: &listener.hostAccess.defaultParameters,
+                             overrides: &overrides)
+        #expect(listener.hostAccess.defaultParameters.tlsAddressList == nil)
+        var trusted = listener.hostAccess.policy(named: "TRUSTED")!.overrides
+        var named = submitted(listener, policy: "TRUSTED", tls: "preferred")
+        named["auth"] = "default"
+        named["tls_address_list"] = "default"
+        trusted.tlsAddressList = "PARTNERS"
+        _ = PolicyForm.apply(named, isDefault: false, parameters: &listener.hostAccess.defaultParameters,
+                             overrides: &trusted)
+        #expect(trusted.tlsAddressList == nil)
+        let frame = PageFrame(title: "t", user: "admin", role: "Administrator", csrf: "c", hostname: "h",
+                              pending: false, seesConfiguration: true, notice: nil)
+        let page = PolicyPage.make(frame: frame, listener: listener, policyName: nil, readOnly: false,
+                                   errors: [], addressLists: ["PARTNERS"])
+        #expect(page.addressListChoices.map(\.label) == ["None", "PARTNERS"])
+        #expect(page.addressListChoices.first?.checked == true)
+    }
+
     @Test func badValuesAreNamedAndChangeNothing() {
         var listener = FactoryDefaults.configuration.listeners[0]
         let before = listener

@@ -77,6 +77,30 @@ class TerminalTests(unittest.TestCase):
         self.cli.send("quit\r")
         self.cli.expect(pexpect.EOF)
 
+    def test_long_output_pages_on_a_terminal(self):
+        """Issue 14 §6: `-Press Any Key For More-` on a terminal of 10 rows; any key shows the
+        next page, q drops the rest; the next command starts a new page."""
+        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
+        small = pexpect.spawn(POSTERN, ["--home", self.appliance.home], env=env, encoding="utf-8", timeout=20,
+                              dimensions=(10, 120))
+        seen = io.StringIO()
+        small.logfile_read = seen
+        small.expect_exact(PROMPT)
+        small.send("help\r")
+        small.expect_exact("-Press Any Key For More-")
+        small.send(" ")
+        small.expect_exact("-Press Any Key For More-")
+        small.send("q")
+        small.expect_exact(PROMPT)
+        self.assertIn("addresslistconfig", seen.getvalue())  # the first page was shown
+        self.assertNotIn("List the administrators logged in now.", seen.getvalue())  # help's last line was dropped
+        small.send("help\r")
+        small.expect_exact("-Press Any Key For More-")
+        small.send("\x03")  # Ctrl-C stops the paging too, and the session goes on
+        small.expect_exact(PROMPT)
+        small.send("quit\r")
+        small.expect(pexpect.EOF)
+
     def test_ctrl_c_drops_only_the_current_command_and_history_persists(self):
         self.cli.expect_exact(PROMPT)
         self.cli.sendline("listenerconfig edit InboundMail limits 500 60")

@@ -64,6 +64,29 @@ class TLSLevelTests(unittest.TestCase):
         self.assertIn(f"MID {mid} Message-ID '<t1@b.example>'", log)
         self.assertIn(f"MID {mid} queued for delivery", log)
 
+    def test_preferred_with_an_address_list_refuses_listed_senders_in_plaintext(self):
+        """Issue 14 §6: TLS is Mandatory for Address List. A listed sender over plaintext gets 530
+        and a mail log line; over TLS it is accepted; a sender not on the list needs no TLS."""
+        self.appliance.cli("addresslistconfig new PARTNERS @partner.example,ceo@; "
+                           "listenerconfig edit InboundMail hostaccess default --tls=preferred --demo=yes "
+                           "--tls_address_list=PARTNERS; commit partners Y")
+        self.appliance.start()
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            client.ehlo("client.example")
+            code, text = client.docmd("MAIL FROM:<anna@partner.example>")
+            self.assertEqual(code, 530)
+            self.assertIn(b"try again using STARTTLS", text)
+            client.starttls(context=unverified())
+            client.ehlo("client.example")
+            self.assertEqual(client.mail("anna@partner.example")[0], 250)
+            client.rcpt("joe@example.com")
+            self.assertEqual(client.data(b"Subject: partner over TLS\r\n\r\nhello\r\n")[0], 250)
+        with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
+            client.ehlo("client.example")
+            self.assertEqual(client.mail("someone@other.example")[0], 250)
+        wait_for(lambda: "TLS was required for sender <anna@partner.example> (address list PARTNERS) "
+                         "but remote host did not initiate it" in self.appliance.mail_log(), what="the log line")
+
     def test_no_tls_does_not_advertise_starttls(self):
         self.appliance.start()
         with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:

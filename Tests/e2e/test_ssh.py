@@ -107,7 +107,8 @@ LogLevel VERBOSE
 
     def test_a_interactive_session_requires_tls(self):
         before = self.generation()
-        cli = pexpect.spawn("ssh", self.ssh_args(tty=True), encoding="utf-8", timeout=30)
+        # A tall terminal: these tests read whole menus, and a 24-row one pages (-Press Any Key For More-).
+        cli = pexpect.spawn("ssh", self.ssh_args(tty=True), encoding="utf-8", timeout=30, dimensions=(200, 200))
         try:
             cli.expect_exact(PROMPT)
             for answer, wait in [("listenerconfig", "[]> "), ("edit", "[]> "), ("InboundMail", "[]> "),
@@ -197,7 +198,8 @@ LogLevel VERBOSE
 
     def test_d_a_dropped_connection_commits_nothing(self):
         before = self.generation()
-        cli = pexpect.spawn("ssh", self.ssh_args(tty=True), encoding="utf-8", timeout=30)
+        # A tall terminal: these tests read whole menus, and a 24-row one pages (-Press Any Key For More-).
+        cli = pexpect.spawn("ssh", self.ssh_args(tty=True), encoding="utf-8", timeout=30, dimensions=(200, 200))
         cli.expect_exact(PROMPT)
         cli.sendline("listenerconfig edit InboundMail limits 999 50")
         cli.expect_exact(PROMPT)

@@ -19,4 +19,8 @@ int postern_take_interrupt(void);
 int postern_install_hangup_handler(void);
 /// Whether SIGHUP arrived (the flag stays set).
 int postern_hangup_received(void);
+
+/// The terminal's height in rows (TIOCGWINSZ: ioctl is variadic, which Swift cannot call);
+/// 0 when fd is not a terminal or the size is unknown.
+int postern_terminal_rows(int fd);
 #endif

@@ -73,9 +73,9 @@ struct RollbackConfigCommand: CLICommand {
     let usage = """
         rollbackconfig
             ROLLBACK lists the last 10 committed generations and stages the one chosen; commit applies it.
-            SETUP sets how many generations are kept (0: all).
+            SETUP enables or disables rollback, and sets how many generations are kept (0: all).
         rollbackconfig rollback <generation> Y
-        rollbackconfig setup <count>
+        rollbackconfig setup [enable|disable] [<count>]
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -83,17 +83,17 @@ struct RollbackConfigCommand: CLICommand {
         while true {
             guard let operation = try dialog.menu([
                 MenuItem("ROLLBACK", "Revert to a previously committed configuration."),
-                MenuItem("SETUP", "Set how many committed configurations are kept."),
+                MenuItem("SETUP", "Enable or disable rollback, and set how many configurations are kept."),
             ]) else { return .ok }
             if operation == "SETUP" {
-                context.configuration.historyRetention = try dialog.ask(
-                    "Enter the number of committed configurations to keep (0 keeps all).",
-                    default: String(context.configuration.historyRetention), key: "count") { answer in
-                        guard let n = Int(answer), n == 0 || (2...1_000_000).contains(n) else {
-                            return .failure(DialogError("Value must be 0, or between 2 and 1000000."))
-                        }
-                        return .success(n)
-                    }
+                try setup(context)
+                continue
+            }
+            guard context.configuration.rollbackEnabled != false else {
+                dialog.error("Rollback Configuration is disabled; enable it with rollbackconfig SETUP.")
+                if dialog.mode == .batch || dialog.hadArguments {
+                    throw .invalidArgument("There is nothing to roll back to while rollback is disabled.")
+                }
                 continue
             }
             let records = Array(context.session.store.history().filter(\.offeredForRollback).suffix(10).reversed())
@@ -121,6 +121,33 @@ struct RollbackConfigCommand: CLICommand {
             }
             dialog.say("Generation \(record.generation) is now pending; use 'commit' to apply it, 'showchanges' to review it.")
         }
+    }
+
+    /// SETUP: `Rollback Configuration: Enabled|Disabled` (asyncos-cli.md §11), whether to keep it
+    /// so, then how many generations the history keeps. Disabled, commit no longer asks to save
+    /// for rollback (nothing is offered) and ROLLBACK says rollback is off.
+    private func setup(_ context: CommandContext) throws(DialogAbort) {
+        let dialog = context.dialog
+        let enabled = context.configuration.rollbackEnabled ?? true
+        dialog.show("\nRollback Configuration: \(enabled ? "Enabled" : "Disabled")")
+        let wanted: Bool
+        if let word = dialog.takeArgument(if: { ["enable", "disable"].contains($0.lowercased()) }) {
+            wanted = word.lowercased() == "enable"
+        } else if dialog.hadArguments && !dialog.optionsGiven.contains("enable") {
+            wanted = enabled  // `rollbackconfig setup 5`: the count alone
+        } else {
+            wanted = try dialog.yesNo("Do you want to enable rollback configuration?", default: enabled, key: "enable")
+        }
+        context.configuration.rollbackEnabled = wanted ? nil : false
+        if wanted != enabled { dialog.say("Rollback Configuration: \(wanted ? "Enabled" : "Disabled")") }
+        context.configuration.historyRetention = try dialog.ask(
+            "Enter the number of committed configurations to keep (0 keeps all).",
+            default: String(context.configuration.historyRetention), key: "count") { answer in
+                guard let n = Int(answer), n == 0 || (2...1_000_000).contains(n) else {
+                    return .failure(DialogError("Value must be 0, or between 2 and 1000000."))
+                }
+                return .success(n)
+            }
     }
 
     /// `5  Sun Nov 29 10:00:00 2026 UTC  admin (192.0.2.7)  enabled TLS`.

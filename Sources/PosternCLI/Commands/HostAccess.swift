@@ -11,6 +11,13 @@ struct HostAccessEditor {
     var dialog: Dialog { context.dialog }
     var usesDemoCertificate: Bool { listener.certificate == nil }
 
+    /// The §2.5 dialog for this listener; `inherited` is nil for the Default Policy Parameters.
+    func policyDialog(inherited: PolicyParameters?) -> PolicyDialog {
+        var policy = PolicyDialog(dialog: dialog, inherited: inherited, usesDemoCertificate: usesDemoCertificate)
+        policy.addressLists = context.configuration.addressListsValue.map(\.name)
+        return policy
+    }
+
     func run(_ table: inout HostAccessTable) throws(DialogAbort) {
         while true {
             dialog.show("\n" + PolicySummary.lines(table.defaultParameters).joined(separator: "\n"))
@@ -33,7 +40,7 @@ struct HostAccessEditor {
             case "DELETE": try delete(&table)
             case "MOVE": try move(&table)
             case "DEFAULT":
-                let policy = PolicyDialog(dialog: dialog, inherited: nil, usesDemoCertificate: usesDemoCertificate)
+                let policy = policyDialog(inherited: nil)
                 let all = table.defaultParameters.resolved(with: PolicyOverrides())
                 table.defaultParameters = all.resolved(with: try policy.run(PolicyOverrides(), base: all))
             case "PRINT": dialog.say(HATText.render(table), terminator: "")
@@ -57,8 +64,10 @@ struct HostAccessEditor {
             }
             let entries = try dialog.ask(Formatting.senderHelp, default: nil, key: "hosts") { Formatting.senders($0) }
             let action = try chooseAction(table, current: nil)
+            let overrides = try groupParameters(table, action: action, current: nil)
             let comment = try dialog.text("Enter a comment for this sender group.", key: "comment")
-            table.senderGroups.insert(SenderGroup(name: name, entries: entries, action: action, comment: comment), at: 0)
+            table.senderGroups.insert(SenderGroup(name: name, entries: entries, action: action, comment: comment,
+                                                  overrides: overrides), at: 0)
             dialog.say("Sender group \(name) was added first in the table (\(table.senderGroups.count) sender groups); "
                 + "use MOVE to change its place.")
         } else {
@@ -72,8 +81,7 @@ struct HostAccessEditor {
             var policy = MailFlowPolicy(name: policyName, behavior: behavior)
             if try dialog.yesNo("Would you like to change the parameters for this policy?", default: dialog.hasOptions,
                                 key: "change") {
-                policy.overrides = try PolicyDialog(dialog: dialog, inherited: table.defaultParameters,
-                                                    usesDemoCertificate: usesDemoCertificate)
+                policy.overrides = try policyDialog(inherited: table.defaultParameters)
                     .run(PolicyOverrides(), base: table.defaultParameters)
             }
             table.policies.append(policy)
@@ -106,6 +114,20 @@ struct HostAccessEditor {
             }
             return Dialog.pick(answer, from: items).map { actions[$0] }
         }
+    }
+
+    /// `Would you like to change the policy parameters?` after a sender group's behaviour
+    /// (asyncos-cli.md §2.6): Y walks §2.5 with the action's parameters as what is inherited,
+    /// and the answers become the group's own. CONTINUE has no parameters to change.
+    func groupParameters(_ table: HostAccessTable, action: SenderGroupAction, current: PolicyOverrides?)
+        throws(DialogAbort) -> PolicyOverrides?
+    {
+        guard action != .behavior(.continue), let base = table.resolve(action)?.parameters else { return nil }
+        guard try dialog.yesNo("Would you like to change the policy parameters?", default: dialog.hasOptions,
+                               key: "change") else { return current }
+        let overrides = try policyDialog(inherited: base)
+            .run(current ?? PolicyOverrides(), base: base)
+        return overrides.isEmpty ? nil : overrides
     }
 
     func chooseBehavior(current: Behavior) throws(DialogAbort) -> Behavior {

@@ -27,8 +27,7 @@ extension HostAccessEditor {
         policy.behavior = try chooseBehavior(current: policy.behavior)
         if try dialog.yesNo("Would you like to change the parameters for this policy?", default: dialog.hasOptions,
                             key: "change") {
-            policy.overrides = try PolicyDialog(dialog: dialog, inherited: table.defaultParameters,
-                                                usesDemoCertificate: usesDemoCertificate)
+            policy.overrides = try policyDialog(inherited: table.defaultParameters)
                 .run(policy.overrides, base: table.defaultParameters)
         }
         table.policies[index] = policy
@@ -71,6 +70,8 @@ extension HostAccessEditor {
                 table.senderGroups[index].entries.insert(entry, at: to - 1)
             case "POLICY":
                 table.senderGroups[index].action = try chooseAction(table, current: group.action)
+                table.senderGroups[index].overrides = try groupParameters(
+                    table, action: table.senderGroups[index].action, current: group.overrides)
                 table.senderGroups[index].comment = try dialog.text("Enter a comment for this sender group.",
                                                                     default: group.comment, key: "comment")
             case "PRINT":
@@ -89,6 +90,7 @@ extension HostAccessEditor {
         var lines = ["\(group.name):"]
         lines += group.entries.map { "    \($0.text)" }
         lines.append("        \(group.action)" + (group.comment.isEmpty ? "" : " (\(group.comment))"))
+        lines += HATText.keyValues(group.overrides ?? PolicyOverrides()).map { "            \($0.0) = \($0.1)" }
         return lines.joined(separator: "\n")
     }
 }

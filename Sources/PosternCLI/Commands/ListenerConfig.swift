@@ -121,7 +121,8 @@ struct ListenerConfigCommand: CLICommand {
         dialog.show("\n" + PolicySummary.lines(listener.hostAccess.defaultParameters).joined(separator: "\n"))
         if try dialog.yesNo("Would you like to change the default host access policy?", default: false,
                             key: "change_defaults") {
-            let policy = PolicyDialog(dialog: dialog, inherited: nil, usesDemoCertificate: true)
+            var policy = PolicyDialog(dialog: dialog, inherited: nil, usesDemoCertificate: true)
+            policy.addressLists = context.configuration.addressListsValue.map(\.name)
             let answers = try policy.run(PolicyOverrides(), base: listener.hostAccess.defaultParameters)
             listener.hostAccess.defaultParameters = listener.hostAccess.defaultParameters.resolved(with: answers)
         }

@@ -9,6 +9,8 @@ struct PolicyDialog {
     let inherited: PolicyParameters?
     /// Whether the listener still serves the demo certificate (TLS gets a warning).
     let usesDemoCertificate: Bool
+    /// The address lists of addresslistconfig, for `Choose address list to enforce TLS`.
+    var addressLists: [String] = []
 
     private var inherits: Bool { inherited != nil }
 
@@ -47,6 +49,9 @@ struct PolicyDialog {
         }
         o.tls = try tls(current.tls, base.tls)
         let tlsNow = o.tls ?? base.tls
+        if tlsNow.offersTLS && !tlsNow.requiresTLS && (!addressLists.isEmpty || dialog.optionsGiven.contains("tls_address_list")) {
+            o.tlsAddressList = try tlsAddressList(current.tlsAddressList, base.tlsAddressList)
+        }
         o.smtpAuth = try choiceField(
             "Do you want to allow SMTP authentication?", items: AuthLevel.allCases.map(\.label),
             values: AuthLevel.allCases, current: current.smtpAuth, base: base.smtpAuth, key: "smtp_auth")
@@ -155,6 +160,27 @@ struct PolicyDialog {
         return SMTPResponse(code: code, text: text)
     }
 
+    /// `Choose address list to enforce TLS` (asyncos-cli.md §2.5, after Preferred): `None`, then
+    /// the address lists. A sender on the list must use TLS. "" is None (over an inherited list).
+    private func tlsAddressList(_ current: String?, _ base: String?) throws(DialogAbort) -> String? {
+        let items = ["None"] + addressLists
+        let listing = (["Choose address list to enforce TLS"]
+            + items.enumerated().map { "\($0.offset + 1). \($0.element)" }).joined(separator: "\n")
+        func number(_ name: String?) -> String {
+            guard let name, !name.isEmpty else { return "1" }
+            return addressLists.firstIndex { $0.lowercased() == name.lowercased() }.map { String($0 + 2) } ?? "1"
+        }
+        let shown = current.map(number) ?? (inherits ? "default" : number(base))
+        let answer: String?? = try dialog.ask(listing, default: shown, key: "tls_address_list", choices: items) { text in
+            if inherits && text.lowercased() == "default" { return .success(.some(nil)) }
+            if addressLists.isEmpty && text.lowercased() != "none" {
+                return .failure(DialogError("There are no address lists; create one with addresslistconfig."))
+            }
+            return Dialog.pick(text, from: items).map { .some($0 == 0 ? "" : addressLists[$0 - 1]) }
+        }
+        return inherits ? answer! : (answer! ?? base ?? "")
+    }
+
     /// `Do you want to allow encrypted TLS connections?` with the seed's three answers, then,
     /// after Preferred or Required, whether to verify client certificates (our wording; AsyncOS
     /// has it as a separate setting). `--tls` also takes `preferred-verify|required-verify`,
@@ -211,6 +237,7 @@ enum PolicySummary {
             "Rate Limiting Per Host: \(p.maxRecipientsPerHour < 0 ? "No" : "\(p.maxRecipientsPerHour) recipients per hour")",
             "Custom SMTP Limit Exceeded Response: \(response(p.rateLimitResponse, standard: 452))",
             "Use TLS: \(p.tls.label)",
+        ] + (p.tls.offersTLS && !p.tls.requiresTLS ? ["TLS is Mandatory for Address List: \(p.tlsAddressList ?? "None")"] : []) + [
             "Allow SMTP Authentication: \(p.smtpAuth.label)",
             "Require TLS To Offer SMTP authentication: \(p.requireTLSForAuth ? "Yes" : "No")",
         ]

@@ -45,8 +45,17 @@ struct CommitCommand: CLICommand {
         let comment = try dialog.text("Please enter some comments describing your changes:", key: "comment")
         // No: the generation is still written to the history (every commit is), but
         // rollbackconfig does not offer it.
-        let forRollback = try dialog.yesNo("Do you want to save the current configuration for rollback?",
+        // With rollback disabled (rollbackconfig SETUP) the question is not asked and nothing is
+        // offered; a batch `Y` for it is still taken, so scripts keep working.
+        let forRollback: Bool
+        if session.pending.rollbackEnabled == false {
+            _ = dialog.takeArgument { ["y", "yes", "n", "no"].contains($0.lowercased()) }
+            _ = dialog.takeFlag("rollback")
+            forRollback = false
+        } else {
+            forRollback = try dialog.yesNo("Do you want to save the current configuration for rollback?",
                                            default: true, key: "rollback")
+        }
         // Words left over are an error found before anything is written (`commit "a" Y extra`).
         try dialog.finish()
         let home = session.home

@@ -209,24 +209,29 @@ extension Dialog {
     /// A password: never an argument (the command line goes to cli.log), never echoed. In
     /// batch mode it is the next line of standard input (`echo pw | postern -c '…'`).
     public func secret(_ question: String) throws(DialogAbort) -> String {
-        let input: LineInput
-        if mode == .batch {
-            guard let line = batchSecretLine(question) else {
-                throw .missingAnswer("the password on standard input")
+        while true {
+            let input: LineInput
+            if mode == .batch {
+                guard let line = batchSecretLine(question) else {
+                    throw .missingAnswer("the password on standard input")
+                }
+                input = .line(line)
+            } else {
+                output.write("\n" + question + "\n")
+                input = reader.readSecret(prompt: "> ")
             }
-            input = .line(line)
-        } else {
-            output.write("\n" + question + "\n")
-            input = reader.readSecret(prompt: "> ")
-        }
-        switch input {
-        case .interrupted: throw .interrupted
-        case .endOfInput: throw .endOfInput
-        case .hangup: throw .hangup
-        case .line(let line):
-            let text = line.hasSuffix("\r") ? String(line.dropLast()) : line
-            guard !text.isEmpty else { throw .invalidArgument("The password cannot be empty.") }
-            return text
+            switch input {
+            case .interrupted: throw .interrupted
+            case .endOfInput: throw .endOfInput
+            case .hangup: throw .hangup
+            case .line(let line):
+                let text = line.hasSuffix("\r") ? String(line.dropLast()) : line
+                if !text.isEmpty { return text }
+                // The one message for an empty answer where a value is mandatory; at a prompt,
+                // asked again.
+                if mode == .batch { throw .invalidArgument("The password cannot be empty. Please enter a value.") }
+                error("Please enter a value.")
+            }
         }
     }
 }
