@@ -38,10 +38,20 @@ let package = Package(
         .target(name: "PosternPolicy", dependencies: ["PosternConfig"]),
         .target(name: "PosternTLS", dependencies: ["COpenSSL", "CPosternShims", "PosternConfig"]),
         .target(name: "PosternTLSChannel", dependencies: ["PosternTLS", nio]),
+        // The configuration store: load, lock, atomic commit, history, the home's layout, accounts, audit.
+        .target(name: "PosternStore", dependencies: ["PosternConfig", "PosternSpool", "CCrypt", logging]),
+        // The files under certs/: certificates and keys named by fingerprint, SMTP AUTH bind secrets.
+        .target(name: "PosternCertificates", dependencies: ["PosternConfig", "PosternSpool", "PosternStore", "PosternTLS"]),
+        // A configuration compiled to serve (SSL_CTXs, HAT, RAT, AUTH), and a home made ready to:
+        // the engine at every reload, posternweb, and `commit`'s check.
         .target(
-            name: "PosternStore",
-            dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", "CCrypt", logging]
+            name: "PosternRuntime",
+            dependencies: ["PosternCertificates", "PosternConfig", "PosternPolicy", "PosternSpool", "PosternStore",
+                           "PosternTLS"]
         ),
+        // Between the admin processes and the engine: status.json, SIGHUP and the wait, queue
+        // requests, the hourly TLS report.
+        .target(name: "PosternControl", dependencies: ["PosternSpool", "PosternStore"]),
         .target(
             name: "PosternDNS",
             dependencies: ["CAres", "PosternConfig", nio, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
@@ -53,7 +63,8 @@ let package = Package(
         .target(
             name: "PosternEngine",
             dependencies: [
-                "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternTLSChannel", "PosternSMTPCore",
+                "PosternConfig", "PosternPolicy", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS",
+                "PosternTLSChannel", "PosternSMTPCore",
                 "PosternSpool", "PosternDNS", "PosternDirectory", "CPosternShims", nio, nioPosix,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
@@ -61,19 +72,21 @@ let package = Package(
         // The fleet: etcd v3 through its JSON gateway (DESIGN.md, "A fleet (etcd)").
         .target(
             name: "PosternFleet",
-            dependencies: ["PosternConfig", "PosternStore", "COpenSSL", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            dependencies: ["PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "COpenSSL",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOHTTP1", package: "swift-nio"), nio, logging]
         ),
         .target(
             name: "PosternCLI",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims",
-                           logging]
+            dependencies: ["PosternConfig", "PosternStore", "PosternCertificates", "PosternRuntime", "PosternControl",
+                           "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims", logging]
         ),
         .target(
             name: "PosternWeb",
             dependencies: [
-                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, logging,
+                "PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS", "PosternTLSChannel", nio,
+                logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -82,15 +95,17 @@ let package = Package(
         ),
         .target(
             name: "PosternTestSupport",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI", "PosternSpool", nio, nioEmbedded]
+            dependencies: ["PosternConfig", "PosternStore", "PosternRuntime", "PosternTLS", "PosternCLI", "PosternSpool", nio,
+                           nioEmbedded]
         ),
 
         // Executables: flags, logging bootstrap, wiring.
-        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", "PosternFleet", argumentParser, logging]),
+        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", "PosternRuntime", "PosternFleet", argumentParser, logging]),
         .executableTarget(
             name: "posternd",
-            dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", "PosternFleet", argumentParser, logging]),
-        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", argumentParser, logging]),
+            dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", "PosternRuntime", "PosternFleet", argumentParser,
+                           logging]),
+        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", "PosternRuntime", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(
@@ -107,20 +122,23 @@ let package = Package(
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
         .testTarget(name: "PosternTLSChannelTests", dependencies: ["PosternTLSChannel", "PosternTestSupport", nioEmbedded]),
-        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternSpool", "PosternTestSupport"]),
+        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternRuntime", "PosternSpool", "PosternTestSupport"]),
+        .testTarget(name: "PosternControlTests", dependencies: ["PosternControl", "PosternStore", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternDNSTests", dependencies: ["PosternDNS", "PosternConfig", "PosternTestSupport", nio, nioPosix]),
         .testTarget(
             name: "PosternEngineTests",
-            dependencies: ["PosternEngine", "PosternDNS", "PosternTestSupport", nio, nioEmbedded, nioPosix]
+            dependencies: ["PosternEngine", "PosternRuntime", "PosternControl", "PosternDNS", "PosternTestSupport", nio,
+                           nioEmbedded, nioPosix]
         ),
         .testTarget(
             name: "PosternWebTests",
             dependencies: ["PosternWeb", "PosternTestSupport"]
         ),
-        .testTarget(name: "PosternFleetTests", dependencies: ["PosternFleet", "PosternTestSupport"]),
-        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "PosternFleetTests", dependencies: ["PosternFleet", "PosternRuntime", "PosternTestSupport"]),
+        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternCertificates", "PosternTestSupport"],
+                    exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

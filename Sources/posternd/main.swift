@@ -6,6 +6,7 @@ import PosternConfig
 import PosternDNS
 import PosternEngine
 import PosternFleet
+import PosternRuntime
 import PosternStore
 
 /// The SMTP/TLS engine. Signals: HUP reloads the committed configuration, TERM and INT stop.

@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternStore
 
 /// `commit --dry-run` and `commitcheck --probe`: the engine serves the pending configuration

@@ -1,4 +1,5 @@
 import Foundation
+import PosternControl
 import PosternSMTPCore
 import PosternSpool
 import PosternStore

@@ -1,4 +1,5 @@
 import Foundation
+import PosternStore
 
 /// The CLI sessions running now (`who`): one small file per session in `run/sessions/`,
 /// written when the session starts and removed when it ends. A file whose process is gone

@@ -1,5 +1,6 @@
 import Foundation
 import PosternSpool
+import PosternStore
 
 /// What the engine reports in `run/status.json`: the generation it serves, how the last
 /// reload went, its listeners and counters. The engine writes it; the CLI reads it.

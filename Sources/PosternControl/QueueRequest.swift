@@ -1,5 +1,6 @@
 import Foundation
 import PosternSpool
+import PosternStore
 
 /// An administrator's request about queued mail (`deleterecipients`, `bouncerecipients`,
 /// `deliverynow`). The CLI writes it to `queue/requests/`; the engine, which owns the queue,

@@ -1,5 +1,6 @@
 import Foundation
 import PosternSpool
+import PosternStore
 
 /// Incoming TLS connections per hour (AsyncOS Monitor → TLS Connections), kept durably by the
 /// engine in `HOME/reports/tls-hourly.json`. The engine adds the growth of its counters once
