@@ -25,18 +25,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
+        // C: module maps and the shims Swift cannot do without, one per C library, so a program
+        // links only the libraries it uses (DESIGN.md, "Source layout"). OpenSSL's shims are
+        // static inlines in COpenSSL's own module map.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
-        .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"]),
+        .target(name: "CEditLineShims", dependencies: ["CEditLine"]),
+        .target(name: "CPosternPosix"),
 
         // Libraries, in dependency order.
         .target(name: "PosternConfig"),
         .target(name: "PosternPolicy", dependencies: ["PosternConfig"]),
-        .target(name: "PosternTLS", dependencies: ["COpenSSL", "CPosternShims", "PosternConfig"]),
+        .target(name: "PosternTLS", dependencies: ["COpenSSL", "PosternConfig"]),
         .target(name: "PosternTLSChannel", dependencies: ["PosternTLS", nio]),
         // The configuration store: load, lock, atomic commit, history, the home's layout, accounts, audit.
         .target(name: "PosternStore", dependencies: ["PosternConfig", "PosternSpool", "CCrypt", logging]),
@@ -65,7 +68,7 @@ let package = Package(
             dependencies: [
                 "PosternConfig", "PosternPolicy", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS",
                 "PosternTLSChannel", "PosternSMTPCore",
-                "PosternSpool", "PosternDNS", "PosternDirectory", "CPosternShims", nio, nioPosix,
+                "PosternSpool", "PosternDNS", "PosternDirectory", nio, nioPosix,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
@@ -80,7 +83,7 @@ let package = Package(
         .target(
             name: "PosternCLI",
             dependencies: ["PosternConfig", "PosternStore", "PosternCertificates", "PosternRuntime", "PosternControl",
-                           "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims", logging]
+                           "PosternTLS", "PosternDirectory", "CEditLine", "CEditLineShims", "CPosternPosix", logging]
         ),
         .target(
             name: "PosternWeb",

@@ -1,4 +1,4 @@
-import CPosternShims.Posix
+import CPosternPosix
 import Foundation
 import PosternConfig
 import PosternControl
