@@ -54,13 +54,13 @@ let package = Package(
         ),
         // Between the admin processes and the engine: status.json, SIGHUP and the wait, queue
         // requests, the hourly TLS report.
-        .target(name: "PosternControl", dependencies: ["PosternSpool", "PosternStore"]),
+        .target(name: "PosternControl", dependencies: ["PosternConfig", "PosternSpool", "PosternStore"]),
         .target(
             name: "PosternDNS",
             dependencies: ["CAres", "PosternConfig", nio, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
-        .target(name: "PosternSpool", dependencies: [logging]),
+        .target(name: "PosternSpool", dependencies: ["PosternConfig", logging]),
         // LDAP without NIO: the engine runs it on its own threads, the CLI's TEST directly.
         .target(name: "PosternDirectory", dependencies: ["CLDAP", "PosternConfig", "PosternTLS"]),
         .target(
