@@ -60,7 +60,7 @@ let package = Package(
             dependencies: ["CAres", "PosternConfig", nio, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
-        .target(name: "PosternSpool", dependencies: ["PosternConfig", logging]),
+        .target(name: "PosternSpool", dependencies: ["PosternConfig"]),
         // LDAP without NIO: the engine runs it on its own threads, the CLI's TEST directly.
         .target(name: "PosternDirectory", dependencies: ["CLDAP", "PosternConfig", "PosternTLS"]),
         .target(
@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "PosternCLI",
             dependencies: ["PosternConfig", "PosternStore", "PosternCertificates", "PosternRuntime", "PosternControl",
-                           "PosternTLS", "PosternDirectory", "CEditLine", "CEditLineShims", "CPosternPosix", logging]
+                           "PosternSpool", "PosternTLS", "PosternDirectory", "CEditLine", "CEditLineShims", "CPosternPosix"]
         ),
         .target(
             name: "PosternWeb",
@@ -123,24 +123,35 @@ let package = Package(
         // One test target per library.
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
-        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
-        .testTarget(name: "PosternTLSChannelTests", dependencies: ["PosternTLSChannel", "PosternTestSupport", nioEmbedded]),
-        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternRuntime", "PosternSpool", "PosternTestSupport"]),
+        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternConfig", "COpenSSL", "PosternTestSupport"]),
+        .testTarget(
+            name: "PosternTLSChannelTests",
+            dependencies: ["PosternTLSChannel", "PosternTLS", "PosternConfig", "PosternTestSupport", nio, nioEmbedded]
+        ),
+        .testTarget(
+            name: "PosternStoreTests",
+            dependencies: ["PosternStore", "PosternRuntime", "PosternConfig", "PosternSpool", "PosternTestSupport"]
+        ),
         .testTarget(name: "PosternControlTests", dependencies: ["PosternControl", "PosternStore", "PosternTestSupport"]),
-        .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
+        .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternConfig", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternDNSTests", dependencies: ["PosternDNS", "PosternConfig", "PosternTestSupport", nio, nioPosix]),
         .testTarget(
             name: "PosternEngineTests",
-            dependencies: ["PosternEngine", "PosternRuntime", "PosternControl", "PosternDNS", "PosternTestSupport", nio,
-                           nioEmbedded, nioPosix]
+            dependencies: ["PosternEngine", "PosternRuntime", "PosternControl", "PosternDNS", "PosternConfig", "PosternPolicy",
+                           "PosternSMTPCore", "PosternSpool", "PosternStore", "PosternTLS", "PosternTestSupport", nio,
+                           nioEmbedded, nioPosix, logging]
         ),
         .testTarget(
             name: "PosternWebTests",
-            dependencies: ["PosternWeb", "PosternTestSupport"]
+            dependencies: ["PosternWeb", "PosternConfig", "PosternStore"]
         ),
-        .testTarget(name: "PosternFleetTests", dependencies: ["PosternFleet", "PosternRuntime", "PosternTestSupport"]),
-        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternCertificates", "PosternTestSupport"],
+        .testTarget(
+            name: "PosternFleetTests",
+            dependencies: ["PosternFleet", "PosternRuntime", "PosternConfig", "PosternStore", "PosternTestSupport", logging]
+        ),
+        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternCertificates", "PosternConfig", "PosternStore",
+                                                    "PosternTLS", "PosternTestSupport"],
                     exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
