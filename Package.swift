@@ -25,55 +25,71 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
-        // C: module maps and the shims Swift cannot do without (DESIGN.md, "Source layout").
+        // C: module maps and the shims Swift cannot do without, one per C library, so a program
+        // links only the libraries it uses (DESIGN.md, "Source layout"). OpenSSL's shims are
+        // static inlines in COpenSSL's own module map.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .systemLibrary(name: "CAres", pkgConfig: "libcares", providers: [.apt(["libc-ares-dev"])]),
         .systemLibrary(name: "CLDAP", pkgConfig: "ldap", providers: [.apt(["libldap-dev"])]),
         .systemLibrary(name: "CCrypt", pkgConfig: "libxcrypt", providers: [.apt(["libcrypt-dev"])]),
-        .target(name: "CPosternShims", dependencies: ["COpenSSL", "CEditLine"]),
+        .target(name: "CEditLineShims", dependencies: ["CEditLine"]),
+        .target(name: "CPosternPosix"),
 
         // Libraries, in dependency order.
         .target(name: "PosternConfig"),
         .target(name: "PosternPolicy", dependencies: ["PosternConfig"]),
-        .target(name: "PosternTLS", dependencies: ["COpenSSL", "CPosternShims", "PosternConfig"]),
+        .target(name: "PosternTLS", dependencies: ["COpenSSL", "PosternConfig"]),
         .target(name: "PosternTLSChannel", dependencies: ["PosternTLS", nio]),
+        // The configuration store: load, lock, atomic commit, history, the home's layout, accounts, audit.
+        .target(name: "PosternStore", dependencies: ["PosternConfig", "PosternSpool", "CCrypt", logging]),
+        // The files under certs/: certificates and keys named by fingerprint, SMTP AUTH bind secrets.
+        .target(name: "PosternCertificates", dependencies: ["PosternConfig", "PosternSpool", "PosternStore", "PosternTLS"]),
+        // A configuration compiled to serve (SSL_CTXs, HAT, RAT, AUTH), and a home made ready to:
+        // the engine at every reload, posternweb, and `commit`'s check.
         .target(
-            name: "PosternStore",
-            dependencies: ["PosternConfig", "PosternPolicy", "PosternTLS", "PosternSpool", "CCrypt", logging]
+            name: "PosternRuntime",
+            dependencies: ["PosternCertificates", "PosternConfig", "PosternPolicy", "PosternSpool", "PosternStore",
+                           "PosternTLS"]
         ),
+        // Between the admin processes and the engine: status.json, SIGHUP and the wait, queue
+        // requests, the hourly TLS report.
+        .target(name: "PosternControl", dependencies: ["PosternConfig", "PosternSpool", "PosternStore"]),
         .target(
             name: "PosternDNS",
             dependencies: ["CAres", "PosternConfig", nio, .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .target(name: "PosternSMTPCore", dependencies: ["PosternConfig", "PosternPolicy", "PosternSpool", nio]),
-        .target(name: "PosternSpool", dependencies: [logging]),
+        .target(name: "PosternSpool", dependencies: ["PosternConfig"]),
         // LDAP without NIO: the engine runs it on its own threads, the CLI's TEST directly.
         .target(name: "PosternDirectory", dependencies: ["CLDAP", "PosternConfig", "PosternTLS"]),
         .target(
             name: "PosternEngine",
             dependencies: [
-                "PosternConfig", "PosternPolicy", "PosternStore", "PosternTLS", "PosternTLSChannel", "PosternSMTPCore",
-                "PosternSpool", "PosternDNS", "PosternDirectory", "CPosternShims", nio, nioPosix,
+                "PosternConfig", "PosternPolicy", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS",
+                "PosternTLSChannel", "PosternSMTPCore",
+                "PosternSpool", "PosternDNS", "PosternDirectory", nio, nioPosix,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
         ),
         // The fleet: etcd v3 through its JSON gateway (DESIGN.md, "A fleet (etcd)").
         .target(
             name: "PosternFleet",
-            dependencies: ["PosternConfig", "PosternStore", "COpenSSL", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            dependencies: ["PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "COpenSSL",
+                           .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOHTTP1", package: "swift-nio"), nio, logging]
         ),
         .target(
             name: "PosternCLI",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternDirectory", "CEditLine", "CPosternShims",
-                           logging]
+            dependencies: ["PosternConfig", "PosternStore", "PosternCertificates", "PosternRuntime", "PosternControl",
+                           "PosternSpool", "PosternTLS", "PosternDirectory", "CEditLine", "CEditLineShims", "CPosternPosix"]
         ),
         .target(
             name: "PosternWeb",
             dependencies: [
-                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, logging,
+                "PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS", "PosternTLSChannel", nio,
+                logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -82,15 +98,17 @@ let package = Package(
         ),
         .target(
             name: "PosternTestSupport",
-            dependencies: ["PosternConfig", "PosternStore", "PosternTLS", "PosternCLI", "PosternSpool", nio, nioEmbedded]
+            dependencies: ["PosternConfig", "PosternStore", "PosternRuntime", "PosternTLS", "PosternCLI", "PosternSpool", nio,
+                           nioEmbedded]
         ),
 
         // Executables: flags, logging bootstrap, wiring.
-        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", "PosternFleet", argumentParser, logging]),
+        .executableTarget(name: "postern", dependencies: ["PosternCLI", "PosternStore", "PosternRuntime", "PosternFleet", argumentParser, logging]),
         .executableTarget(
             name: "posternd",
-            dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", "PosternFleet", argumentParser, logging]),
-        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", argumentParser, logging]),
+            dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", "PosternRuntime", "PosternFleet", argumentParser,
+                           logging]),
+        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", "PosternRuntime", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(
@@ -105,22 +123,36 @@ let package = Package(
         // One test target per library.
         .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
-        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternTestSupport"]),
-        .testTarget(name: "PosternTLSChannelTests", dependencies: ["PosternTLSChannel", "PosternTestSupport", nioEmbedded]),
-        .testTarget(name: "PosternStoreTests", dependencies: ["PosternStore", "PosternSpool", "PosternTestSupport"]),
-        .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternSpool", nio]),
+        .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternConfig", "COpenSSL", "PosternTestSupport"]),
+        .testTarget(
+            name: "PosternTLSChannelTests",
+            dependencies: ["PosternTLSChannel", "PosternTLS", "PosternConfig", "PosternTestSupport", nio, nioEmbedded]
+        ),
+        .testTarget(
+            name: "PosternStoreTests",
+            dependencies: ["PosternStore", "PosternRuntime", "PosternConfig", "PosternSpool", "PosternTestSupport"]
+        ),
+        .testTarget(name: "PosternControlTests", dependencies: ["PosternControl", "PosternStore", "PosternTestSupport"]),
+        .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternConfig", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternDNSTests", dependencies: ["PosternDNS", "PosternConfig", "PosternTestSupport", nio, nioPosix]),
         .testTarget(
             name: "PosternEngineTests",
-            dependencies: ["PosternEngine", "PosternDNS", "PosternTestSupport", nio, nioEmbedded, nioPosix]
+            dependencies: ["PosternEngine", "PosternRuntime", "PosternControl", "PosternDNS", "PosternConfig", "PosternPolicy",
+                           "PosternSMTPCore", "PosternSpool", "PosternStore", "PosternTLS", "PosternTestSupport", nio,
+                           nioEmbedded, nioPosix, logging]
         ),
         .testTarget(
             name: "PosternWebTests",
-            dependencies: ["PosternWeb", "PosternTestSupport"]
+            dependencies: ["PosternWeb", "PosternConfig", "PosternStore"]
         ),
-        .testTarget(name: "PosternFleetTests", dependencies: ["PosternFleet", "PosternTestSupport"]),
-        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternTestSupport"], exclude: ["Golden"]),
+        .testTarget(
+            name: "PosternFleetTests",
+            dependencies: ["PosternFleet", "PosternRuntime", "PosternConfig", "PosternStore", "PosternTestSupport", logging]
+        ),
+        .testTarget(name: "PosternCLITests", dependencies: ["PosternCLI", "PosternCertificates", "PosternConfig", "PosternStore",
+                                                    "PosternTLS", "PosternTestSupport"],
+                    exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
-import CPosternShims.Posix
+import CPosternPosix
 import Foundation
 import PosternConfig
+import PosternControl
 import PosternStore
 
 /// One admin session: the committed generation it started from, its pending changes, and

@@ -57,9 +57,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         case .double(let v): return String(v)
         case .string(let v): return "\"\(v)\""
         case .array, .object:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-            return (try? encoder.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
+            return (try? JSONCoding.compact.encode(self)).flatMap { String(data: $0, encoding: .utf8) } ?? "?"
         }
     }
 }
@@ -68,10 +66,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
 /// trailing newline. The same value always gives the same bytes.
 public enum CanonicalJSON {
     public static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        var data = try encoder.encode(value)
+        var data = try JSONCoding.pretty.encode(value)
         data.append(0x0a)
         return data
     }

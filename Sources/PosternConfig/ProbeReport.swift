@@ -102,16 +102,11 @@ public struct ProbeConnection: Codable, Hashable, Sendable {
 
 extension ProbeReport {
     public static func decode(_ data: Data) throws -> ProbeReport {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(ProbeReport.self, from: data)
+        try JSONCoding.decoder.decode(ProbeReport.self, from: data)
     }
 
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONCoding.pretty.encode(self)
     }
 
     /// Warnings that follow from what the probes saw: certificates that expired or expire

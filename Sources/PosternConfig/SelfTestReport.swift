@@ -52,13 +52,11 @@ public struct SelfTestReport: Codable, Hashable, Sendable {
     public var failures: Int { listeners.reduce(0) { $0 + $1.checks.filter { !$0.passed }.count } + problems.count }
 
     public static func decode(_ data: Data) throws -> SelfTestReport {
-        try JSONDecoder().decode(SelfTestReport.self, from: data)
+        try JSONCoding.decoder.decode(SelfTestReport.self, from: data)
     }
 
     public func encoded() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return try encoder.encode(self)
+        try JSONCoding.pretty.encode(self)
     }
 }
 

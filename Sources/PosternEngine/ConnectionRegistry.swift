@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import PosternConfig
+import PosternControl
 import PosternStore
 
 /// Every open connection, across event loops: the counts the limits need (per IP, per

@@ -4,8 +4,10 @@ import Logging
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternControl
 import PosternDNS
 import PosternPolicy
+import PosternRuntime
 import PosternSpool
 import PosternStore
 

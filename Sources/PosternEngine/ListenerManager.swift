@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternControl
 import PosternStore
 
 /// The bound server sockets. A reload keeps a socket whose address and port stay, and only

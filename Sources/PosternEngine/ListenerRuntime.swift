@@ -3,6 +3,7 @@ import NIOPosix
 import PosternConfig
 import PosternDNS
 import PosternPolicy
+import PosternRuntime
 import PosternSpool
 import PosternStore
 

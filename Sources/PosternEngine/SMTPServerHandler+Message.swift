@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PosternConfig
 import PosternSMTPCore
 import PosternSpool
 
@@ -80,7 +81,7 @@ extension SMTPServerHandler {
         // thread once they are on disk; the answer hops back to this connection's loop.
         let written = context.eventLoop.makePromise(of: Void.self)
         do {
-            let json = try JSONEncoder.spool.encode(envelope)
+            let json = try JSONCoding.compact.encode(envelope)
             body.withUnsafeReadableBytes { raw in
                 services.spool.store(id: envelope.mid, envelope: json, prefix: Data(received.utf8), body: raw) { result in
                     switch result {

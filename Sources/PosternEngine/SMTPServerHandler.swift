@@ -268,13 +268,3 @@ extension SMTPSession.Action {
         return false
     }
 }
-
-extension JSONEncoder {
-    /// One-line JSON for spool envelopes.
-    static var spool: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return encoder
-    }
-}

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOSSL
+import PosternConfig
 
 /// How to reach an etcd cluster: its client URLs, TLS material, credentials. Secrets are
 /// never part of `description`, so a settings value can be logged.
@@ -151,7 +152,7 @@ public final class EtcdClient: Sendable {
         _ path: String, _ body: Request, write: Bool
     ) async throws -> Response {
         let payload: Data
-        do { payload = try JSONEncoder().encode(body) } catch { throw EtcdError(kind: .malformed("\(error)")) }
+        do { payload = try JSONCoding.compact.encode(body) } catch { throw EtcdError(kind: .malformed("\(error)")) }
         var failures: [String: String] = [:]
         let endpoints = settings.endpoints
         let first = state.preferred
@@ -162,11 +163,11 @@ public final class EtcdClient: Sendable {
                 let (status, data) = try await send(endpoint: endpoint, path: path, payload: payload)
                 if (200..<300).contains(status) {
                     state.preferred = index
-                    do { return try JSONDecoder().decode(Response.self, from: data) } catch {
+                    do { return try JSONCoding.decoder.decode(Response.self, from: data) } catch {
                         throw EtcdError(kind: .malformed("\(path): \(error)"))
                     }
                 }
-                let gateway = try? JSONDecoder().decode(GatewayError.self, from: data)
+                let gateway = try? JSONCoding.decoder.decode(GatewayError.self, from: data)
                 let message = gateway.map { $0.message.isEmpty ? $0.error : $0.message } ?? "HTTP \(status)"
                 let code = gateway?.code.value ?? 0
                 // 14 = Unavailable (no leader, stopping), 4 = DeadlineExceeded: another member may do better.
@@ -214,11 +215,11 @@ public final class EtcdClient: Sendable {
         var request = HTTPClientRequest(url: endpoint + "/v3/auth/authenticate")
         request.method = .POST
         request.headers.add(name: "Grpc-Metadata-hasleader", value: "true")
-        request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(AuthenticateRequest(name: user, password: password))))
+        request.body = .bytes(ByteBuffer(bytes: try JSONCoding.compact.encode(AuthenticateRequest(name: user, password: password))))
         let response = try await http.execute(request, timeout: .init(settings.requestTimeout))
         var body = try await response.body.collect(upTo: 1 << 20)
         let data = Data(body.readBytes(length: body.readableBytes) ?? [])
-        guard response.status == .ok, let answer = try? JSONDecoder().decode(AuthenticateResponse.self, from: data),
+        guard response.status == .ok, let answer = try? JSONCoding.decoder.decode(AuthenticateResponse.self, from: data),
             !answer.token.isEmpty
         else {
             // The password itself is never part of the message.

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PosternConfig
 
 extension EtcdClient {
     /// Watches one key from `startRevision` with progress notifications, calling `receive`
@@ -12,7 +13,7 @@ extension EtcdClient {
     ) async throws {
         let create = WatchRequest(createRequest: WatchCreateRequest(
             key: key, startRevision: EtcdInt(startRevision), progressNotify: true))
-        let payload = try JSONEncoder().encode(create)
+        let payload = try JSONCoding.compact.encode(create)
         var failures: [String: String] = [:]
         let endpoints = settings.endpoints
         let first = state.preferred
@@ -44,7 +45,7 @@ extension EtcdClient {
                     pending = Data(pending[(newline + 1)...])
                     guard !line.isEmpty else { continue }
                     let envelope: StreamEnvelope<WatchResponse>
-                    do { envelope = try JSONDecoder().decode(StreamEnvelope<WatchResponse>.self, from: line) } catch {
+                    do { envelope = try JSONCoding.decoder.decode(StreamEnvelope<WatchResponse>.self, from: line) } catch {
                         throw EtcdError(kind: .malformed("watch: \(error)"))
                     }
                     if let error = envelope.error { throw EtcdError(kind: .refused(error.code.value, error.message)) }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PosternConfig
+import PosternControl
 import PosternStore
 
 /// The engine's side of a fleet: watches `config/current` and brings the local store to each

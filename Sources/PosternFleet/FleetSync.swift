@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PosternConfig
+import PosternRuntime
 import PosternStore
 
 /// A machine's link to its fleet: the etcd client made from `fleet/settings.json`, and the

@@ -1,4 +1,5 @@
 import Foundation
+import PosternConfig
 
 /// Monotonic identifiers (ICID, MID, DCID) that never repeat across restarts.
 ///
@@ -42,7 +43,7 @@ public final class IDAllocator: @unchecked Sendable {
             note = floors.isEmpty ? nil : "\(file.lastPathComponent) is missing; ids start above the queue's highest"
         } else {
             do {
-                saved = try JSONDecoder().decode([String: Int].self, from: Data(contentsOf: file))
+                saved = try JSONCoding.decoder.decode([String: Int].self, from: Data(contentsOf: file))
             } catch {
                 note = "\(file.lastPathComponent) cannot be read (\(error)); ids start above the queue's highest"
             }
@@ -91,7 +92,7 @@ public final class IDAllocator: @unchecked Sendable {
         }
         let json = Dictionary(uniqueKeysWithValues: target.map { ($0.key.rawValue, $0.value) })
         do throws(DurableFile.Failure) {
-            let data = (try? JSONEncoder().encode(json)) ?? Data()
+            let data = (try? JSONCoding.compact.encode(json)) ?? Data()
             try DurableFile.write(data, to: file, mode: 0o640, files: files)
             lock.withLock {
                 for (kind, value) in target { ceiling[kind] = max(ceiling[kind]!, value) }

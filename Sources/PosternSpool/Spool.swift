@@ -1,4 +1,5 @@
 import Foundation
+import PosternConfig
 
 /// The durable queue (DESIGN.md: `HOME/queue/`), as append-only segment files with group
 /// commit.
@@ -380,15 +381,10 @@ extension Spool {
     /// Where the recipients of message `id` stand, if it has been tried.
     public func state(of id: Int) -> DeliveryState? {
         guard let data = try? Data(contentsOf: stateURL(id)) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(DeliveryState.self, from: data)
+        return try? JSONCoding.decoder.decode(DeliveryState.self, from: data)
     }
 
     public func save(_ state: DeliveryState, of id: Int) throws {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        try DurableFile.write(try encoder.encode(state), to: stateURL(id), mode: 0o640, files: files)
+        try DurableFile.write(try JSONCoding.compact.encode(state), to: stateURL(id), mode: 0o640, files: files)
     }
 }

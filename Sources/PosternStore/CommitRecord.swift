@@ -37,9 +37,7 @@ public struct CommitRecord: Codable, Hashable, Sendable {
 
     /// JSON string quoting keeps one record on one line whatever the comment holds.
     private static func quote(_ text: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .withoutEscapingSlashes  // "ciphers HIGH/TLSv1.3", not "HIGH\/TLSv1.3"
-        guard let data = try? encoder.encode(text), let quoted = String(data: data, encoding: .utf8) else {
+        guard let data = try? JSONCoding.compact.encode(text), let quoted = String(data: data, encoding: .utf8) else {
             return "\"\""
         }
         return quoted

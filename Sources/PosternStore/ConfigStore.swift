@@ -75,7 +75,7 @@ public struct ConfigStore: Sendable {
     }
 
     /// Every generation file in config/history/, crashed commits' included, oldest first.
-    func historyGenerations() -> [Int] {
+    package func historyGenerations() -> [Int] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: home.historyDirectory.path)) ?? []
         return names.compactMap { $0.hasSuffix(".json") ? Int($0.dropLast(5)) : nil }.sorted()
     }
@@ -142,7 +142,7 @@ public struct ConfigStore: Sendable {
     }
 
     /// Writes a document as the new current generation. The caller holds the lock.
-    func write(_ document: ConfigDocument) throws(StoreError) {
+    package func write(_ document: ConfigDocument) throws(StoreError) {
         let data: Data
         do { data = try CanonicalJSON.encode(document) } catch { throw StoreError.io("encode: \(error)") }
         let hook = faultHook

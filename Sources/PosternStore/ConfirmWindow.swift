@@ -31,9 +31,7 @@ extension ConfigStore {
     /// The commit waiting for confirmation, if any.
     public func pendingConfirmation() -> ConfirmWindow? {
         guard let data = try? Data(contentsOf: home.confirmFile) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(ConfirmWindow.self, from: data)
+        return try? JSONCoding.decoder.decode(ConfirmWindow.self, from: data)
     }
 
     /// Opens a window for `record` (called by the committer right after the commit).

@@ -1,5 +1,4 @@
 import COpenSSL
-import CPosternShims.OpenSSL
 import Foundation
 
 /// An X.509 certificate; owns its `X509` and frees it.

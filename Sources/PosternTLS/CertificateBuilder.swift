@@ -1,5 +1,4 @@
 import COpenSSL
-import CPosternShims.OpenSSL
 import Foundation
 
 /// What a new certificate says about its subject (certconfig NEW, asyncos-cli.md §5.1).

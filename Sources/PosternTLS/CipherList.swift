@@ -1,5 +1,4 @@
 import COpenSSL
-import CPosternShims.OpenSSL
 import PosternConfig
 
 /// One cipher as `openssl ciphers -v` prints it.

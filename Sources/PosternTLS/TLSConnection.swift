@@ -1,5 +1,4 @@
 import COpenSSL
-import CPosternShims.OpenSSL
 
 /// One TLS session over two memory BIOs: ciphertext is fed in and drained out by the
 /// caller (the engine's channel handler), so OpenSSL never touches a socket.

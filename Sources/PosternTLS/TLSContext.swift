@@ -1,5 +1,4 @@
 import COpenSSL
-import CPosternShims.OpenSSL
 import Foundation
 import PosternConfig
 

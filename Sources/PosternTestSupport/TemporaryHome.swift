@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternStore
 
 /// A fresh appliance home in a temporary directory, with the factory configuration.

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import PosternConfig
+import PosternControl
+import PosternRuntime
 import PosternStore
 
 /// Commit Changes: the pending changes of this browser, a comment, Commit or Abandon, through

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import PosternConfig
+import PosternControl
 import PosternStore
 
 /// Monitor → TLS Connections: incoming TLS per hour over the last day and per day over the

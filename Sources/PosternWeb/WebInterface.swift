@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Mustache
 import PosternConfig
+import PosternControl
 import PosternStore
 import Synchronization
 

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import PosternConfig
+import PosternRuntime
 import PosternStore
 import Synchronization
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PosternCLI
 import PosternFleet
+import PosternRuntime
 import PosternStore
 
 /// The admin CLI: a REPL on a terminal, lines from a pipe, or `-c 'cmd; cmd'` as sshd runs

@@ -6,6 +6,7 @@ import PosternConfig
 import PosternDNS
 import PosternEngine
 import PosternFleet
+import PosternRuntime
 import PosternStore
 
 /// The SMTP/TLS engine. Signals: HUP reloads the committed configuration, TERM and INT stop.
@@ -91,7 +92,7 @@ struct Posternd: ParsableCommand {
     private func runProbe(_ file: String, home: Home, logger: Logger) -> Never {
         let configuration: Configuration
         do {
-            configuration = try JSONDecoder().decode(Configuration.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+            configuration = try JSONCoding.decoder.decode(Configuration.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
         } catch {
             FileHandle.standardError.write(Data("posternd: cannot read the configuration to probe from \(file): \(error)\n".utf8))
             Foundation.exit(2)

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOEmbedded
 import PosternConfig
+import PosternControl
 import PosternStore
 import PosternTLS
 import PosternTestSupport

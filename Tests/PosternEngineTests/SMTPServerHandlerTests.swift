@@ -6,6 +6,7 @@ import NIOPosix
 import PosternConfig
 import PosternDNS
 import PosternPolicy
+import PosternRuntime
 import PosternSMTPCore
 import PosternSpool
 import PosternStore

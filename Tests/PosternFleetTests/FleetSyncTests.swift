@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import PosternConfig
 import PosternFleet
+import PosternRuntime
 import PosternStore
 import PosternTestSupport
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternSpool
 import PosternTestSupport
 import Testing

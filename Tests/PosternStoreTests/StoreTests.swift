@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternTestSupport
 import Testing
 @testable import PosternStore

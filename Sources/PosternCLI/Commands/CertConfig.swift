@@ -1,4 +1,5 @@
 import Foundation
+import PosternCertificates
 import PosternConfig
 import PosternStore
 import PosternTLS

@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternStore
 
 /// `commit --dry-run` and `commitcheck --probe`: the engine serves the pending configuration
@@ -79,8 +80,7 @@ enum DryRun {
     static func probe(_ configuration: Configuration, home: Home) throws -> ProbeReport {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("postern-probe-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: file) }
-        let encoder = JSONEncoder()
-        try encoder.encode(configuration).write(to: file, options: [.atomic])
+        try JSONCoding.compact.encode(configuration).write(to: file, options: [.atomic])
         let process = Process()
         process.executableURL = engineExecutable()
         process.arguments = ["--home", home.root.path, "--probe", file.path]

@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternStore
 
 /// `commitcheck` (and `commit --check`): the engine's own check of the pending configuration.

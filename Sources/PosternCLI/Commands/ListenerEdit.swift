@@ -1,3 +1,4 @@
+import PosternCertificates
 import PosternConfig
 import PosternStore
 

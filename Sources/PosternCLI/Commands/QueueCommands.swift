@@ -1,4 +1,6 @@
 import Foundation
+import PosternConfig
+import PosternControl
 import PosternSpool
 import PosternStore
 
@@ -19,8 +21,7 @@ struct ShowQueueCommand: CLICommand {
             context.dialog.say("The queue is empty.")
             return .ok
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = JSONCoding.decoder
         for entry in entries {
             guard let (data, message) = try? spool.read(entry), let envelope = try? decoder.decode(Envelope.self, from: data)
             else {

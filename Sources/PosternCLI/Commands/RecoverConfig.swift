@@ -1,4 +1,5 @@
 import Foundation
+import PosternControl
 import PosternStore
 
 /// `recoverconfig`: the way back when config/current.json cannot be read. Postern replaces

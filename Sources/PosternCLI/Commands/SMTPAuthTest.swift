@@ -1,5 +1,7 @@
+import PosternCertificates
 import PosternConfig
 import PosternDirectory
+import PosternRuntime
 import PosternStore
 import PosternTLS
 

@@ -1,5 +1,7 @@
 import Foundation
 import PosternConfig
+import PosternControl
+import PosternRuntime
 import PosternStore
 
 /// `commit` (asyncos-cli.md §6.2): validate exactly as the engine will, write the new

@@ -1,4 +1,5 @@
 import Foundation
+import PosternControl
 import PosternStore
 
 /// `status`: what the engine serves, read from `run/status.json`.

@@ -1,6 +1,6 @@
 import CEditLine
-import CPosternShims.EditLine
-import CPosternShims.Posix
+import CEditLineShims
+import CPosternPosix
 import Foundation
 import PosternStore
 

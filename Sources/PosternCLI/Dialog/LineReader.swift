@@ -1,4 +1,4 @@
-import CPosternShims.Posix
+import CPosternPosix
 import Foundation
 
 /// What reading one line of input gave.

@@ -1,4 +1,4 @@
-import CPosternShims.Posix
+import CPosternPosix
 import Foundation
 
 /// AsyncOS pages long output on a terminal with `-Press Any Key For More-` (asyncos-cli.md

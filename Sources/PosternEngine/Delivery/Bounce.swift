@@ -44,11 +44,3 @@ extension SMTPClientSession.TLSLevelPolicy {
         }
     }
 }
-
-extension JSONDecoder {
-    static var spool: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }
-}

@@ -1,4 +1,6 @@
 import Foundation
+import PosternConfig
+import PosternControl
 import PosternSpool
 import PosternStore
 
@@ -10,10 +12,10 @@ enum QueueRequests {
         for name in names.sorted() where name.hasSuffix(".json") && !name.hasPrefix(".") {
             let url = directory.appendingPathComponent(name)
             defer { unlink(url.path) }
-            guard let data = try? Data(contentsOf: url), let request = try? JSONDecoder().decode(QueueRequest.self, from: data)
+            guard let data = try? Data(contentsOf: url), let request = try? JSONCoding.decoder.decode(QueueRequest.self, from: data)
             else { continue }
             let changed = runner.apply(request)
-            if let answer = try? JSONEncoder().encode(QueueRequest.Answer(changed: changed)) {
+            if let answer = try? JSONCoding.compact.encode(QueueRequest.Answer(changed: changed)) {
                 try? DurableFile.write(answer, to: directory.appendingPathComponent("\(request.id).done"), mode: 0o660)
             }
         }

@@ -1,4 +1,6 @@
 import Foundation
+import PosternConfig
+import PosternControl
 import PosternSMTPCore
 import PosternSpool
 import PosternStore
@@ -61,7 +63,7 @@ extension QueueRunner {
         let original = spool.entry(envelope.mid).flatMap { try? spool.read($0).message } ?? Data()
         let bounce = Bounce(mid: mid, original: envelope, originalMessage: original, failed: failed, hostname: hostname)
         let json: Data
-        do { json = try JSONEncoder.spool.encode(bounce.envelope) } catch { return completion(.failure(error)) }
+        do { json = try JSONCoding.compact.encode(bounce.envelope) } catch { return completion(.failure(error)) }
         Array(bounce.message.utf8).withUnsafeBytes {
             spool.store(id: mid, envelope: json, prefix: Data(), body: $0) { result in
                 completion(result.map { _ in () }.mapError { $0 })

@@ -168,7 +168,7 @@ final class QueueRunner: @unchecked Sendable {
     func load(_ mid: Int) -> (envelope: Envelope, state: DeliveryState)? {
         if let known = messages[mid] { return known }
         guard let stored = spool.entry(mid), let (envelopeData, _) = try? spool.read(stored),
-            let envelope = try? JSONDecoder.spool.decode(Envelope.self, from: envelopeData)
+            let envelope = try? JSONCoding.decoder.decode(Envelope.self, from: envelopeData)
         else { return nil }
         let state = spool.state(of: mid) ?? DeliveryState(recipients: envelope.recipients, now: Date())
         messages[mid] = (envelope, state)

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternRuntime
 import PosternSMTPCore
 import PosternStore
 import PosternTLS

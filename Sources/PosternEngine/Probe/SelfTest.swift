@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PosternConfig
 import PosternPolicy
+import PosternRuntime
 import PosternSMTPCore
 import PosternStore
 import PosternTLS

@@ -1,6 +1,7 @@
 import Foundation
 import PosternConfig
 import PosternSpool
+import PosternStore
 import PosternTLS
 
 /// Certificate and key files under `HOME/certs/`. Names carry the certificate's fingerprint,

@@ -1,6 +1,7 @@
 import Foundation
 import PosternConfig
 import PosternSpool
+import PosternStore
 import PosternTLS
 
 /// Makes a home usable: the directories, and when there is no configuration yet, the

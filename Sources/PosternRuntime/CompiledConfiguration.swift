@@ -1,6 +1,7 @@
 import Foundation
 import PosternConfig
 import PosternPolicy
+import PosternStore
 import PosternTLS
 
 /// A configuration turned into what serves: per listener the TLS context and the compiled

@@ -1,4 +1,5 @@
 import Foundation
+import PosternStore
 
 /// Telling the engine to reload, and waiting to hear how it went.
 public struct EngineSignal: Sendable {

@@ -1,5 +1,7 @@
 import Foundation
+import PosternConfig
 import PosternSpool
+import PosternStore
 
 /// What the engine reports in `run/status.json`: the generation it serves, how the last
 /// reload went, its listeners and counters. The engine writes it; the CLI reads it.
@@ -159,18 +161,13 @@ public struct EngineStatus: Codable, Sendable, Hashable {
 
     public static func read(_ home: Home) -> EngineStatus? {
         guard let data = try? Data(contentsOf: home.statusFile) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try? decoder.decode(EngineStatus.self, from: data)
+        return try? JSONCoding.decoder.decode(EngineStatus.self, from: data)
     }
 
     /// Replaces the status file by rename, so a reader never sees half of it. No fsync: a
     /// status lost in a crash is rewritten at the next start.
     public func write(to home: Home) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.dateEncodingStrategy = .iso8601
-        let data = try encoder.encode(self)
+        let data = try JSONCoding.pretty.encode(self)
         let temp = home.runDirectory.appendingPathComponent(".status.json.tmp.\(getpid())")
         try data.write(to: temp)
         guard rename(temp.path, home.statusFile.path) == 0 else {

@@ -1,5 +1,6 @@
 import Foundation
 import PosternConfig
+import PosternStore
 import PosternTLS
 
 /// Where the web interface serves and with what TLS: one per interface with HTTPS enabled,

@@ -1,4 +1,6 @@
 import Foundation
+import PosternConfig
+import PosternStore
 
 /// The CLI sessions running now (`who`): one small file per session in `run/sessions/`,
 /// written when the session starts and removed when it ends. A file whose process is gone
@@ -26,11 +28,9 @@ public enum AdminSessions {
     }
 
     public static func register(_ session: AdminSession, home: Home) {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
         try? FileManager.default.createDirectory(at: home.sessionsDirectory, withIntermediateDirectories: true,
                                                  attributes: [.posixPermissions: 0o770])
-        if let data = try? encoder.encode(session) { try? data.write(to: file(home, session.pid)) }
+        if let data = try? JSONCoding.compact.encode(session) { try? data.write(to: file(home, session.pid)) }
     }
 
     public static func unregister(pid: Int32, home: Home) {
@@ -39,8 +39,7 @@ public enum AdminSessions {
 
     /// The sessions whose process still runs, oldest first.
     public static func list(_ home: Home) -> [AdminSession] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
+        let decoder = JSONCoding.decoder
         let names = (try? FileManager.default.contentsOfDirectory(atPath: home.sessionsDirectory.path)) ?? []
         var live: [AdminSession] = []
         for name in names where name.hasSuffix(".json") {

@@ -1,4 +1,5 @@
 import Foundation
+import PosternControl
 import PosternStore
 import PosternTestSupport
 import Testing

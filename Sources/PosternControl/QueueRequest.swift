@@ -1,5 +1,7 @@
 import Foundation
+import PosternConfig
 import PosternSpool
+import PosternStore
 
 /// An administrator's request about queued mail (`deleterecipients`, `bouncerecipients`,
 /// `deliverynow`). The CLI writes it to `queue/requests/`; the engine, which owns the queue,
@@ -46,13 +48,13 @@ public struct QueueRequest: Codable, Hashable, Sendable {
         let directory = QueueRequest.directory(home.queueDirectory)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o770])
-        try DurableFile.write(try JSONEncoder().encode(self), to: directory.appendingPathComponent("\(id).json"),
+        try DurableFile.write(try JSONCoding.compact.encode(self), to: directory.appendingPathComponent("\(id).json"),
                               mode: 0o660)
         let answer = directory.appendingPathComponent("\(id).done")
         let clock = ContinuousClock()
         let deadline = clock.now + timeout
         while clock.now < deadline {
-            if let data = try? Data(contentsOf: answer), let decoded = try? JSONDecoder().decode(Answer.self, from: data) {
+            if let data = try? Data(contentsOf: answer), let decoded = try? JSONCoding.decoder.decode(Answer.self, from: data) {
                 unlink(answer.path)
                 return decoded.changed
             }
