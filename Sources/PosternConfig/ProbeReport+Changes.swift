@@ -63,6 +63,14 @@ extension ProbeReport {
         } else if refusedBefore && !refusedNow && now.tlsClient?.tlsProtocol != nil {
             consequences.append("senders without a client certificate can now complete the TLS handshake")
         }
+        // The probe presents no certificate, so what verification does to those who present one
+        // follows from the level alone.
+        let verifiesBefore = was.tls?.hasSuffix("Verify") ?? false, verifiesNow = now.tls?.hasSuffix("Verify") ?? false
+        if verifiesNow && !verifiesBefore {
+            consequences.append("senders presenting a client certificate that does not verify will now be refused")
+        } else if verifiesBefore && !verifiesNow {
+            consequences.append("client certificates are no longer verified")
+        }
         if let p = now.tlsClient?.tlsProtocol, let q = was.tlsClient?.tlsProtocol,
             p != q || now.tlsClient?.cipher != was.tlsClient?.cipher {
             consequences.append("the handshake now negotiates \(p) \(now.tlsClient?.cipher ?? "") (was \(q) "

@@ -69,8 +69,26 @@ import Testing
                                                                handshake: "peer did not return a certificate"))
         #expect(after.changes(from: before) == [
             "InboundMail PARTNERS (10.1.1.0/24): TLS Required → Required - Verify: senders without a client "
-                + "certificate will now fail the TLS handshake.",
+                + "certificate will now fail the TLS handshake; senders presenting a client certificate that does not "
+                + "verify will now be refused.",
         ])
+    }
+
+    /// Every change of TLS level says what it does to someone; none is a bare "X → Y.".
+    @Test(arguments: [("No", "Preferred"), ("Preferred", "Required"), ("Required", "Preferred"), ("No", "Required"),
+                      ("Required", "No"), ("Preferred", "No"), ("Preferred", "Preferred - Verify"),
+                      ("Preferred - Verify", "Preferred"), ("Required", "Required - Verify"),
+                      ("Required - Verify", "Required"), ("Preferred - Verify", "Required - Verify")])
+    func everyTLSTransitionSaysWhatChangesForWhom(from: String, to: String) {
+        func group(_ tls: String) -> ProbeGroup {
+            let required = tls.hasPrefix("Required")
+            return ProbePlanTests.group(tls: tls, mail: required ? "530 5.7.0 Must issue a STARTTLS command first" : "250 ok",
+                                        offered: tls != "No",
+                                        handshake: tls == "Required - Verify" ? "peer did not return a certificate" : nil)
+        }
+        let lines = ProbePlanTests.report(group(to)).changes(from: ProbePlanTests.report(group(from)))
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("InboundMail PARTNERS (10.1.1.0/24): TLS \(from) → \(to): ") == true, "\(lines)")
     }
 
     @Test func turningTLSOffSaysMailTravelsInTheClear() {
