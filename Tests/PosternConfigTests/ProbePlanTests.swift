@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import PosternConfig
+import PosternPolicy
 
 /// How `posternd --probe` serves a configuration, and the sentences of a dry run.
 @Suite struct ProbePlanTests {
     @Test func everyGroupGetsItsOwnLoopbackSourceAndTheEmptyOneIsSkipped() throws {
         let factory = FactoryDefaults.configuration
-        let plan = ProbePlan(factory, ports: factory.listeners.map { _ in 40000 })
+        let plan = ProbePlan(factory, ports: factory.listeners.map { _ in 40000 }, landsIn: CompiledHostAccess.landing)
         let served = plan.configuration.listeners[0]
         #expect(served.port == 40000)
         #expect(plan.configuration.interface(named: served.interface)?.address.isLoopback == true)
@@ -28,7 +29,7 @@ import Testing
     @Test func groupsAfterOneThatMatchesEverythingAreNotProbed() throws {
         var configuration = FactoryDefaults.configuration
         configuration.listeners[0].hostAccess.senderGroups[1].entries = [try SenderEntry(parsing: "0.0.0.0/0")]
-        let plan = ProbePlan(configuration, ports: [40000])
+        let plan = ProbePlan(configuration, ports: [40000], landsIn: CompiledHostAccess.landing)
         let groups = plan.skeleton.listeners[0].groups
         #expect(groups[1].source != nil)
         #expect(groups[2].skipped == "an earlier group matches every address")

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternPolicy
 import PosternSMTPCore
 import PosternStore
 import PosternTLS
@@ -44,7 +45,7 @@ public enum Prober {
                 let index = candidate.interfaces.firstIndex { $0.name == listener.interface } ?? 0
                 ports.append(try freePort(address: "127.0.0.\(index + 1)"))
             }
-            let plan = ProbePlan(candidate, ports: ports)
+            let plan = ProbePlan(candidate, ports: ports, landsIn: CompiledHostAccess.landing)
             report = plan.skeleton
             report.warnings = staticWarnings(candidate)
             let problems = CompiledConfiguration.check(plan.configuration, home: home)
