@@ -86,6 +86,9 @@ public enum Prober {
                 }
                 index += batch
             }
+            report.warnings += tls12Warnings(plan, report: report, group: group, heloName: candidate.hostname)
+            report.warnings += portWarnings(candidate, committed: try? ConfigStore(home: certificates).load().configuration,
+                                            group: group)
         } catch {
             report.problems.append("\(error)")
         }
@@ -172,25 +175,6 @@ public enum Prober {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
         return Int(UInt16(bigEndian: sin.sin_port))
-    }
-
-    /// Warnings that follow from the settings alone.
-    static func staticWarnings(_ configuration: Configuration) -> [String] {
-        var warnings: [String] = []
-        let inbound = configuration.ssl.inbound
-        let current: [TLSProtocolVersion] = [.tlsv1_2, .tlsv1_3]
-        if !inbound.methods.versions.contains(where: current.contains) {
-            warnings.append("sslconfig INBOUND: the methods \(inbound.methods.label) are ones no current client speaks "
-                            + "(OpenSSL 3 and current mail servers need TLS v1.2 or v1.3).")
-        }
-        if inbound.methods.versions.contains(.tlsv1_2) {
-            let usable = (try? CipherList.expand(inbound.ciphers, methods: TLSMethods([.tlsv1_2]), supportedOnly: true)) ?? []
-            if !usable.contains(where: { $0.minimumProtocol != "TLSv1.3" }) {
-                warnings.append("sslconfig INBOUND: the cipher string \"\(inbound.ciphers)\" leaves no cipher usable "
-                                + "with TLS v1.2; TLS v1.2 clients cannot connect.")
-            }
-        }
-        return warnings
     }
 }
 
