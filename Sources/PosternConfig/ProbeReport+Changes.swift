@@ -44,6 +44,12 @@ extension ProbeReport {
         if was.action != now.action || was.behavior != now.behavior {
             lines.append("\(who): \(was.action) (\(was.behavior)) → \(now.action) (\(now.behavior)).")
         }
+        // A group whose policy refuses its senders both before and after: no one meets its TLS.
+        let refusing: Set<String> = [Behavior.reject.label, Behavior.tcpRefuse.label]
+        if was.tls != now.tls, refusing.contains(was.behavior), refusing.contains(now.behavior) {
+            return lines + ["\(who): TLS \(was.tls ?? "?") → \(now.tls ?? "?"): no sender meets it, the group's policy "
+                            + "refuses them (\(now.behavior))."]
+        }
         var consequences: [String] = []
         let plainBefore = was.plaintext?.mailReply, plainNow = now.plaintext?.mailReply
         if let plainNow, plainNow.hasPrefix("530"), !(plainBefore?.hasPrefix("530") ?? false) {

@@ -75,6 +75,21 @@ import PosternPolicy
         ])
     }
 
+    @Test func aTLSChangeInAGroupThatIsRefusedSaysNoSenderMeetsIt() {
+        func refused(_ tls: String) -> ProbeGroup {
+            var g = ProbePlanTests.group(tls: tls, mail: "554 Access denied", offered: false)
+            g.action = "$BLOCKED"
+            g.behavior = "Reject"
+            g.tlsClient?.mailReply = "554 Access denied"
+            return g
+        }
+        let after = ProbePlanTests.report(refused("Required"))
+        #expect(after.changes(from: ProbePlanTests.report(refused("Preferred"))) == [
+            "InboundMail PARTNERS (10.1.1.0/24): TLS Preferred → Required: no sender meets it, the group's policy "
+                + "refuses them (Reject).",
+        ])
+    }
+
     /// Every change of TLS level says what it does to someone; none is a bare "X → Y.".
     @Test(arguments: [("No", "Preferred"), ("Preferred", "Required"), ("Required", "Preferred"), ("No", "Required"),
                       ("Required", "No"), ("Preferred", "No"), ("Preferred", "Preferred - Verify"),
