@@ -190,6 +190,17 @@ class SelfTestTests(unittest.TestCase):
         self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS No; STARTTLS "
                       "advertised", out)
 
+    def test_a_server_that_refuses_ehlo_after_tls_fails(self):
+        out = self.broken("no_ehlo_after_tls")
+        self.assertIn("FAIL  EHLO answered after TLS (RFC 3207 §4.2): no 250 to the EHLO after the handshake", out)
+
+    def test_a_server_whose_handshake_fails_fails(self):
+        out = self.broken("breaks_handshake")
+        self.assertIn("FAIL  TLS handshake (RFC 3207 §4.1): the connection ended during the TLS handshake", out)
+        # Nothing that needs TLS passes on a handshake that never happened.
+        self.assertNotIn("PASS  Plaintext pipelined behind STARTTLS discarded", out)
+        self.assertNotIn("EHLO answered after TLS", out)
+
     def test_a_listener_nobody_answers_on_fails(self):
         # The engine is not running: nothing passes vacuously.
         result = self.appliance.cli("selftest", check=False)

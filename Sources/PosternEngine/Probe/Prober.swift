@@ -195,6 +195,15 @@ extension ProbeConnection {
         // handshake, even when it came after the client's Finished (a TLS 1.3 server checks the
         // client's certificate then).
         handshakeFailure = report.tlsFailure ?? (report.ehloAfterTLS == nil ? report.tlsErrorAfterHandshake : nil)
+        // A server that answers 220 to STARTTLS and then closes (or writes plaintext and closes)
+        // ends the connection before a TLS record arrives: no TLS error is raised, yet no
+        // handshake happened, and every check after TLS would otherwise pass on nothing.
+        let startedTLS = zip(report.commandsInClear, report.repliesInClear.dropFirst()).contains {
+            $0.0.uppercased() == "STARTTLS" && $0.1.code == 220
+        }
+        if handshakeFailure == nil && startedTLS && report.tlsInfo == nil {
+            handshakeFailure = "the connection ended during the TLS handshake"
+        }
         ehloAfterTLS = report.ehloAfterTLS
         firstReplyAfterTLS = report.firstReplyAfterTLS?.text
         // Pipelined or not, the n-th reply after the greeting answers the n-th command.
