@@ -56,12 +56,14 @@ public enum ProbeSources {
         var choices: [Choice] = []
         var coveredBy: String?
         for group in hat.senderGroups {
+            let continues: Bool
+            if case .behavior(.continue) = group.action { continues = true } else { continues = false }
             if group.entries.isEmpty {
                 choices.append(.skipped(noEntries))
             } else if coveredBy != nil {
                 choices.append(.skipped(afterMatchAll))
-            } else if case .behavior(.continue) = group.action {
-                choices.append(.skipped(continues))
+            } else if continues {
+                choices.append(.skipped(ProbeSources.continues))
             } else if let source = firstIn[group.name] {
                 choices.append(.source(source))
             } else if group.entries.contains(where: { overlap($0, family) != nil }) {
@@ -70,10 +72,8 @@ public enum ProbeSources {
                 choices.append(.skipped("no loopback address falls in it (\(family == .v4 ? "127.0.0.0/8" : "::1") "
                                         + "has no reputation score and no verified host name)"))
             }
-            if case .behavior(.continue) = group.action {
-            } else if group.entries.contains(where: matchesEverything) {
-                coveredBy = group.name
-            }
+            // A CONTINUE group passes its senders on: it covers nothing.
+            if !continues && group.entries.contains(where: matchesEverything) { coveredBy = group.name }
         }
         if coveredBy != nil {
             choices.append(.skipped(afterMatchAll))

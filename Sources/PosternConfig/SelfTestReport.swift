@@ -21,6 +21,9 @@ public struct SelfTestReport: Codable, Hashable, Sendable {
         /// Every sender group of the HAT, then ALL: the loopback source that stood for it, or
         /// why none could.
         public var groups: [Group]
+        /// Why the listener's protocol versions and ciphers were not checked (no checked group
+        /// offers TLS without -Verify); nil when they were.
+        public var tlsSkipped: String?
 
         public init(name: String, address: String, port: Int, group: String, policy: String, tls: String,
                     checks: [Check] = [], groups: [Group] = []) {

@@ -185,6 +185,7 @@ class SelfTestTests(unittest.TestCase):
         out = self.appliance.cli("selftest").stdout
         self.assertIn("PASS  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS No; STARTTLS "
                       "not advertised", out)
+        self.assertIn("The listener's TLS: not checked: no checked sender group's policy offers TLS without -Verify", out)
         self.appliance.stop()
         out = self.broken()
         self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS No; STARTTLS "

@@ -68,10 +68,12 @@ struct SelfTestCommand: CLICommand {
             for check in listener.checks where check.group == group.name { say(check) }
         }
         let whole = listener.checks.filter { $0.group == nil }
-        if !whole.isEmpty {
+        if let skipped = listener.tlsSkipped {
+            dialog.say("  The listener's TLS: not checked: \(skipped).")
+        } else if !whole.isEmpty {
             dialog.say("  The listener's TLS:")
-            whole.forEach(say)
         }
+        whole.forEach(say)
         dialog.say("")
     }
 }

@@ -94,6 +94,10 @@ public enum SelfTest {
                 }
             }
             entry.checks += tlsChecks(admitted)
+            if !admitted.contains(where: { $0.level == .preferred || $0.level == .required }) {
+                entry.tlsSkipped = "no checked sender group's policy offers TLS without -Verify, so the versions and "
+                    + "ciphers cannot be told from loopback"
+            }
             return entry
         }
 
