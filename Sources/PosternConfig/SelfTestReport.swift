@@ -157,15 +157,19 @@ extension SelfTestReport {
                                 passed: first.hasPrefix("5"), detail: "MAIL before EHLO inside TLS: \(first)"))
         }
         if let verified = tls.chainVerified {
-            checks.append(Check("Certificate chain complete up to a trusted authority", "RFC 5280 §6", passed: verified,
+            checks.append(Check(chainCheck, "RFC 5280 §6", passed: verified,
                                 detail: tls.verifyResult ?? ""))
         }
         if let matches = tls.certificateMatchesHost {
-            checks.append(Check("Certificate names the listener's host name", "RFC 6125 §6.4", passed: matches,
+            checks.append(Check(hostNameCheck, "RFC 6125 §6.4", passed: matches,
                                 detail: tls.certificateSubject ?? ""))
         }
         return checks
     }
+
+    /// The checks of the listener's certificate: the same for every sender group, so reported once.
+    public static let chainCheck = "Certificate chain complete up to a trusted authority"
+    public static let hostNameCheck = "Certificate names the listener's host name"
 
     /// The versions a handshake succeeded with must be exactly those sslconfig INBOUND lists.
     public static func protocolCheck(accepted: [TLSProtocolVersion], configured: TLSMethods) -> Check {

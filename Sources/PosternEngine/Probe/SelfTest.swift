@@ -87,8 +87,15 @@ public enum SelfTest {
                 }
                 entry.groups.append(SelfTestReport.Group(name: name, source: source.description,
                                                          policy: SelfTest.policy(met), tls: met.parameters.tls.label))
-                let checks = groupChecks(from: source.description, meets: met)
-                entry.checks += checks.map { var c = $0; c.group = name; return c }
+                // The certificate is the listener's, whatever the group: its checks count once.
+                for var check in groupChecks(from: source.description, meets: met) {
+                    if [SelfTestReport.chainCheck, SelfTestReport.hostNameCheck].contains(check.name) {
+                        guard !entry.checks.contains(where: { $0.name == check.name }) else { continue }
+                    } else {
+                        check.group = name
+                    }
+                    entry.checks.append(check)
+                }
                 if met.behavior == .accept || met.behavior == .relay {
                     admitted.append((source.description, met.parameters.tls))
                 }
