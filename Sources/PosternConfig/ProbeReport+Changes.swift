@@ -65,7 +65,12 @@ extension ProbeReport {
         }
         let refusedBefore = was.tlsClient?.handshakeFailure != nil, refusedNow = now.tlsClient?.handshakeFailure != nil
         if refusedNow && !refusedBefore {
-            consequences.append("senders without a client certificate will now fail the TLS handshake")
+            // Only Required - Verify refuses for want of a certificate; elsewhere the handshake
+            // itself fails (no common version or cipher), for every sender that starts TLS.
+            consequences.append(now.tls == TLSLevel.requiredVerify.label
+                ? "senders without a client certificate will now fail the TLS handshake"
+                : "the TLS handshake fails (\(now.tlsClient?.handshakeFailure ?? "")): senders that start TLS cannot "
+                    + "complete it")
         } else if refusedBefore && !refusedNow && now.tlsClient?.tlsProtocol != nil {
             consequences.append("senders without a client certificate can now complete the TLS handshake")
         }

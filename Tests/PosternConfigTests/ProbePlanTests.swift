@@ -90,6 +90,16 @@ import PosternPolicy
         ])
     }
 
+    @Test func aFailedHandshakeWithoutVerifyIsNotBlamedOnTheMissingCertificate() {
+        let before = ProbePlanTests.report(ProbePlanTests.group(tls: "No", mail: "250 ok", offered: false))
+        let after = ProbePlanTests.report(ProbePlanTests.group(tls: "Preferred", mail: "250 ok",
+                                                               handshake: "tlsv1 alert protocol version"))
+        #expect(after.changes(from: before) == [
+            "InboundMail PARTNERS (10.1.1.0/24): TLS No → Preferred: STARTTLS is now offered; the TLS handshake "
+                + "fails (tlsv1 alert protocol version): senders that start TLS cannot complete it.",
+        ])
+    }
+
     /// Every change of TLS level says what it does to someone; none is a bare "X → Y.".
     @Test(arguments: [("No", "Preferred"), ("Preferred", "Required"), ("Required", "Preferred"), ("No", "Required"),
                       ("Required", "No"), ("Preferred", "No"), ("Preferred", "Preferred - Verify"),
