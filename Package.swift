@@ -121,7 +121,7 @@ let package = Package(
                           path: "Benchmarks/HATBench"),
 
         // One test target per library.
-        .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig"]),
+        .testTarget(name: "PosternConfigTests", dependencies: ["PosternConfig", "PosternPolicy"]),
         .testTarget(name: "PosternPolicyTests", dependencies: ["PosternPolicy", "PosternConfig"]),
         .testTarget(name: "PosternTLSTests", dependencies: ["PosternTLS", "PosternConfig", "COpenSSL", "PosternTestSupport"]),
         .testTarget(

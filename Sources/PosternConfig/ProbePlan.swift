@@ -22,8 +22,10 @@ public struct ProbePlan: Sendable {
     /// The report before any connection: listeners and groups, the skipped ones with why.
     public var skeleton: ProbeReport
 
-    /// `ports`: one free loopback port per listener, in order.
-    public init(_ original: Configuration, ports: [Int]) {
+    /// `ports`: one free loopback port per listener, in order. `landsIn` is the engine's HAT:
+    /// for a table, the group a loopback peer at an address lands in (nil for ALL).
+    public init(_ original: Configuration, ports: [Int],
+                landsIn: (HostAccessTable) -> (IPAddress) -> String?) {
         var configuration = original
         var skeleton = ProbeReport()
         var targets: [Target] = []
@@ -45,34 +47,32 @@ public struct ProbePlan: Sendable {
             let address = original.interface(named: listener.interface)?.address.description ?? listener.interface
             var report = ProbeListener(name: listener.name, address: address, port: listener.port)
             let hat = listener.hostAccess
-            var reachable = true
-            for (g, group) in hat.senderGroups.enumerated() {
-                let source = "127.1.\(g / 250).\(g % 250 + 1)"
-                configuration.listeners[l].hostAccess.senderGroups[g].entries = [try! SenderEntry(parsing: source)]
-                var entry = ProbeReport.group(group.name, group.entries.map(\.text).joined(separator: ", "), group.action,
-                                              hat.resolve(group))
-                if group.entries.isEmpty {
-                    entry.skipped = "the group has no entries"
-                    configuration.listeners[l].hostAccess.senderGroups[g].entries = []
-                } else if !reachable {
-                    entry.skipped = "an earlier group matches every address"
-                } else if case .behavior(.continue) = group.action {
-                    entry.skipped = "CONTINUE: a sender here is decided by the next group it belongs to"
-                } else {
-                    entry.source = source
-                    targets.append(Target(listener: l, group: g, source: source, address: served, port: port, recipient: recipient))
+            // Each group stands in for its entries with a loopback address of its own; a group
+            // that matches every address keeps doing so, for nothing after it is reachable.
+            for (g, group) in hat.senderGroups.enumerated() where !group.entries.isEmpty {
+                let standIn = IPAddress.v4(0x7F01_0000 | UInt32(g / 250) << 8 | UInt32(g % 250 + 1))
+                var entries = [SenderEntry(standIn)]
+                if group.entries.contains(where: ProbeSources.matchesEverything) { entries.append(.everyIPv4) }
+                configuration.listeners[l].hostAccess.senderGroups[g].entries = entries
+            }
+            let servedHAT = configuration.listeners[l].hostAccess
+            let choices = ProbeSources.choose(servedHAT, family: .v4, landsIn: landsIn(servedHAT))
+            let names = hat.senderGroups.map {
+                ($0.name, $0.entries.map(\.text).joined(separator: ", "), $0.action, hat.resolve($0))
+            } + [("ALL", "ALL", hat.all, hat.resolve(hat.all))]
+            for (g, (name, entries, action, resolved)) in names.enumerated() {
+                var entry = ProbeReport.group(name, entries, action, resolved)
+                switch choices[g] {
+                case .skipped(let reason):
+                    entry.skipped = reason
+                case .source(let source):
+                    entry.source = source.description
+                    targets.append(Target(listener: l, group: g < hat.senderGroups.count ? g : nil,
+                                          source: source.description, address: served, port: port,
+                                          recipient: recipient))
                 }
-                if group.entries.contains(where: ProbePlan.matchesEverything) { reachable = false }
                 report.groups.append(entry)
             }
-            var all = ProbeReport.group("ALL", "ALL", hat.all, hat.resolve(hat.all))
-            if reachable {
-                all.source = "127.2.0.1"
-                targets.append(Target(listener: l, group: nil, source: "127.2.0.1", address: served, port: port, recipient: recipient))
-            } else {
-                all.skipped = "an earlier group matches every address"
-            }
-            report.groups.append(all)
             skeleton.listeners.append(report)
         }
         self.configuration = configuration
@@ -90,10 +90,21 @@ public struct ProbePlan: Sendable {
         case .address(let local, let domain): return "\(local)@\(domain)"
         }
     }
+}
 
-    /// `0.0.0.0/0` and `::/0` leave nothing for the groups after them.
-    static func matchesEverything(_ entry: SenderEntry) -> Bool {
-        entry.text == "0.0.0.0/0" || entry.text == "::/0"
+extension SenderEntry {
+    /// One address, as a probe's stand-in for a group's entries.
+    init(_ address: IPAddress) {
+        text = address.description
+        kind = .addresses(address, address)
+    }
+
+    /// `0.0.0.0/0`: where the probe serves a group that matches every address.
+    static let everyIPv4 = SenderEntry(text: "0.0.0.0/0", kind: .addresses(.v4(0), .v4(.max)))
+
+    private init(text: String, kind: Kind) {
+        self.text = text
+        self.kind = kind
     }
 }
 

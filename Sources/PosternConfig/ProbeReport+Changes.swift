@@ -44,6 +44,12 @@ extension ProbeReport {
         if was.action != now.action || was.behavior != now.behavior {
             lines.append("\(who): \(was.action) (\(was.behavior)) → \(now.action) (\(now.behavior)).")
         }
+        // A group whose policy refuses its senders both before and after: no one meets its TLS.
+        let refusing: Set<String> = [Behavior.reject.label, Behavior.tcpRefuse.label]
+        if was.tls != now.tls, refusing.contains(was.behavior), refusing.contains(now.behavior) {
+            return lines + ["\(who): TLS \(was.tls ?? "?") → \(now.tls ?? "?"): no sender meets it, the group's policy "
+                            + "refuses them (\(now.behavior))."]
+        }
         var consequences: [String] = []
         let plainBefore = was.plaintext?.mailReply, plainNow = now.plaintext?.mailReply
         if let plainNow, plainNow.hasPrefix("530"), !(plainBefore?.hasPrefix("530") ?? false) {
@@ -59,9 +65,22 @@ extension ProbeReport {
         }
         let refusedBefore = was.tlsClient?.handshakeFailure != nil, refusedNow = now.tlsClient?.handshakeFailure != nil
         if refusedNow && !refusedBefore {
-            consequences.append("senders without a client certificate will now fail the TLS handshake")
+            // Only Required - Verify refuses for want of a certificate; elsewhere the handshake
+            // itself fails (no common version or cipher), for every sender that starts TLS.
+            consequences.append(now.tls == TLSLevel.requiredVerify.label
+                ? "senders without a client certificate will now fail the TLS handshake"
+                : "the TLS handshake fails (\(now.tlsClient?.handshakeFailure ?? "")): senders that start TLS cannot "
+                    + "complete it")
         } else if refusedBefore && !refusedNow && now.tlsClient?.tlsProtocol != nil {
             consequences.append("senders without a client certificate can now complete the TLS handshake")
+        }
+        // The probe presents no certificate, so what verification does to those who present one
+        // follows from the level alone.
+        let verifiesBefore = was.tls?.hasSuffix("Verify") ?? false, verifiesNow = now.tls?.hasSuffix("Verify") ?? false
+        if verifiesNow && !verifiesBefore {
+            consequences.append("senders presenting a client certificate that does not verify will now be refused")
+        } else if verifiesBefore && !verifiesNow {
+            consequences.append("client certificates are no longer verified")
         }
         if let p = now.tlsClient?.tlsProtocol, let q = was.tlsClient?.tlsProtocol,
             p != q || now.tlsClient?.cipher != was.tlsClient?.cipher {

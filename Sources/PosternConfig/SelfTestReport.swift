@@ -10,14 +10,23 @@ public struct SelfTestReport: Codable, Hashable, Sendable {
         public var name: String
         public var address: String
         public var port: Int
-        /// The sender group and policy a connection from 127.0.0.1 meets, and its TLS level.
+        /// The sender group and policy a connection from 127.0.0.1 (::1 on IPv6) meets, and its
+        /// TLS level (what this report held before it checked every group).
         public var group: String
         public var policy: String
         public var tls: String
+        /// Every check made on the listener: those of each sender group (`group` names it) and
+        /// those of the listener as a whole (`group` nil).
         public var checks: [Check]
+        /// Every sender group of the HAT, then ALL: the loopback source that stood for it, or
+        /// why none could.
+        public var groups: [Group]
+        /// Why the listener's protocol versions and ciphers were not checked (no checked group
+        /// offers TLS without -Verify); nil when they were.
+        public var tlsSkipped: String?
 
         public init(name: String, address: String, port: Int, group: String, policy: String, tls: String,
-                    checks: [Check] = []) {
+                    checks: [Check] = [], groups: [Group] = []) {
             self.name = name
             self.address = address
             self.port = port
@@ -25,6 +34,27 @@ public struct SelfTestReport: Codable, Hashable, Sendable {
             self.policy = policy
             self.tls = tls
             self.checks = checks
+            self.groups = groups
+        }
+    }
+
+    public struct Group: Codable, Hashable, Sendable {
+        public var name: String
+        /// The loopback address the checks of this group were made from; nil when skipped.
+        public var source: String?
+        /// Why no loopback source can stand for the group.
+        public var skipped: String?
+        /// What the source met: the policy (`$ACCEPTED`, or a behaviour) and its TLS level.
+        public var policy: String?
+        public var tls: String?
+
+        public init(name: String, source: String? = nil, skipped: String? = nil, policy: String? = nil,
+                    tls: String? = nil) {
+            self.name = name
+            self.source = source
+            self.skipped = skipped
+            self.policy = policy
+            self.tls = tls
         }
     }
 
@@ -35,12 +65,15 @@ public struct SelfTestReport: Codable, Hashable, Sendable {
         public var passed: Bool
         /// What was seen (why it failed).
         public var detail: String
+        /// The sender group it was made for; nil for a check of the listener as a whole.
+        public var group: String?
 
-        public init(_ name: String, _ clause: String, passed: Bool, detail: String = "") {
+        public init(_ name: String, _ clause: String, passed: Bool, detail: String = "", group: String? = nil) {
             self.name = name
             self.clause = clause
             self.passed = passed
             self.detail = detail
+            self.group = group
         }
     }
 
@@ -88,7 +121,9 @@ extension SelfTestReport {
         }
         guard tls.startTLSOffered else { return checks }
         if let failure = tls.handshakeFailure {
-            let verify = level == .preferredVerify || level == .requiredVerify
+            // Only Required - Verify refuses a client without a certificate; Preferred - Verify
+            // refuses an invalid one and lets one without any in.
+            let verify = level == .requiredVerify
             checks.append(Check(verify ? "Client without a certificate refused under -Verify" : "TLS handshake",
                                 "RFC 3207 §4.1", passed: verify, detail: failure))
             return checks
@@ -120,15 +155,19 @@ extension SelfTestReport {
                                 passed: first.hasPrefix("5"), detail: "MAIL before EHLO inside TLS: \(first)"))
         }
         if let verified = tls.chainVerified {
-            checks.append(Check("Certificate chain complete up to a trusted authority", "RFC 5280 §6", passed: verified,
+            checks.append(Check(chainCheck, "RFC 5280 §6", passed: verified,
                                 detail: tls.verifyResult ?? ""))
         }
         if let matches = tls.certificateMatchesHost {
-            checks.append(Check("Certificate names the listener's host name", "RFC 6125 §6.4", passed: matches,
+            checks.append(Check(hostNameCheck, "RFC 6125 §6.4", passed: matches,
                                 detail: tls.certificateSubject ?? ""))
         }
         return checks
     }
+
+    /// The checks of the listener's certificate: the same for every sender group, so reported once.
+    public static let chainCheck = "Certificate chain complete up to a trusted authority"
+    public static let hostNameCheck = "Certificate names the listener's host name"
 
     /// The versions a handshake succeeded with must be exactly those sslconfig INBOUND lists.
     public static func protocolCheck(accepted: [TLSProtocolVersion], configured: TLSMethods) -> Check {

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import PosternConfig
+import PosternPolicy
 
 /// How `posternd --probe` serves a configuration, and the sentences of a dry run.
 @Suite struct ProbePlanTests {
     @Test func everyGroupGetsItsOwnLoopbackSourceAndTheEmptyOneIsSkipped() throws {
         let factory = FactoryDefaults.configuration
-        let plan = ProbePlan(factory, ports: factory.listeners.map { _ in 40000 })
+        let plan = ProbePlan(factory, ports: factory.listeners.map { _ in 40000 }, landsIn: CompiledHostAccess.landing)
         let served = plan.configuration.listeners[0]
         #expect(served.port == 40000)
         #expect(plan.configuration.interface(named: served.interface)?.address.isLoopback == true)
@@ -28,7 +29,7 @@ import Testing
     @Test func groupsAfterOneThatMatchesEverythingAreNotProbed() throws {
         var configuration = FactoryDefaults.configuration
         configuration.listeners[0].hostAccess.senderGroups[1].entries = [try SenderEntry(parsing: "0.0.0.0/0")]
-        let plan = ProbePlan(configuration, ports: [40000])
+        let plan = ProbePlan(configuration, ports: [40000], landsIn: CompiledHostAccess.landing)
         let groups = plan.skeleton.listeners[0].groups
         #expect(groups[1].source != nil)
         #expect(groups[2].skipped == "an earlier group matches every address")
@@ -69,8 +70,51 @@ import Testing
                                                                handshake: "peer did not return a certificate"))
         #expect(after.changes(from: before) == [
             "InboundMail PARTNERS (10.1.1.0/24): TLS Required → Required - Verify: senders without a client "
-                + "certificate will now fail the TLS handshake.",
+                + "certificate will now fail the TLS handshake; senders presenting a client certificate that does not "
+                + "verify will now be refused.",
         ])
+    }
+
+    @Test func aTLSChangeInAGroupThatIsRefusedSaysNoSenderMeetsIt() {
+        func refused(_ tls: String) -> ProbeGroup {
+            var g = ProbePlanTests.group(tls: tls, mail: "554 Access denied", offered: false)
+            g.action = "$BLOCKED"
+            g.behavior = "Reject"
+            g.tlsClient?.mailReply = "554 Access denied"
+            return g
+        }
+        let after = ProbePlanTests.report(refused("Required"))
+        #expect(after.changes(from: ProbePlanTests.report(refused("Preferred"))) == [
+            "InboundMail PARTNERS (10.1.1.0/24): TLS Preferred → Required: no sender meets it, the group's policy "
+                + "refuses them (Reject).",
+        ])
+    }
+
+    @Test func aFailedHandshakeWithoutVerifyIsNotBlamedOnTheMissingCertificate() {
+        let before = ProbePlanTests.report(ProbePlanTests.group(tls: "No", mail: "250 ok", offered: false))
+        let after = ProbePlanTests.report(ProbePlanTests.group(tls: "Preferred", mail: "250 ok",
+                                                               handshake: "tlsv1 alert protocol version"))
+        #expect(after.changes(from: before) == [
+            "InboundMail PARTNERS (10.1.1.0/24): TLS No → Preferred: STARTTLS is now offered; the TLS handshake "
+                + "fails (tlsv1 alert protocol version): senders that start TLS cannot complete it.",
+        ])
+    }
+
+    /// Every change of TLS level says what it does to someone; none is a bare "X → Y.".
+    @Test(arguments: [("No", "Preferred"), ("Preferred", "Required"), ("Required", "Preferred"), ("No", "Required"),
+                      ("Required", "No"), ("Preferred", "No"), ("Preferred", "Preferred - Verify"),
+                      ("Preferred - Verify", "Preferred"), ("Required", "Required - Verify"),
+                      ("Required - Verify", "Required"), ("Preferred - Verify", "Required - Verify")])
+    func everyTLSTransitionSaysWhatChangesForWhom(from: String, to: String) {
+        func group(_ tls: String) -> ProbeGroup {
+            let required = tls.hasPrefix("Required")
+            return ProbePlanTests.group(tls: tls, mail: required ? "530 5.7.0 Must issue a STARTTLS command first" : "250 ok",
+                                        offered: tls != "No",
+                                        handshake: tls == "Required - Verify" ? "peer did not return a certificate" : nil)
+        }
+        let lines = ProbePlanTests.report(group(to)).changes(from: ProbePlanTests.report(group(from)))
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("InboundMail PARTNERS (10.1.1.0/24): TLS \(from) → \(to): ") == true, "\(lines)")
     }
 
     @Test func turningTLSOffSaysMailTravelsInTheClear() {

@@ -57,6 +57,17 @@ import Testing
         #expect(broken.last?.name == "TLS handshake" && broken.last?.passed == false)
     }
 
+    @Test func preferredVerifyLetsAClientWithoutACertificateIn() {
+        // Preferred - Verify "still allows a non-TLS connection if the user doesn't have a
+        // certificate" (asyncos-cli.md §3): a client without one must complete the handshake.
+        let offered = SelfTestReportTests.plain(offered: true, [("MAIL FROM:<a@b>", "250 ok")])
+        let refused = SelfTestReport.checks(level: .preferredVerify, plain: offered,
+                                            tls: SelfTestReportTests.tls(failure: "peer did not return a certificate"))
+        #expect(refused.last?.name == "TLS handshake" && refused.last?.passed == false)
+        let letIn = SelfTestReport.checks(level: .preferredVerify, plain: offered, tls: SelfTestReportTests.tls())
+        #expect(letIn.allSatisfy { $0.passed })
+    }
+
     @Test func pipelinedCommandAnsweredInsideTLSFails() {
         var pipelined = SelfTestReportTests.tls()
         pipelined.firstReplyAfterTLS = "214 help"

@@ -17,7 +17,7 @@ POSTERND = os.path.join(BIN, "posternd")
 
 
 def free_port(host="127.0.0.1"):
-    with socket.socket() as s:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 

@@ -8,6 +8,8 @@ Faults (any combination):
   keeps_session        remembers the EHLO from before STARTTLS: MAIL first inside TLS is accepted (§4.2)
   tls13_only           refuses TLS 1.2 although sslconfig lists it
   one_cipher           takes one TLS 1.2 cipher whatever sslconfig lists
+  no_ehlo_after_tls    refuses the EHLO sent after the handshake (502; RFC 3207 §4.2 wants it answered)
+  breaks_handshake     answers 220 to STARTTLS, then writes plaintext and closes instead of TLS
   answers_pipelined    keeps the commands pipelined behind STARTTLS in the clear and answers
                        them inside TLS (§5, the CVE-2011-0411 class); otherwise they are dropped
 """
@@ -63,7 +65,9 @@ class MisbehavingSMTP:
                     received += data
                 line, received = received.split(b"\r\n", 1)
                 verb = line.decode(errors="replace").strip().split(" ")[0].upper()
-                if verb in ("EHLO", "HELO"):
+                if verb in ("EHLO", "HELO") and tls and "no_ehlo_after_tls" in self.faults:
+                    send("502 5.5.1 not after TLS")
+                elif verb in ("EHLO", "HELO"):
                     greeted = True
                     offer = "no_starttls" not in self.faults and (not tls or "starttls_after_tls" in self.faults)
                     send("250-broken.example" + ("\r\n250-STARTTLS" if offer else "") + "\r\n250 PIPELINING")
@@ -71,6 +75,9 @@ class MisbehavingSMTP:
                     if "answers_pipelined" not in self.faults:
                         received = b""  # what came in the clear behind STARTTLS is dropped
                     send("220 go ahead")
+                    if "breaks_handshake" in self.faults:
+                        send("this is not a TLS record")
+                        return
                     connection = self.context.wrap_socket(connection, server_side=True)
                     tls = True
                     greeted = "keeps_session" in self.faults

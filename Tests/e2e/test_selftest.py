@@ -5,7 +5,7 @@ import shutil
 import tempfile
 import unittest
 
-from harness import Appliance, openssl_pki, server_pki
+from harness import Appliance, free_port, openssl_pki, server_pki
 from misbehaving_smtp import MisbehavingSMTP
 
 TLS_REQUIRED = 'listenerconfig edit InboundMail hostaccess default --tls=required --demo=yes; commit "tls" Y'
@@ -143,6 +143,85 @@ class SelfTestTests(unittest.TestCase):
         out = self.broken("no_starttls")
         self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS Required; "
                       "STARTTLS not advertised", out)
+
+    def test_every_group_a_loopback_source_falls_in_is_checked_and_the_others_are_named(self):
+        a = self.appliance
+        a.cli("listenerconfig edit InboundMail hostaccess new sendergroup BAD 127.0.0.3 reject; "
+              "listenerconfig edit InboundMail hostaccess new policy PREF accept --tls=preferred --demo=yes; "
+              "listenerconfig edit InboundMail hostaccess new sendergroup FRIENDS 127.0.0.2 $PREF; commit groups Y")
+        a.start()
+        result = a.cli("selftest", check=False)
+        out = result.stdout
+        self.assertIn("  BAD, from 127.0.0.3: REJECT, TLS", out, out + result.stderr)
+        self.assertIn("PASS  Sender refused as the policy says (Reject) (RFC 5321 §3.1, HAT)", out)
+        self.assertIn("  FRIENDS, from 127.0.0.2: $PREF, TLS Preferred", out)
+        self.assertIn("  UNKNOWNLIST, from 127.0.0.1: $ACCEPTED, TLS Required", out)
+        self.assertRegex(out, r"  BLACKLIST: not checked: no loopback address falls in it \(127\.0\.0\.0/8 has no "
+                              r"reputation score")
+        self.assertIn("  WHITELIST: not checked: the group has no entries.", out)
+        self.assertIn("  ALL: not checked: every loopback address falls in an earlier group.", out)
+        # The demo certificate is self-signed: the one failure, once for the listener, not per group.
+        self.assertEqual(result.returncode, 1, out)
+        self.assertEqual(out.count("FAIL  "), 1)
+        self.assertIn("The listener's TLS:\n    FAIL  Certificate chain complete up to a trusted authority", out)
+        # One 530 check (the Required group), one STARTTLS check per group that lets a client in.
+        self.assertEqual(out.count("PASS  530 for every command"), 1)
+        self.assertEqual(out.count("PASS  STARTTLS advertised only where the policy allows it"), 2)
+        report = json.loads(a.cli("selftest --json", check=False).stdout)
+        listener = report["listeners"][0]
+        self.assertEqual({g["name"]: g.get("source") for g in listener["groups"]},
+                         {"BAD": "127.0.0.3", "FRIENDS": "127.0.0.2", "WHITELIST": None, "BLACKLIST": None,
+                          "SUSPECTLIST": None, "UNKNOWNLIST": "127.0.0.1", "ALL": None})
+        self.assertEqual({c.get("group") for c in listener["checks"]}, {"BAD", "FRIENDS", "UNKNOWNLIST", None})
+        self.assertEqual(sum(c["name"].startswith("Certificate chain") for c in listener["checks"]), 1)
+        self.assertTrue(all(c["clause"] for c in listener["checks"]))
+        a.stop()
+        # A server that lets everyone in fails the REJECT group's check.
+        out = self.broken("plain_mail")
+        self.assertIn("FAIL  Sender refused as the policy says (Reject) (RFC 5321 §3.1, HAT): 250 ok", out)
+
+    def test_a_server_that_offers_starttls_where_the_policy_says_no_fails(self):
+        self.appliance.cli("listenerconfig edit InboundMail hostaccess default --tls=no; commit off Y")
+        self.appliance.start()
+        out = self.appliance.cli("selftest").stdout
+        self.assertIn("PASS  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS No; STARTTLS "
+                      "not advertised", out)
+        self.assertIn("The listener's TLS: not checked: no checked sender group's policy offers TLS without -Verify", out)
+        self.appliance.stop()
+        out = self.broken()
+        self.assertIn("FAIL  STARTTLS advertised only where the policy allows it (RFC 3207 §4): policy TLS No; STARTTLS "
+                      "advertised", out)
+
+    def test_a_server_that_refuses_ehlo_after_tls_fails(self):
+        out = self.broken("no_ehlo_after_tls")
+        self.assertIn("FAIL  EHLO answered after TLS (RFC 3207 §4.2): no 250 to the EHLO after the handshake", out)
+
+    def test_a_server_whose_handshake_fails_fails(self):
+        out = self.broken("breaks_handshake")
+        self.assertIn("FAIL  TLS handshake (RFC 3207 §4.1): the connection ended during the TLS handshake", out)
+        # Nothing that needs TLS passes on a handshake that never happened.
+        self.assertNotIn("PASS  Plaintext pipelined behind STARTTLS discarded", out)
+        self.assertNotIn("EHLO answered after TLS", out)
+
+    def test_a_listener_nobody_answers_on_fails(self):
+        # The engine is not running: nothing passes vacuously.
+        result = self.appliance.cli("selftest", check=False)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        self.assertIn("FAIL  Connection (RFC 5321 §3.1)", result.stdout)
+        self.assertNotIn("PASS", result.stdout)
+
+    def test_an_ipv6_listener_is_checked_from_the_ipv6_loopback(self):
+        port = free_port("::1")
+        a = self.appliance
+        a.cli(f"interfaceconfig new Six ::1 128 six.example.com; "
+              f"listenerconfig new Six6 private Six smtp --port={port} --relay=::1; "
+              f"listenerconfig edit Six6 hostaccess default --tls=preferred --demo=yes; commit six Y")
+        a.start()
+        result = a.cli("selftest", check=False)
+        out = result.stdout
+        self.assertIn(f"Listener Six6 (::1 port {port}):", out, out + result.stderr)
+        self.assertRegex(out, r"RELAYLIST, from ::1: \$RELAYED")
+        self.assertIn("PASS  STARTTLS not advertised after TLS", out.split("Listener Six6")[1])
 
 
 if __name__ == "__main__":

@@ -63,7 +63,10 @@ enum DryRun {
             }
             guard let tls = group.tlsClient, tls.refused == nil, tls.startTLSOffered else { continue }
             if let failure = tls.handshakeFailure {
-                dialog.say("      Client without a certificate: refused (\(failure))")
+                // Only Required - Verify refuses a client for want of a certificate.
+                dialog.say(group.tls == TLSLevel.requiredVerify.label
+                    ? "      Client without a certificate: refused (\(failure))"
+                    : "      TLS handshake:          failed (\(failure))")
                 continue
             }
             dialog.say("      TLS negotiated:         \(tls.tlsProtocol ?? "?") \(tls.cipher ?? "")")

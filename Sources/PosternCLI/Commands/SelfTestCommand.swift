@@ -10,8 +10,10 @@ struct SelfTestCommand: CLICommand {
     let stagesChanges = false
     let usage = """
         selftest
-            Connects to every listener of the committed configuration from 127.0.0.1, in the clear
-            and with STARTTLS, and prints each check with its RFC clause: PASS or FAIL.
+            Connects to every listener of the committed configuration from loopback, once per
+            sender group a loopback address can stand for (127.0.0.0/8; ::1 on IPv6), in the
+            clear and with STARTTLS, and prints each check with its RFC clause: PASS or FAIL.
+            A group no loopback address falls in is listed with the reason it was skipped.
         selftest --json
             The same findings as JSON, for monitoring. Exit status 1 when a check failed.
         """
@@ -44,17 +46,34 @@ struct SelfTestCommand: CLICommand {
             return report.failures == 0 ? .ok : .failed
         }
         for problem in report.problems { dialog.error(problem) }
-        for listener in report.listeners {
-            dialog.say("Listener \(listener.name) (\(listener.address) port \(listener.port)), from 127.0.0.1: "
-                + "\(listener.group), \(listener.policy), TLS \(listener.tls)")
-            for check in listener.checks {
-                let detail = check.detail.isEmpty ? "" : ": \(check.detail)"
-                dialog.say("  \(check.passed ? "PASS" : "FAIL")  \(check.name) (\(check.clause))\(detail)")
-            }
-            dialog.say("")
-        }
+        for listener in report.listeners { render(listener, dialog: dialog) }
         let total = report.listeners.reduce(0) { $0 + $1.checks.count }
         dialog.say("\(total) check(s), \(report.failures) failed.")
         return report.failures == 0 ? .ok : .failed
+    }
+
+    /// Per sender group its source and checks (or why it was skipped), then the listener's own.
+    func render(_ listener: SelfTestReport.Listener, dialog: Dialog) {
+        func say(_ check: SelfTestReport.Check) {
+            let detail = check.detail.isEmpty ? "" : ": \(check.detail)"
+            dialog.say("    \(check.passed ? "PASS" : "FAIL")  \(check.name) (\(check.clause))\(detail)")
+        }
+        dialog.say("Listener \(listener.name) (\(listener.address) port \(listener.port)):")
+        for group in listener.groups {
+            guard let source = group.source else {
+                dialog.say("  \(group.name): not checked: \(group.skipped ?? "?").")
+                continue
+            }
+            dialog.say("  \(group.name), from \(source): \(group.policy ?? "?"), TLS \(group.tls ?? "?")")
+            for check in listener.checks where check.group == group.name { say(check) }
+        }
+        let whole = listener.checks.filter { $0.group == nil }
+        if let skipped = listener.tlsSkipped {
+            dialog.say("  The listener's TLS: not checked: \(skipped).")
+        } else if !whole.isEmpty {
+            dialog.say("  The listener's TLS:")
+        }
+        whole.forEach(say)
+        dialog.say("")
     }
 }

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import PosternConfig
+import PosternPolicy
 import PosternRuntime
 import PosternSMTPCore
 import PosternStore
@@ -45,7 +46,7 @@ public enum Prober {
                 let index = candidate.interfaces.firstIndex { $0.name == listener.interface } ?? 0
                 ports.append(try freePort(address: "127.0.0.\(index + 1)"))
             }
-            let plan = ProbePlan(candidate, ports: ports)
+            let plan = ProbePlan(candidate, ports: ports, landsIn: CompiledHostAccess.landing)
             report = plan.skeleton
             report.warnings = staticWarnings(candidate)
             let problems = CompiledConfiguration.check(plan.configuration, home: home)
@@ -86,6 +87,9 @@ public enum Prober {
                 }
                 index += batch
             }
+            report.warnings += tls12Warnings(plan, report: report, group: group, heloName: candidate.hostname)
+            report.warnings += portWarnings(candidate, committed: try? ConfigStore(home: certificates).load().configuration,
+                                            group: group)
         } catch {
             report.problems.append("\(error)")
         }
@@ -173,25 +177,6 @@ public enum Prober {
         }
         return Int(UInt16(bigEndian: sin.sin_port))
     }
-
-    /// Warnings that follow from the settings alone.
-    static func staticWarnings(_ configuration: Configuration) -> [String] {
-        var warnings: [String] = []
-        let inbound = configuration.ssl.inbound
-        let current: [TLSProtocolVersion] = [.tlsv1_2, .tlsv1_3]
-        if !inbound.methods.versions.contains(where: current.contains) {
-            warnings.append("sslconfig INBOUND: the methods \(inbound.methods.label) are ones no current client speaks "
-                            + "(OpenSSL 3 and current mail servers need TLS v1.2 or v1.3).")
-        }
-        if inbound.methods.versions.contains(.tlsv1_2) {
-            let usable = (try? CipherList.expand(inbound.ciphers, methods: TLSMethods([.tlsv1_2]), supportedOnly: true)) ?? []
-            if !usable.contains(where: { $0.minimumProtocol != "TLSv1.3" }) {
-                warnings.append("sslconfig INBOUND: the cipher string \"\(inbound.ciphers)\" leaves no cipher usable "
-                                + "with TLS v1.2; TLS v1.2 clients cannot connect.")
-            }
-        }
-        return warnings
-    }
 }
 
 struct ProbeError: Error, CustomStringConvertible {
@@ -211,6 +196,15 @@ extension ProbeConnection {
         // handshake, even when it came after the client's Finished (a TLS 1.3 server checks the
         // client's certificate then).
         handshakeFailure = report.tlsFailure ?? (report.ehloAfterTLS == nil ? report.tlsErrorAfterHandshake : nil)
+        // A server that answers 220 to STARTTLS and then closes (or writes plaintext and closes)
+        // ends the connection before a TLS record arrives: no TLS error is raised, yet no
+        // handshake happened, and every check after TLS would otherwise pass on nothing.
+        let startedTLS = zip(report.commandsInClear, report.repliesInClear.dropFirst()).contains {
+            $0.0.uppercased() == "STARTTLS" && $0.1.code == 220
+        }
+        if handshakeFailure == nil && startedTLS && report.tlsInfo == nil {
+            handshakeFailure = "the connection ended during the TLS handshake"
+        }
         ehloAfterTLS = report.ehloAfterTLS
         firstReplyAfterTLS = report.firstReplyAfterTLS?.text
         // Pipelined or not, the n-th reply after the greeting answers the n-th command.
