@@ -76,7 +76,7 @@ def process_tree_cpu(root):
 
 class Postern:
     name = "Postern"
-    scenarios = "abc"
+    scenarios = "abcd"
 
     def __init__(self, bindir, work, cert, key):
         self.bin = bindir
@@ -120,7 +120,7 @@ class Postern:
 
 class Postfix:
     name = "Postfix"
-    scenarios = "abc"
+    scenarios = "abcd"
 
     def __init__(self, work, cert, key):
         self.dir = os.path.join(work, "postfix")
@@ -160,6 +160,10 @@ smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_ciphers = high
 tls_high_cipherlist = {CIPHERS}
 tls_preempt_cipherlist = yes
+# Resumption as Postern has it: a server-side session cache beside the tickets (whose keys
+# tlsmgr rotates), for an hour.
+smtpd_tls_session_cache_database = btree:{data}/smtpd_scache
+smtpd_tls_session_cache_timeout = 3600s
 # Held messages never pass through qmgr, which hands out cleanup's flow-control tokens only
 # for the messages it takes from the incoming queue: without this each message waits 1 s.
 in_flow_delay = 0
@@ -221,7 +225,7 @@ class Nginx:
     """nginx's mail module as a STARTTLS server: C, event-driven, on the same OpenSSL. Only the
     handshake scenario runs against it (it proxies mail rather than queueing it)."""
     name = "nginx"
-    scenarios = "c"
+    scenarios = "cd"
 
     def __init__(self, work, cert, key):
         self.dir = os.path.join(work, "nginx")
@@ -247,6 +251,7 @@ mail {{
     ssl_prefer_server_ciphers on;
     ssl_session_cache shared:MAIL:10m;
     ssl_session_tickets on;
+    ssl_session_timeout 1h;
     server {{
         listen 127.0.0.1:{self.port};
         protocol smtp;
@@ -275,20 +280,22 @@ mail {{
         time.sleep(0.5)
 
 
-def load(bindir, server, seconds, messages, starttls, connections=50):
+def load(bindir, server, seconds, messages, starttls, connections=50, reuse=False):
     """The generator's report, plus `server_cpu_seconds`: the CPU the server's own processes
     spent during the run (/proc/PID/stat of the server's process tree)."""
     before = process_tree_cpu(server.pid())
-    result = _load(bindir, server.port, seconds, messages, starttls, connections)
+    result = _load(bindir, server.port, seconds, messages, starttls, connections, reuse)
     result["server_cpu_seconds"] = process_tree_cpu(server.pid()) - before
     return result
 
 
-def _load(bindir, port, seconds, messages, starttls, connections):
+def _load(bindir, port, seconds, messages, starttls, connections, reuse=False):
     args = [os.path.join(bindir, "postern-load"), "--port", str(port), "--connections", str(connections),
             "--duration", str(seconds), "--messages", str(messages), "--size", "4096", "--ciphers", CIPHERS]
     if starttls:
         args.append("--starttls")
+    if reuse:
+        args.append("--reuse-sessions")
     return json.loads(run(*args).stdout)
 
 
@@ -347,6 +354,9 @@ SCENARIOS = [
     ("a", "STARTTLS + one 4 KiB message per connection", dict(messages=1, starttls=True), "messages_per_second"),
     ("b", "plaintext, 10 messages of 4 KiB per connection", dict(messages=10, starttls=False), "messages_per_second"),
     ("c", "TLS handshakes only (EHLO, STARTTLS, QUIT)", dict(messages=0, starttls=True), "handshakes_per_second"),
+    ("d", "TLS handshakes resuming the session (EHLO, STARTTLS, QUIT; each client offers its last session, "
+          "as Postfix's smtp_tls_session_cache_database does)", dict(messages=0, starttls=True, reuse=True),
+     "handshakes_per_second"),
 ]
 
 
@@ -425,6 +435,8 @@ def main():
     servers = [s for s in (postern, postfix, nginx) if s]
     results = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
     generator_cpu = {s[0]: [] for s in SCENARIOS}
+    # Scenario (d): the share of its handshakes each server resumed.
+    resumed_share = {server.name: [] for server in servers}
     # CPU per unit of work (message or handshake), from each server's own processes.
     unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
     reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
@@ -443,6 +455,8 @@ def main():
                     results[key_][server.name].append(r[metric])
                     generator_cpu[key_].append(r["generator_cpu_share"])
                     units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
+                    if args.get("reuse") and r["handshakes"]:
+                        resumed_share[server.name].append(r["resumed"] / r["handshakes"])
                     if units:
                         unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
         if nginx:
@@ -491,6 +505,10 @@ def main():
                 line += (f" {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) |"
                          f" {statistics.median(costs):.2f} ({min(costs):.2f}-{max(costs):.2f}) |")
             print(line)
+        if key_ == "d":
+            print("Resumed share of the handshakes (median of rounds): " + ", ".join(
+                f"{name} {statistics.median(resumed_share[name]) * 100:.1f}%" for name in names
+                if resumed_share[name]))
     print(f"\nopenssl speed ({os.cpu_count()} cores): RSA-2048 sign {sign:.0f}/s "
           f"({os.cpu_count() / sign * 1e6:.0f} µs of CPU each), X25519 {ecdh:.0f}/s.")
     print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions "
