@@ -405,87 +405,10 @@ def commit_latency(postern, runs):
     return times
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--quick", action="store_true")
-    options = parser.parse_args()
-    # This class of machine drifts by a third over minutes (shared cores, CPU frequency): every
-    # comparison is made between runs seconds apart, alternating which server goes first,
-    # and the tables give the median of the per-round ratios with their spread.
-    if options.quick:
-        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 4, 2, 10, 1, 1
-    else:
-        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 8, 7, 15, 3, 3
-    if os.geteuid() != 0:
-        raise SystemExit("scripts/bench runs Postfix, which needs root.")
-    work = tempfile.mkdtemp(prefix="postern-bench-")
-    os.chmod(work, 0o755)
-    cert, key = os.path.join(work, "bench.crt"), os.path.join(work, "bench.key")
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
-    os.chmod(key, 0o644)  # Postfix reads it as its own user
-    postern = Postern(options.bin, work, cert, key)
-    postfix = Postfix(work, cert, key)
-    nginx = Nginx(work, cert, key) if shutil.which("nginx") else None
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
-    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections; "
-          f"{run('openssl', 'version').stdout.strip()}")
-    servers = [s for s in (postern, postfix, nginx) if s]
-    results = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
-    generator_cpu = {s[0]: [] for s in SCENARIOS}
-    # Scenario (d): the share of its handshakes each server resumed.
-    resumed_share = {server.name: [] for server in servers}
-    # CPU per unit of work (message or handshake), from each server's own processes.
-    unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
-    reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
-    try:
-        for server in servers:
-            server.start()
-        for round_ in range(rounds):
-            for key_, _, args, metric in SCENARIOS:
-                # nginx proxies mail instead of queueing it: it takes part in the handshake scenario only.
-                runners = [s for s in servers if key_ in s.scenarios]
-                for server in runners if round_ % 2 == 0 else reversed(runners):
-                    server.between_rounds()
-                    r = load(options.bin, server, seconds, **args)
-                    if r["failed"]:
-                        print(f"  ! {server.name} scenario {key_}: {r['errors']}", file=sys.stderr)
-                    results[key_][server.name].append(r[metric])
-                    generator_cpu[key_].append(r["generator_cpu_share"])
-                    units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
-                    if args.get("reuse") and r["handshakes"]:
-                        resumed_share[server.name].append(r["resumed"] / r["handshakes"])
-                    if units:
-                        unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
-        if nginx:
-            nginx.stop()
-        sign, ecdh = crypto_ceiling(speed_seconds)
-        # Each run with reloads is paired with one without, just before or after it.
-        for pair in range(reload_pairs):
-            for server in (postern, postfix):
-                server.between_rounds()
-                quiet_first = pair % 2 == 0
-                quiet = load(options.bin, server, reload_seconds, 1, True) if quiet_first else None
-                busy = under_reloads(server, options.bin, reload_seconds, 20)
-                if not quiet_first:
-                    quiet = load(options.bin, server, reload_seconds, 1, True)
-                reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
-                                             busy["failed"], busy["errors"]))
-        # Postfix holds a process per session: 1,000 of them show its cost per session without
-        # filling this machine's memory with 10,000.
-        idle = {"Postern": idle_sessions(postern, options.bin, seconds, 2000 if options.quick else 10_000),
-                "Postfix": idle_sessions(postfix, options.bin, seconds, 200 if options.quick else 1000)}
-        postfix.stop()
-        latencies = commit_latency(postern, 3 if options.quick else 7)
-    finally:
-        for server in servers:
-            server.stop()
-    hat = json.loads(run(os.path.join(options.bin, "postern-hatbench"),
-                         "200000" if options.quick else "1000000").stdout)
-
-    for key_, title, _, metric in SCENARIOS:
+def print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share):
+    """One table per load scenario: rate, CPU per unit from each server's own processes, and
+    the per-round ratios to Postern with their range."""
+    for key_, title, _, metric in scenarios:
         names = [s.name for s in servers if key_ in s.scenarios]
         unit = "handshakes/s" if metric == "handshakes_per_second" else "msg/s"
         per = "handshake" if metric == "handshakes_per_second" else "message"
@@ -509,8 +432,108 @@ def main():
             print("Resumed share of the handshakes (median of rounds): " + ", ".join(
                 f"{name} {statistics.median(resumed_share[name]) * 100:.1f}%" for name in names
                 if resumed_share[name]))
+
+
+def print_speed(sign, ecdh):
     print(f"\nopenssl speed ({os.cpu_count()} cores): RSA-2048 sign {sign:.0f}/s "
           f"({os.cpu_count() / sign * 1e6:.0f} µs of CPU each), X25519 {ecdh:.0f}/s.")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", metavar="SCENARIOS",
+                        help="run only these of the load scenarios a-d (e.g. cd), without reloads, idle sessions, "
+                             "commit latency and HAT scale")
+    parser.add_argument("--rounds", type=int, help="rounds per scenario and server")
+    options = parser.parse_args()
+    scenarios = [s for s in SCENARIOS if not options.only or s[0] in options.only]
+    # This class of machine drifts by a third over minutes (shared cores, CPU frequency): every
+    # comparison is made between runs seconds apart, alternating which server goes first,
+    # and the tables give the median of the per-round ratios with their spread.
+    if options.quick:
+        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 4, 2, 10, 1, 1
+    else:
+        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 8, 7, 15, 3, 3
+    rounds = options.rounds or rounds
+    if os.geteuid() != 0:
+        raise SystemExit("scripts/bench runs Postfix, which needs root.")
+    work = tempfile.mkdtemp(prefix="postern-bench-")
+    os.chmod(work, 0o755)
+    cert, key = os.path.join(work, "bench.crt"), os.path.join(work, "bench.key")
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
+    os.chmod(key, 0o644)  # Postfix reads it as its own user
+    postern = Postern(options.bin, work, cert, key)
+    postfix = Postfix(work, cert, key)
+    nginx = Nginx(work, cert, key) if shutil.which("nginx") else None
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
+    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections; "
+          f"{run('openssl', 'version').stdout.strip()}")
+    servers = [s for s in (postern, postfix, nginx)
+               if s and (not options.only or any(key_ in s.scenarios for key_ in options.only))]
+    results = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
+    generator_cpu = {s[0]: [] for s in SCENARIOS}
+    # Scenario (d): the share of its handshakes each server resumed.
+    resumed_share = {server.name: [] for server in servers}
+    # CPU per unit of work (message or handshake), from each server's own processes.
+    unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
+    reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
+    try:
+        for server in servers:
+            server.start()
+        for round_ in range(rounds):
+            for key_, _, args, metric in scenarios:
+                # nginx proxies mail instead of queueing it: it takes part in the handshake scenario only.
+                runners = [s for s in servers if key_ in s.scenarios]
+                for server in runners if round_ % 2 == 0 else reversed(runners):
+                    server.between_rounds()
+                    r = load(options.bin, server, seconds, **args)
+                    if r["failed"]:
+                        print(f"  ! {server.name} scenario {key_}: {r['errors']}", file=sys.stderr)
+                    results[key_][server.name].append(r[metric])
+                    generator_cpu[key_].append(r["generator_cpu_share"])
+                    units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
+                    if args.get("reuse") and r["handshakes"]:
+                        resumed_share[server.name].append(r["resumed"] / r["handshakes"])
+                    if units:
+                        unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
+        if nginx:
+            nginx.stop()
+        sign, ecdh = crypto_ceiling(speed_seconds)
+        if not options.only:
+            # Each run with reloads is paired with one without, just before or after it.
+            for pair in range(reload_pairs):
+                for server in (postern, postfix):
+                    server.between_rounds()
+                    quiet_first = pair % 2 == 0
+                    quiet = load(options.bin, server, reload_seconds, 1, True) if quiet_first else None
+                    busy = under_reloads(server, options.bin, reload_seconds, 20)
+                    if not quiet_first:
+                        quiet = load(options.bin, server, reload_seconds, 1, True)
+                    reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
+                                                 busy["failed"], busy["errors"]))
+            # Postfix holds a process per session: 1,000 of them show its cost per session without
+            # filling this machine's memory with 10,000.
+            idle = {"Postern": idle_sessions(postern, options.bin, seconds, 2000 if options.quick else 10_000),
+                    "Postfix": idle_sessions(postfix, options.bin, seconds, 200 if options.quick else 1000)}
+            postfix.stop()
+            latencies = commit_latency(postern, 3 if options.quick else 7)
+    finally:
+        for server in servers:
+            server.stop()
+    if options.only:
+        print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share)
+        print_speed(sign, ecdh)
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    hat = json.loads(run(os.path.join(options.bin, "postern-hatbench"),
+                         "200000" if options.quick else "1000000").stdout)
+
+    print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share)
+    print_speed(sign, ecdh)
     print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions "
           "| msg/s with reloads | msg/s without, same pair | dip (median of pairs) |")
     print("|---|---|---|---|---|")
