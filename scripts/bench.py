@@ -83,7 +83,11 @@ class Postern:
         self.home = os.path.join(work, "postern")
         self.port = free_port()
         self.proc = None
-        self.cli(f"certconfig certificate import Bench {cert} {key}; "
+        # IMPORT reads names inside HOME/configuration only.
+        os.makedirs(os.path.join(self.home, "configuration"))
+        for path in (cert, key):
+            shutil.copy(path, os.path.join(self.home, "configuration"))
+        self.cli(f"certconfig certificate import Bench {os.path.basename(cert)} {os.path.basename(key)}; "
                  f"listenerconfig edit InboundMail certificate Bench; "
                  f"listenerconfig edit InboundMail interface Loopback smtp {self.port}; "
                  f"listenerconfig edit InboundMail limits 20000 1024; "
@@ -405,7 +409,7 @@ def commit_latency(postern, runs):
     return times
 
 
-def print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share):
+def print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share, resumed_runs):
     """One table per load scenario: rate, CPU per unit from each server's own processes, and
     the per-round ratios to Postern with their range."""
     for key_, title, _, metric in scenarios:
@@ -432,6 +436,35 @@ def print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resume
             print("Resumed share of the handshakes (median of rounds): " + ", ".join(
                 f"{name} {statistics.median(resumed_share[name]) * 100:.1f}%" for name in names
                 if resumed_share[name]))
+            print_resumed(names, resumed_runs, unit_cpu)
+
+
+def print_resumed(names, resumed_runs, unit_cpu):
+    """Each client's first connection in (d) is a full handshake. The CPU of a resumed one is
+    what remains of the run's CPU once its full handshakes are counted at the same round's
+    scenario (c) cost, divided by the resumed handshakes."""
+    print("| server | resumed handshakes/s | CPU per resumed handshake (derived with the round's (c) cost) "
+          "| server/Postern CPU per resumed handshake (range) |")
+    print("|---|---|---|---|")
+    derived = {}
+    for name in names:
+        costs = []
+        for cpu, handshakes, resumed, _, round_ in resumed_runs[name]:
+            full = unit_cpu["c"][name]
+            if resumed and round_ < len(full):
+                costs.append((cpu - (handshakes - resumed) * full[round_]) / resumed)
+        derived[name] = costs
+    for name in names:
+        rates = [run[3] for run in resumed_runs[name]]
+        if not rates:
+            continue
+        cost = f"{statistics.median(derived[name]) * 1e6:.0f} µs" if derived[name] else "(needs scenario c)"
+        ratio = ""
+        if name != "Postern" and derived[name] and derived.get("Postern"):
+            ratios = [b / a for a, b in zip(derived["Postern"], derived[name]) if a > 0]
+            if ratios:
+                ratio = f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+        print(f"| {name} | {statistics.median(rates):.0f} | {cost} | {ratio} |")
 
 
 def print_speed(sign, ecdh):
@@ -478,6 +511,8 @@ def main():
     generator_cpu = {s[0]: [] for s in SCENARIOS}
     # Scenario (d): the share of its handshakes each server resumed.
     resumed_share = {server.name: [] for server in servers}
+    # Scenario (d) per round: (server CPU seconds, handshakes, resumed, resumed per second, round).
+    resumed_runs = {server.name: [] for server in servers}
     # CPU per unit of work (message or handshake), from each server's own processes.
     unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
     reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
@@ -498,6 +533,8 @@ def main():
                     units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
                     if args.get("reuse") and r["handshakes"]:
                         resumed_share[server.name].append(r["resumed"] / r["handshakes"])
+                        resumed_runs[server.name].append((r["server_cpu_seconds"], r["handshakes"], r["resumed"],
+                                                          r["resumed_per_second"], round_))
                     if units:
                         unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
         if nginx:
@@ -525,14 +562,14 @@ def main():
         for server in servers:
             server.stop()
     if options.only:
-        print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share)
+        print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share, resumed_runs)
         print_speed(sign, ecdh)
         shutil.rmtree(work, ignore_errors=True)
         return
     hat = json.loads(run(os.path.join(options.bin, "postern-hatbench"),
                          "200000" if options.quick else "1000000").stdout)
 
-    print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share)
+    print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share, resumed_runs)
     print_speed(sign, ecdh)
     print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions "
           "| msg/s with reloads | msg/s without, same pair | dip (median of pairs) |")
