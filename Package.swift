@@ -66,8 +66,8 @@ let package = Package(
         .target(
             name: "PosternEngine",
             dependencies: [
-                "PosternConfig", "PosternPolicy", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS",
-                "PosternTLSChannel", "PosternSMTPCore",
+                "PosternConfig", "PosternPolicy", "PosternStore", "PosternRuntime", "PosternControl", "PosternCertificates",
+                "PosternTLS", "PosternTLSChannel", "PosternSMTPCore",
                 "PosternSpool", "PosternDNS", "PosternDirectory", nio, nioPosix,
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"), logging,
             ]
@@ -130,7 +130,8 @@ let package = Package(
         ),
         .testTarget(
             name: "PosternStoreTests",
-            dependencies: ["PosternStore", "PosternRuntime", "PosternConfig", "PosternSpool", "PosternTestSupport"]
+            dependencies: ["PosternStore", "PosternRuntime", "PosternCertificates", "PosternConfig", "PosternSpool", "PosternTLS",
+                           "PosternTestSupport"]
         ),
         .testTarget(name: "PosternControlTests", dependencies: ["PosternControl", "PosternStore", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternConfig", "PosternSpool", nio]),

@@ -76,14 +76,18 @@ def process_tree_cpu(root):
 
 class Postern:
     name = "Postern"
-    scenarios = "abc"
+    scenarios = "abcd"
 
     def __init__(self, bindir, work, cert, key):
         self.bin = bindir
         self.home = os.path.join(work, "postern")
         self.port = free_port()
         self.proc = None
-        self.cli(f"certconfig certificate import Bench {cert} {key}; "
+        # IMPORT reads names inside HOME/configuration only.
+        os.makedirs(os.path.join(self.home, "configuration"))
+        for path in (cert, key):
+            shutil.copy(path, os.path.join(self.home, "configuration"))
+        self.cli(f"certconfig certificate import Bench {os.path.basename(cert)} {os.path.basename(key)}; "
                  f"listenerconfig edit InboundMail certificate Bench; "
                  f"listenerconfig edit InboundMail interface Loopback smtp {self.port}; "
                  f"listenerconfig edit InboundMail limits 20000 1024; "
@@ -120,7 +124,7 @@ class Postern:
 
 class Postfix:
     name = "Postfix"
-    scenarios = "abc"
+    scenarios = "abcd"
 
     def __init__(self, work, cert, key):
         self.dir = os.path.join(work, "postfix")
@@ -160,6 +164,10 @@ smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_ciphers = high
 tls_high_cipherlist = {CIPHERS}
 tls_preempt_cipherlist = yes
+# Resumption as Postern has it: a server-side session cache beside the tickets (whose keys
+# tlsmgr rotates), for an hour.
+smtpd_tls_session_cache_database = btree:{data}/smtpd_scache
+smtpd_tls_session_cache_timeout = 3600s
 # Held messages never pass through qmgr, which hands out cleanup's flow-control tokens only
 # for the messages it takes from the incoming queue: without this each message waits 1 s.
 in_flow_delay = 0
@@ -221,7 +229,7 @@ class Nginx:
     """nginx's mail module as a STARTTLS server: C, event-driven, on the same OpenSSL. Only the
     handshake scenario runs against it (it proxies mail rather than queueing it)."""
     name = "nginx"
-    scenarios = "c"
+    scenarios = "cd"
 
     def __init__(self, work, cert, key):
         self.dir = os.path.join(work, "nginx")
@@ -247,6 +255,7 @@ mail {{
     ssl_prefer_server_ciphers on;
     ssl_session_cache shared:MAIL:10m;
     ssl_session_tickets on;
+    ssl_session_timeout 1h;
     server {{
         listen 127.0.0.1:{self.port};
         protocol smtp;
@@ -275,20 +284,22 @@ mail {{
         time.sleep(0.5)
 
 
-def load(bindir, server, seconds, messages, starttls, connections=50):
+def load(bindir, server, seconds, messages, starttls, connections=50, reuse=False):
     """The generator's report, plus `server_cpu_seconds`: the CPU the server's own processes
     spent during the run (/proc/PID/stat of the server's process tree)."""
     before = process_tree_cpu(server.pid())
-    result = _load(bindir, server.port, seconds, messages, starttls, connections)
+    result = _load(bindir, server.port, seconds, messages, starttls, connections, reuse)
     result["server_cpu_seconds"] = process_tree_cpu(server.pid()) - before
     return result
 
 
-def _load(bindir, port, seconds, messages, starttls, connections):
+def _load(bindir, port, seconds, messages, starttls, connections, reuse=False):
     args = [os.path.join(bindir, "postern-load"), "--port", str(port), "--connections", str(connections),
             "--duration", str(seconds), "--messages", str(messages), "--size", "4096", "--ciphers", CIPHERS]
     if starttls:
         args.append("--starttls")
+    if reuse:
+        args.append("--reuse-sessions")
     return json.loads(run(*args).stdout)
 
 
@@ -347,6 +358,9 @@ SCENARIOS = [
     ("a", "STARTTLS + one 4 KiB message per connection", dict(messages=1, starttls=True), "messages_per_second"),
     ("b", "plaintext, 10 messages of 4 KiB per connection", dict(messages=10, starttls=False), "messages_per_second"),
     ("c", "TLS handshakes only (EHLO, STARTTLS, QUIT)", dict(messages=0, starttls=True), "handshakes_per_second"),
+    ("d", "TLS handshakes resuming the session (EHLO, STARTTLS, QUIT; each client offers its last session, "
+          "as Postfix's smtp_tls_session_cache_database does)", dict(messages=0, starttls=True, reuse=True),
+     "handshakes_per_second"),
 ]
 
 
@@ -395,83 +409,10 @@ def commit_latency(postern, runs):
     return times
 
 
-def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--quick", action="store_true")
-    options = parser.parse_args()
-    # This class of machine drifts by a third over minutes (shared cores, CPU frequency): every
-    # comparison is made between runs seconds apart, alternating which server goes first,
-    # and the tables give the median of the per-round ratios with their spread.
-    if options.quick:
-        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 4, 2, 10, 1, 1
-    else:
-        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 8, 7, 15, 3, 3
-    if os.geteuid() != 0:
-        raise SystemExit("scripts/bench runs Postfix, which needs root.")
-    work = tempfile.mkdtemp(prefix="postern-bench-")
-    os.chmod(work, 0o755)
-    cert, key = os.path.join(work, "bench.crt"), os.path.join(work, "bench.key")
-    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
-    os.chmod(key, 0o644)  # Postfix reads it as its own user
-    postern = Postern(options.bin, work, cert, key)
-    postfix = Postfix(work, cert, key)
-    nginx = Nginx(work, cert, key) if shutil.which("nginx") else None
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
-    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
-    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections; "
-          f"{run('openssl', 'version').stdout.strip()}")
-    servers = [s for s in (postern, postfix, nginx) if s]
-    results = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
-    generator_cpu = {s[0]: [] for s in SCENARIOS}
-    # CPU per unit of work (message or handshake), from each server's own processes.
-    unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
-    reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
-    try:
-        for server in servers:
-            server.start()
-        for round_ in range(rounds):
-            for key_, _, args, metric in SCENARIOS:
-                # nginx proxies mail instead of queueing it: it takes part in the handshake scenario only.
-                runners = [s for s in servers if key_ in s.scenarios]
-                for server in runners if round_ % 2 == 0 else reversed(runners):
-                    server.between_rounds()
-                    r = load(options.bin, server, seconds, **args)
-                    if r["failed"]:
-                        print(f"  ! {server.name} scenario {key_}: {r['errors']}", file=sys.stderr)
-                    results[key_][server.name].append(r[metric])
-                    generator_cpu[key_].append(r["generator_cpu_share"])
-                    units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
-                    if units:
-                        unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
-        if nginx:
-            nginx.stop()
-        sign, ecdh = crypto_ceiling(speed_seconds)
-        # Each run with reloads is paired with one without, just before or after it.
-        for pair in range(reload_pairs):
-            for server in (postern, postfix):
-                server.between_rounds()
-                quiet_first = pair % 2 == 0
-                quiet = load(options.bin, server, reload_seconds, 1, True) if quiet_first else None
-                busy = under_reloads(server, options.bin, reload_seconds, 20)
-                if not quiet_first:
-                    quiet = load(options.bin, server, reload_seconds, 1, True)
-                reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
-                                             busy["failed"], busy["errors"]))
-        # Postfix holds a process per session: 1,000 of them show its cost per session without
-        # filling this machine's memory with 10,000.
-        idle = {"Postern": idle_sessions(postern, options.bin, seconds, 2000 if options.quick else 10_000),
-                "Postfix": idle_sessions(postfix, options.bin, seconds, 200 if options.quick else 1000)}
-        postfix.stop()
-        latencies = commit_latency(postern, 3 if options.quick else 7)
-    finally:
-        for server in servers:
-            server.stop()
-    hat = json.loads(run(os.path.join(options.bin, "postern-hatbench"),
-                         "200000" if options.quick else "1000000").stdout)
-
-    for key_, title, _, metric in SCENARIOS:
+def print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share, resumed_runs):
+    """One table per load scenario: rate, CPU per unit from each server's own processes, and
+    the per-round ratios to Postern with their range."""
+    for key_, title, _, metric in scenarios:
         names = [s.name for s in servers if key_ in s.scenarios]
         unit = "handshakes/s" if metric == "handshakes_per_second" else "msg/s"
         per = "handshake" if metric == "handshakes_per_second" else "message"
@@ -491,8 +432,145 @@ def main():
                 line += (f" {statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f}) |"
                          f" {statistics.median(costs):.2f} ({min(costs):.2f}-{max(costs):.2f}) |")
             print(line)
+        if key_ == "d":
+            print("Resumed share of the handshakes (median of rounds): " + ", ".join(
+                f"{name} {statistics.median(resumed_share[name]) * 100:.1f}%" for name in names
+                if resumed_share[name]))
+            print_resumed(names, resumed_runs, unit_cpu)
+
+
+def print_resumed(names, resumed_runs, unit_cpu):
+    """Each client's first connection in (d) is a full handshake. The CPU of a resumed one is
+    what remains of the run's CPU once its full handshakes are counted at the same round's
+    scenario (c) cost, divided by the resumed handshakes."""
+    print("| server | resumed handshakes/s | CPU per resumed handshake (derived with the round's (c) cost) "
+          "| server/Postern CPU per resumed handshake (range) |")
+    print("|---|---|---|---|")
+    derived = {}
+    for name in names:
+        costs = []
+        for cpu, handshakes, resumed, _, round_ in resumed_runs[name]:
+            full = unit_cpu["c"][name]
+            if resumed and round_ < len(full):
+                costs.append((cpu - (handshakes - resumed) * full[round_]) / resumed)
+        derived[name] = costs
+    for name in names:
+        rates = [run[3] for run in resumed_runs[name]]
+        if not rates:
+            continue
+        cost = f"{statistics.median(derived[name]) * 1e6:.0f} µs" if derived[name] else "(needs scenario c)"
+        ratio = ""
+        if name != "Postern" and derived[name] and derived.get("Postern"):
+            ratios = [b / a for a, b in zip(derived["Postern"], derived[name]) if a > 0]
+            if ratios:
+                ratio = f"{statistics.median(ratios):.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
+        print(f"| {name} | {statistics.median(rates):.0f} | {cost} | {ratio} |")
+
+
+def print_speed(sign, ecdh):
     print(f"\nopenssl speed ({os.cpu_count()} cores): RSA-2048 sign {sign:.0f}/s "
           f"({os.cpu_count() / sign * 1e6:.0f} µs of CPU each), X25519 {ecdh:.0f}/s.")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--only", metavar="SCENARIOS",
+                        help="run only these of the load scenarios a-d (e.g. cd), without reloads, idle sessions, "
+                             "commit latency and HAT scale")
+    parser.add_argument("--rounds", type=int, help="rounds per scenario and server")
+    options = parser.parse_args()
+    scenarios = [s for s in SCENARIOS if not options.only or s[0] in options.only]
+    # This class of machine drifts by a third over minutes (shared cores, CPU frequency): every
+    # comparison is made between runs seconds apart, alternating which server goes first,
+    # and the tables give the median of the per-round ratios with their spread.
+    if options.quick:
+        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 4, 2, 10, 1, 1
+    else:
+        seconds, rounds, reload_seconds, reload_pairs, speed_seconds = 8, 7, 15, 3, 3
+    rounds = options.rounds or rounds
+    if os.geteuid() != 0:
+        raise SystemExit("scripts/bench runs Postfix, which needs root.")
+    work = tempfile.mkdtemp(prefix="postern-bench-")
+    os.chmod(work, 0o755)
+    cert, key = os.path.join(work, "bench.crt"), os.path.join(work, "bench.key")
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+        "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost")
+    os.chmod(key, 0o644)  # Postfix reads it as its own user
+    postern = Postern(options.bin, work, cert, key)
+    postfix = Postfix(work, cert, key)
+    nginx = Nginx(work, cert, key) if shutil.which("nginx") else None
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    print(f"# {time.strftime('%Y-%m-%d %H:%M %Z')} on {os.cpu_count()} cores, {cpu}; {platform.platform()}")
+    print(f"# {rounds} rounds of {seconds} s per scenario and server, 50 connections; "
+          f"{run('openssl', 'version').stdout.strip()}")
+    servers = [s for s in (postern, postfix, nginx)
+               if s and (not options.only or any(key_ in s.scenarios for key_ in options.only))]
+    results = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
+    generator_cpu = {s[0]: [] for s in SCENARIOS}
+    # Scenario (d): the share of its handshakes each server resumed.
+    resumed_share = {server.name: [] for server in servers}
+    # Scenario (d) per round: (server CPU seconds, handshakes, resumed, resumed per second, round).
+    resumed_runs = {server.name: [] for server in servers}
+    # CPU per unit of work (message or handshake), from each server's own processes.
+    unit_cpu = {s[0]: {server.name: [] for server in servers} for s in SCENARIOS}
+    reloads = {"Postern": [], "Postfix": []}  # (without, with, failed, errors) per pair
+    try:
+        for server in servers:
+            server.start()
+        for round_ in range(rounds):
+            for key_, _, args, metric in scenarios:
+                # nginx proxies mail instead of queueing it: it takes part in the handshake scenario only.
+                runners = [s for s in servers if key_ in s.scenarios]
+                for server in runners if round_ % 2 == 0 else reversed(runners):
+                    server.between_rounds()
+                    r = load(options.bin, server, seconds, **args)
+                    if r["failed"]:
+                        print(f"  ! {server.name} scenario {key_}: {r['errors']}", file=sys.stderr)
+                    results[key_][server.name].append(r[metric])
+                    generator_cpu[key_].append(r["generator_cpu_share"])
+                    units = r["handshakes"] if metric == "handshakes_per_second" else r["messages"]
+                    if args.get("reuse") and r["handshakes"]:
+                        resumed_share[server.name].append(r["resumed"] / r["handshakes"])
+                        resumed_runs[server.name].append((r["server_cpu_seconds"], r["handshakes"], r["resumed"],
+                                                          r["resumed_per_second"], round_))
+                    if units:
+                        unit_cpu[key_][server.name].append(r["server_cpu_seconds"] / units)
+        if nginx:
+            nginx.stop()
+        sign, ecdh = crypto_ceiling(speed_seconds)
+        if not options.only:
+            # Each run with reloads is paired with one without, just before or after it.
+            for pair in range(reload_pairs):
+                for server in (postern, postfix):
+                    server.between_rounds()
+                    quiet_first = pair % 2 == 0
+                    quiet = load(options.bin, server, reload_seconds, 1, True) if quiet_first else None
+                    busy = under_reloads(server, options.bin, reload_seconds, 20)
+                    if not quiet_first:
+                        quiet = load(options.bin, server, reload_seconds, 1, True)
+                    reloads[server.name].append((quiet["messages_per_second"], busy["messages_per_second"],
+                                                 busy["failed"], busy["errors"]))
+            # Postfix holds a process per session: 1,000 of them show its cost per session without
+            # filling this machine's memory with 10,000.
+            idle = {"Postern": idle_sessions(postern, options.bin, seconds, 2000 if options.quick else 10_000),
+                    "Postfix": idle_sessions(postfix, options.bin, seconds, 200 if options.quick else 1000)}
+            postfix.stop()
+            latencies = commit_latency(postern, 3 if options.quick else 7)
+    finally:
+        for server in servers:
+            server.stop()
+    if options.only:
+        print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share, resumed_runs)
+        print_speed(sign, ecdh)
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    hat = json.loads(run(os.path.join(options.bin, "postern-hatbench"),
+                         "200000" if options.quick else "1000000").stdout)
+
+    print_scenarios(scenarios, servers, results, generator_cpu, unit_cpu, resumed_share, resumed_runs)
+    print_speed(sign, ecdh)
     print("\n| 20 reloads during scenario (a): Postern commits, `postfix reload` | failed transactions "
           "| msg/s with reloads | msg/s without, same pair | dip (median of pairs) |")
     print("|---|---|---|---|---|")

@@ -23,6 +23,8 @@ struct Load: ParsableCommand {
     @Option(help: "Messages per connection (0: handshake only: EHLO, STARTTLS, QUIT).") var messages = 1
     @Option(help: "Message size in bytes.") var size = 4096
     @Flag(help: "STARTTLS before the transactions.") var starttls = false
+    @Flag(help: "Each client offers the TLS session of its last connection again (bench scenario d).")
+    var reuseSessions = false
     @Option(help: "TLS methods for the client.") var methods = "tlsv1.2/tlsv1.3"
     @Option(help: "Cipher string for the client.") var ciphers = "HIGH:!aNULL"
     @Option(help: "Event-loop threads.") var threads = System.coreCount
@@ -35,7 +37,8 @@ struct Load: ParsableCommand {
         defer { try? group.syncShutdownGracefully() }
         let stats = Stats()
         let body = Load.body(size: size)
-        let plan = Plan(host: host, port: port, messages: messages, starttls: starttls, body: body, tls: tls)
+        let plan = Plan(host: host, port: port, messages: messages, starttls: starttls, body: body, tls: tls,
+                        reuseSessions: reuseSessions)
         let start = NIODeadline.now()
         let deadline = start + .nanoseconds(Int64(duration * 1e9))
         let usageBefore = Load.cpuSeconds()
@@ -74,6 +77,7 @@ struct Plan: Sendable {
     let starttls: Bool
     let body: ByteBuffer
     let tls: TLSContext
+    let reuseSessions: Bool
 }
 
 /// Results from every connection; one lock, touched once per transaction.
@@ -81,6 +85,8 @@ final class Stats: Sendable {
     private struct State {
         var messages = 0
         var handshakes = 0
+        /// Handshakes the server completed by resuming the session offered.
+        var resumed = 0
         var connections = 0
         var transactionNanos: [Int64] = []
         var handshakeNanos: [Int64] = []
@@ -90,7 +96,13 @@ final class Stats: Sendable {
     private let state = NIOLockedValueBox(State())
 
     func message(_ nanos: Int64) { state.withLockedValue { $0.messages += 1; $0.transactionNanos.append(nanos) } }
-    func handshake(_ nanos: Int64) { state.withLockedValue { $0.handshakes += 1; $0.handshakeNanos.append(nanos) } }
+    func handshake(_ nanos: Int64, resumed: Bool) {
+        state.withLockedValue {
+            $0.handshakes += 1
+            $0.handshakeNanos.append(nanos)
+            if resumed { $0.resumed += 1 }
+        }
+    }
     func connection() { state.withLockedValue { $0.connections += 1 } }
     func error(_ kind: String) { state.withLockedValue { $0.errors[kind, default: 0] += 1 } }
 
@@ -105,6 +117,7 @@ final class Stats: Sendable {
             return """
                 {"elapsed": \(elapsed), "messages": \(s.messages), "messages_per_second": \(Double(s.messages) / elapsed), \
                 "handshakes": \(s.handshakes), "handshakes_per_second": \(Double(s.handshakes) / elapsed), \
+                "resumed": \(s.resumed), "resumed_per_second": \(Double(s.resumed) / elapsed), \
                 "connections": \(s.connections), "transaction_p50_ms": \(percentile(s.transactionNanos, 0.5)), \
                 "transaction_p99_ms": \(percentile(s.transactionNanos, 0.99)), \
                 "handshake_p50_ms": \(percentile(s.handshakeNanos, 0.5)), \
@@ -122,6 +135,8 @@ final class Worker: Sendable {
     let deadline: NIODeadline
     let stats: Stats
     let finished: @Sendable () -> Void
+    /// The TLS session of this client's last connection, offered on its next one.
+    let session = NIOLockedValueBox<TLSSession?>(nil)
 
     init(group: any EventLoopGroup, plan: Plan, deadline: NIODeadline, stats: Stats, finished: @escaping @Sendable () -> Void) {
         self.group = group
@@ -137,12 +152,17 @@ final class Worker: Sendable {
         let promise = loop.makePromise(of: Void.self)
         let plan = self.plan
         let stats = self.stats
+        let offer = plan.reuseSessions ? session.withLockedValue { $0 } : nil
+        let keep: @Sendable (TLSSession?) -> Void = { [session] kept in
+            if let kept { session.withLockedValue { $0 = kept } }
+        }
         ClientBootstrap(group: loop)
             .connectTimeout(.seconds(10))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(LoadClientHandler(plan: plan, stats: stats, done: promise))
+                    try channel.pipeline.syncOperations.addHandler(LoadClientHandler(plan: plan, stats: stats, offer: offer, keep: keep,
+                                                                                  done: promise))
                 }
             }
             .connect(host: plan.host, port: plan.port)
@@ -166,6 +186,9 @@ final class LoadClientHandler: ChannelInboundHandler {
     private let plan: Plan
     private let stats: Stats
     private let done: EventLoopPromise<Void>
+    private let offer: TLSSession?
+    private let keep: @Sendable (TLSSession?) -> Void
+    private var connection: TLSConnection?
     private var framer = SMTPInputFramer(lineLimit: 4096)
     private var parser = SMTPReplyParser()
     private var step = Step.greeting
@@ -173,9 +196,12 @@ final class LoadClientHandler: ChannelInboundHandler {
     private var started = NIODeadline.now()
     private var failed = false
 
-    init(plan: Plan, stats: Stats, done: EventLoopPromise<Void>) {
+    init(plan: Plan, stats: Stats, offer: TLSSession?, keep: @escaping @Sendable (TLSSession?) -> Void,
+         done: EventLoopPromise<Void>) {
         self.plan = plan
         self.stats = stats
+        self.offer = offer
+        self.keep = keep
         self.done = done
     }
 
@@ -218,7 +244,8 @@ final class LoadClientHandler: ChannelInboundHandler {
             guard reply.code == 220 else { return fail("starttls \(reply.code)", context: context) }
             step = .handshaking
             do {
-                let connection = try TLSConnection(context: plan.tls)
+                let connection = try TLSConnection(context: plan.tls, resuming: offer)
+                self.connection = connection
                 try context.pipeline.syncOperations.addHandler(STARTTLSHandler(connection: connection), position: .first)
             } catch {
                 fail("tls setup", context: context)
@@ -266,7 +293,7 @@ final class LoadClientHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         switch event as? TLSEvent {
         case .handshakeCompleted?:
-            stats.handshake((NIODeadline.now() - started).nanoseconds)
+            stats.handshake((NIODeadline.now() - started).nanoseconds, resumed: connection?.sessionReused ?? false)
             step = .ehloAfterTLS
             send("EHLO load.example\r\n", context: context)
         case .handshakeFailed?:
@@ -293,6 +320,8 @@ final class LoadClientHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // After close_notify (QUIT): in TLS 1.3 the session exists once the ticket was read.
+        if plan.reuseSessions, step == .done { keep(connection?.session) }
         if step != .done && !failed {
             failed = true
             stats.error("connection lost")

@@ -48,6 +48,8 @@ static const int postern_EVP_PKEY_RSA = EVP_PKEY_RSA;
 static const int postern_EVP_PKEY_EC = EVP_PKEY_EC;
 static const long postern_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
 static const long postern_SSL_SESS_CACHE_SERVER = SSL_SESS_CACHE_SERVER;
+static const long postern_SSL_SESS_CACHE_OFF = SSL_SESS_CACHE_OFF;
+static const uint64_t postern_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;
 
 static inline void postern_OPENSSL_free(void *p) { OPENSSL_free(p); }
 static inline void postern_X509V3_set_ctx_nodb(X509V3_CTX *ctx) { X509V3_set_ctx_nodb(ctx); }

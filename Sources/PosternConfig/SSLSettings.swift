@@ -83,11 +83,64 @@ public struct SSLServiceSettings: Codable, Hashable, Sendable {
     public var ciphers: String
     /// The TLS 1.3 suites (`SSL_CTX_set_ciphersuites`); a cipher string cannot remove them.
     public var tls13Suites: String
+    /// Whether a peer may resume an earlier session instead of a full handshake.
+    public var resumption: SessionResumption
 
-    public init(methods: TLSMethods, ciphers: String, tls13Suites: String) {
+    public init(methods: TLSMethods, ciphers: String, tls13Suites: String,
+                resumption: SessionResumption = SessionResumption()) {
         self.methods = methods
         self.ciphers = ciphers
         self.tls13Suites = tls13Suites
+        self.resumption = resumption
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case methods, ciphers, tls13Suites, resumption
+    }
+
+    /// Configurations committed before `resumption` existed load with its default (on).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(methods: try c.decode(TLSMethods.self, forKey: .methods),
+                  ciphers: try c.decode(String.self, forKey: .ciphers),
+                  tls13Suites: try c.decode(String.self, forKey: .tls13Suites),
+                  resumption: try c.decodeIfPresent(SessionResumption.self, forKey: .resumption) ?? SessionResumption())
+    }
+}
+
+/// TLS session resumption for one service: a server issues stateless session tickets
+/// (RFC 5077, RFC 8446 §4.6.1) and keeps a session cache; a client (OUTBOUND) offers the
+/// last session of a destination again, as Postfix's `smtp_tls_session_cache_database` does.
+/// A session resumes only under the verification requirement it was made under.
+public struct SessionResumption: Codable, Hashable, Sendable {
+    public var enabled: Bool
+    /// How long a session may be resumed, in seconds: the ticket lifetime a server announces,
+    /// its session cache timeout, and how often the ticket key rotates (the previous key
+    /// still decrypts for one more lifetime).
+    public var ticketLifetime: Int
+
+    /// Postfix's `smtpd_tls_session_cache_timeout` default.
+    public static let defaultTicketLifetime = 3600
+    /// A minute at least; RFC 8446 §4.6.1: servers MUST NOT announce more than 7 days.
+    public static let ticketLifetimeRange = 60...604_800
+
+    public init(enabled: Bool = true, ticketLifetime: Int = SessionResumption.defaultTicketLifetime) {
+        self.enabled = enabled
+        self.ticketLifetime = ticketLifetime
+    }
+
+    /// Why the settings cannot be used, or nil: the one check the CLI and the engine share.
+    public var problem: String? { SessionResumption.lifetimeProblem(ticketLifetime) }
+
+    public static func lifetimeProblem(_ seconds: Int) -> String? {
+        ticketLifetimeRange.contains(seconds) ? nil
+            : "The ticket lifetime must be between \(ticketLifetimeRange.lowerBound) and "
+                + "\(ticketLifetimeRange.upperBound) seconds (7 days, RFC 8446)."
+    }
+
+    /// `Enabled, ticket lifetime 3600 seconds` / `Disabled`, as sslconfig prints it.
+    public var label: String {
+        enabled ? "Enabled, ticket lifetime \(ticketLifetime) seconds" : "Disabled"
     }
 }
 

@@ -152,6 +152,9 @@ extension Configuration {
             if service.methods.versions.contains(.tlsv1_3) && service.tls13Suites.trimmingWhitespace().isEmpty {
                 problems.add(path + ".tls13Suites", "TLS v1.3 is enabled but no TLS 1.3 suite is configured.")
             }
+            if let message = service.resumption.problem {
+                problems.add(path + ".resumption.ticketLifetime", message)
+            }
         }
     }
 }

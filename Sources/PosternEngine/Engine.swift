@@ -31,6 +31,7 @@ public final class Engine: @unchecked Sendable {
     private var tlsReport = TLSReport()
     private var tlsCounted = (succeeded: 0, failed: 0)
     private var watcher: ConfigWatcher?
+    private var ticketKeys: TicketKeyRotation!
     private var runner: QueueRunner!
     private let stopped = DispatchSemaphore(value: 0)
     private var stopping = false
@@ -83,12 +84,13 @@ public final class Engine: @unchecked Sendable {
             // Watching starts before the first load, so a commit made while the engine starts
             // is never missed; its reload runs on this queue once start() is done.
             watcher = ConfigWatcher(home: home, logger: logger) { [weak self] in self?.reload(force: false) }
+            ticketKeys = TicketKeyRotation(home: home, queue: control, logger: logger)
             let document: ConfigDocument
             let compiled: CompiledConfiguration
             do {
                 document = try ConfigStore(home: home).load()
                 do throws(ConfigProblems) {
-                    compiled = try CompiledConfiguration(document.configuration, home: home)
+                    compiled = try CompiledConfiguration(document.configuration, home: home, ticketKeys: ticketKeys.keys)
                 } catch {
                     throw EngineError.unservable(generation: document.commit.generation, error)
                 }
@@ -163,7 +165,8 @@ public final class Engine: @unchecked Sendable {
             }
             let loaded = ContinuousClock.now
             do throws(ConfigProblems) {
-                let compiled = try CompiledConfiguration(document.configuration, home: home)
+                let compiled = try CompiledConfiguration(document.configuration, home: home,
+                                                         ticketKeys: ticketKeys.keys)
                 let built = ContinuousClock.now
                 apply(compiled, generation: generation)
                 status.lastReload = EngineStatus.ReloadReport(generation: generation, outcome: .applied, problems: [],
@@ -190,6 +193,8 @@ public final class Engine: @unchecked Sendable {
     }
 
     private func apply(_ compiled: CompiledConfiguration, generation: Int) {
+        // Before any listener serves with the contexts that read them.
+        ticketKeys.update(lifetime: compiled.configuration.ssl.inbound.resumption.ticketLifetime)
         services.authCheckers.retain(Set(compiled.listeners.compactMap(\.smtpAuth)), outboundTLS: compiled.outboundTLS,
                                      hostname: compiled.configuration.hostname)
         let runtimes = compiled.listeners.map {
@@ -199,7 +204,8 @@ public final class Engine: @unchecked Sendable {
         }
         status.listeners = listeners.apply(runtimes)
         runner.update(DeliveryRuntime(configuration: compiled.configuration.delivery, tls: compiled.outboundTLS,
-                                      hostname: compiled.configuration.hostname))
+                                      hostname: compiled.configuration.hostname,
+                                      resumption: compiled.configuration.ssl.outbound.resumption))
         status.generation = generation
         status.appliedAt = Date()
     }
@@ -263,6 +269,7 @@ public final class Engine: @unchecked Sendable {
             guard !stopping else { return }
             stopping = true
             statusTimer?.cancel()
+            ticketKeys?.stop()
             fillLiveFields()
             recordTLS()
             watcher?.stop()

@@ -16,7 +16,11 @@ public struct CompiledConfiguration: Sendable {
     /// Where posternweb serves HTTPS, under `sslconfig GUI`.
     public let web: [CompiledWebInterface]
 
-    public init(_ configuration: Configuration, home: Home) throws(ConfigProblems) {
+    /// - Parameter ticketKeys: the engine's session-ticket keys for its listeners; without
+    ///   them (a commit check, the CLI) each context has OpenSSL's own.
+    public init(_ configuration: Configuration, home: Home, ticketKeys: SessionTicketKeys? = nil)
+        throws(ConfigProblems)
+    {
         var problems = configuration.validate()
         if !problems.isEmpty { throw ConfigProblems(problems) }
         var listeners: [CompiledListener] = []
@@ -42,7 +46,7 @@ public struct CompiledConfiguration: Sendable {
                     let verifies = listener.hostAccess.usesClientVerification
                     tls = try TLSContext(role: .server, settings: configuration.ssl.inbound, identity: identity,
                                          secondIdentity: second, trust: verifies ? trust : nil,
-                                         sessionLabel: listener.name)
+                                         sessionLabel: listener.name, ticketKeys: ticketKeys)
                 } catch let error as TLSError {
                     let where_ = error.isAboutSettings ? "ssl.inbound" : "\(path).certificate"
                     problems.append(ConfigProblem(path: where_, message: "\(error.operation): \(error.reasons.joined(separator: "; "))"))

@@ -42,6 +42,10 @@ public struct Home: Sendable, Hashable {
     public var commitsLog: URL { configDirectory.appendingPathComponent("commits.log") }
     public var lockFile: URL { configDirectory.appendingPathComponent("lock") }
     public var certsDirectory: URL { root.appendingPathComponent("certs", isDirectory: true) }
+    /// The engine's TLS state that must outlive a restart but is no configuration.
+    public var tlsDirectory: URL { root.appendingPathComponent("tls", isDirectory: true) }
+    /// The session-ticket keys (mode 0600): `TicketKeyFile`.
+    public var ticketKeysFile: URL { tlsDirectory.appendingPathComponent("session-ticket-keys") }
     public var runDirectory: URL { root.appendingPathComponent("run", isDirectory: true) }
     public var pidFile: URL { runDirectory.appendingPathComponent("posternd.pid") }
     public var statusFile: URL { runDirectory.appendingPathComponent("status.json") }

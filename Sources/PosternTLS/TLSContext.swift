@@ -43,6 +43,8 @@ public final class TLSContext: @unchecked Sendable {
     /// The session-id contexts for no, optional and required peer verification, computed once:
     /// every STARTTLS sets one (`sessionIDContext`).
     private let sessionContexts: (none: [UInt8], ifPresented: [UInt8], required: [UInt8])
+    /// The engine's ticket keys, kept alive as long as the SSL_CTX whose callback reads them.
+    private let ticketKeys: SessionTicketKeys?
 
     public enum Role: Sendable {
         case server
@@ -60,7 +62,7 @@ public final class TLSContext: @unchecked Sendable {
     ///   signature algorithms allow, preferring ECDSA.
     public init(
         role: Role, settings: SSLServiceSettings, identity: TLSIdentityFiles?, secondIdentity: TLSIdentityFiles? = nil,
-        trust: TLSTrust? = nil, sessionLabel: String = ""
+        trust: TLSTrust? = nil, sessionLabel: String = "", ticketKeys: SessionTicketKeys? = nil
     ) throws(TLSError) {
         ERR_clear_error()
         guard let ctx = SSL_CTX_new(role == .server ? TLS_server_method() : TLS_client_method()) else {
@@ -88,7 +90,7 @@ public final class TLSContext: @unchecked Sendable {
         let level = Int(SSL_CTX_get_security_level(ctx))
         if role == .server {
             _ = postern_SSL_CTX_set_dh_auto(ctx, 1)
-            _ = postern_SSL_CTX_set_session_cache_mode(ctx, postern_SSL_SESS_CACHE_SERVER)
+            try TLSContext.applyResumption(settings.resumption, ticketKeys: ticketKeys, to: ctx)
         }
         var keyAuths: Set<Int32> = []
         for files in [identity, secondIdentity].compactMap({ $0 }) {
@@ -100,6 +102,7 @@ public final class TLSContext: @unchecked Sendable {
         self.ctx = ctx
         self.role = role
         self.securityLevel = level
+        self.ticketKeys = ticketKeys
         let scope = Array(sessionLabel.utf8) + [0] + trustDigest
         // SHA-256 fills SSL_MAX_SID_CTX_LENGTH (32) exactly.
         func context(_ level: String) -> [UInt8] { TLSContext.sha256(scope + Array("\u{0}verify=\(level)".utf8)) }

@@ -81,7 +81,9 @@ struct SSLPages {
                 continue
             }
             let settings = SSLServiceSettings(methods: methods, ciphers: form[service.key + "_ciphers"] ?? "",
-                                              tls13Suites: form[service.key + "_suites"] ?? "")
+                                              tls13Suites: form[service.key + "_suites"] ?? "",
+                                              // XXX: the page has no resumption fields yet; keep the CLI's.
+                                              resumption: ssl[keyPath: service.path].resumption)
             // The check the engine's and posternweb's contexts run when they are built.
             do throws(TLSError) {
                 _ = try TLSContext(role: .server, settings: settings, identity: nil)

@@ -56,7 +56,7 @@ enum Golden {
         let t = try TemporaryHome()
         defer { t.remove() }
         let result = try Transcript.run(home: t.home, [
-            "sslconfig", "inbound", "", "RC4-SHA:RC4-MD5", "HIGH:!aNULL", "", "",
+            "sslconfig", "inbound", "", "RC4-SHA:RC4-MD5", "HIGH:!aNULL", "", "", "", "",
             "commit", "Limited TLS ciphers", "", "quit",
         ])
         #expect(result.status == 0)

@@ -15,7 +15,7 @@ import Testing
             "listenerconfig edit InboundMail hostaccess new sendergroup PARTNERS 10.1.1.0/24,.partner.example $TRUSTED "
                 + "--comment=\"TLS partner\"",
             "listenerconfig edit InboundMail hostaccess default --tls=required --demo=yes",
-            "sslconfig inbound tlsv1.2/tlsv1.3 HIGH:!aNULL", "",
+            "sslconfig inbound tlsv1.2/tlsv1.3 HIGH:!aNULL", "", "", "",
             "showchanges", "showchanges --unified", "clear", "Y", "quit",
         ])
         try Golden.check("showchanges-tls", result.output)

@@ -25,6 +25,8 @@ class Receiver:
         self.tls = tls
         self.messages = []
         self.server_names = []
+        # Per TLS connection: whether the sender resumed an earlier session.
+        self.reused = []
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         if tls:
@@ -59,6 +61,7 @@ class Receiver:
                 elif verb == b"STAR":
                     say("220 go ahead")
                     connection = self.tls.wrap_socket(connection, server_side=True)
+                    self.reused.append(connection.session_reused)
                     stream = connection.makefile("rb")
                     say = lambda text, c=connection: c.sendall(text.encode() + b"\r\n")
                     secure = True
@@ -114,7 +117,7 @@ class OutboundTests(unittest.TestCase):
             self.receiver.close()
         self.dns.close()
 
-    def start(self, extensions, tls=False):
+    def start(self, extensions, tls=False, extra=()):
         context = None
         if tls:
             context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -130,6 +133,7 @@ class OutboundTests(unittest.TestCase):
             f"destconfig default --tls={'preferred' if tls else 'no'}",
             "resumedel",
             "bounceconfig --max_time=3600 --initial_retry=1 --max_retry=2 --send_bounces=yes",
+            *extra,
             "commit outbound Y"]))
         self.appliance.start(dns_server=self.dns.server)
 
@@ -137,6 +141,22 @@ class OutboundTests(unittest.TestCase):
         with smtplib.SMTP("127.0.0.1", self.appliance.port, timeout=10) as client:
             client.sendmail("alice@example.com", ["bob@zeta.test"],
                             b"Subject: test\r\n\r\n" + body + b"\r\n", mail_options=list(options))
+
+    def deliver_twice(self):
+        for n in (1, 2):
+            self.send(b"message %d" % n)
+            wait_for(lambda: len(self.receiver.messages) == n, what=f"delivery {n}")
+        return self.receiver.reused
+
+    def test_delivery_offers_the_destinations_last_tls_session(self):
+        # Issue 16 §3, as Postfix's smtp_tls_session_cache_database: the second connection
+        # to the same MX resumes the first one's session.
+        self.start(["8BITMIME"], tls=True)
+        self.assertEqual(self.deliver_twice(), [False, True])
+
+    def test_delivery_without_outbound_resumption_makes_full_handshakes(self):
+        self.start(["8BITMIME"], tls=True, extra=["sslconfig outbound --resumption=no"])
+        self.assertEqual(self.deliver_twice(), [False, False])
 
     def test_8bit_data_to_a_receiver_offering_8bitmime_with_sni_of_the_mx_host(self):
         self.start(["8BITMIME", "PIPELINING"], tls=True)

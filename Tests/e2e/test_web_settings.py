@@ -2,7 +2,9 @@
 clients see them after a commit, the HTTP redirect, the idle timeout, the Guest role, and the
 accounts as userconfig and passwd make them."""
 import os
+import shutil
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -86,6 +88,35 @@ class GuiTLSTest(unittest.TestCase):
             driver.quit()
             web.stop()
             appliance.remove()
+
+
+class GuiResumptionTest(unittest.TestCase):
+    """`sslconfig GUI` session resumption (issue 16 §3): on by default, off after a commit."""
+
+    def s_client(self, port, *args):
+        result = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args],
+                                input="GET /login HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n", capture_output=True, text=True, timeout=30)
+        return result.stdout
+
+    def test_gui_sessions_resume_until_resumption_is_turned_off(self):
+        appliance = Appliance()
+        web = Web(appliance)
+        directory = tempfile.mkdtemp(prefix="postern-gui-sessions-")
+        try:
+            for version in ("-tls1_2", "-tls1_3"):
+                path = os.path.join(directory, version)
+                self.assertIn("New,", self.s_client(web.port, version, "-sess_out", path))
+                self.assertIn("Reused,", self.s_client(web.port, version, "-sess_in", path), version)
+            appliance.cli('sslconfig gui --resumption=no; commit "GUI without resumption" Y')
+            path = os.path.join(directory, "off")
+            # Without a ticket s_client has no session to write, and then none to offer.
+            wait_for(lambda: "New," in self.s_client(web.port, "-tls1_3", "-sess_out", path)
+                     and "Reused," not in self.s_client(web.port, "-tls1_3", "-sess_in", path),
+                     what="posternweb to stop resuming sessions")
+        finally:
+            web.stop()
+            appliance.remove()
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 class AccountsCLITest(unittest.TestCase):

@@ -15,6 +15,10 @@ struct SSLConfigCommand: CLICommand {
         sslconfig inbound <methods> <cipher-string> [<tls1.3-suites>]
         sslconfig outbound <methods> <cipher-string> [<tls1.3-suites>]
             <methods> is a /-separated list: tlsv1.2/tlsv1.3, tlsv1/tlsv1.1/tlsv1.2, ...
+        sslconfig gui|inbound|outbound --resumption=yes|no [--ticket_lifetime=SECONDS]
+            TLS session resumption (session tickets and cache; OUTBOUND: reuse per destination)
+            and how long a session may be resumed (60 to 604800 seconds; default 3600).
+        sslconfig print
         sslconfig verify <cipher-string>
         """
 
@@ -27,6 +31,7 @@ struct SSLConfigCommand: CLICommand {
                 MenuItem("INBOUND", "Edit Inbound SMTP ssl settings."),
                 MenuItem("OUTBOUND", "Edit Outbound SMTP ssl settings."),
                 MenuItem("VERIFY", "Verify and show ssl cipher list."),
+                MenuItem("PRINT", "Display the ssl settings."),
             ]) else { return .ok }
             switch operation {
             case "GUI": context.configuration.ssl.gui = try edit(context.configuration.ssl.gui, "GUI HTTPS", dialog)
@@ -34,6 +39,9 @@ struct SSLConfigCommand: CLICommand {
                 context.configuration.ssl.inbound = try edit(context.configuration.ssl.inbound, "inbound SMTP", dialog)
             case "OUTBOUND":
                 context.configuration.ssl.outbound = try edit(context.configuration.ssl.outbound, "outbound SMTP", dialog)
+            case "PRINT":
+                // Shown even in a batch form, where the settings block is otherwise quiet.
+                dialog.say(settings(context.configuration.ssl))
             default:
                 if try !verify(dialog) && dialog.mode == .batch { return .failed }
             }
@@ -49,6 +57,7 @@ struct SSLConfigCommand: CLICommand {
             if service.methods.versions.contains(.tlsv1_3) {
                 lines.append("   \(label) TLS 1.3 suites: \(service.tls13Suites)")
             }
+            lines.append("   \(label) session resumption: \(service.resumption.label)")
         }
         return lines.joined(separator: "\n")
     }
@@ -111,6 +120,29 @@ struct SSLConfigCommand: CLICommand {
                         + error.reasons.joined(separator: "; ") + "."))
                 }
             }
+        }
+        result.resumption = try editResumption(service.resumption, outbound: label == "outbound SMTP", dialog)
+        return result
+    }
+
+    /// Resumption on or off and the ticket lifetime (`--resumption`, `--ticket_lifetime`).
+    private func editResumption(_ current: SessionResumption, outbound: Bool, _ dialog: Dialog) throws(DialogAbort)
+        -> SessionResumption
+    {
+        var result = current
+        let question = outbound ? "Do you want to reuse TLS sessions with each destination?"
+            : "Do you want to allow TLS session resumption (session tickets and cache)?"
+        result.enabled = try dialog.yesNo(question, default: current.enabled, key: "resumption")
+        guard result.enabled else { return result }
+        let what = outbound ? "Enter how long a TLS session may be reused, in seconds."
+            : "Enter the TLS session ticket lifetime, in seconds."
+        result.ticketLifetime = try dialog.ask(what, default: String(current.ticketLifetime),
+                                               key: "ticket_lifetime") { answer in
+            guard let seconds = Int(answer) else {
+                return .failure(DialogError("The ticket lifetime must be a whole number of seconds."))
+            }
+            if let problem = SessionResumption.lifetimeProblem(seconds) { return .failure(DialogError(problem)) }
+            return .success(seconds)
         }
         return result
     }

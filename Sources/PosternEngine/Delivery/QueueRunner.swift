@@ -16,6 +16,8 @@ struct DeliveryRuntime: Sendable {
     let tls: TLSContext
     /// The name in EHLO and in bounces.
     let hostname: String
+    /// OUTBOUND session reuse (`sslconfig OUTBOUND`).
+    var resumption = SessionResumption()
 }
 
 /// Delivers the queue: picks due messages, groups their recipients by domain, opens
@@ -30,6 +32,8 @@ final class QueueRunner: @unchecked Sendable {
     private let group: any EventLoopGroup
     let logger: Logger
     var runtime: DeliveryRuntime?
+    /// TLS sessions per destination, for the next connection to offer.
+    private var sessions = OutboundSessionCache<TLSSession>()
     private var timer: DispatchSourceTimer?
     private var stopping = false
     private let wakeScheduled = NIOLockedValueBox(false)
@@ -57,7 +61,11 @@ final class QueueRunner: @unchecked Sendable {
     }
 
     func update(_ runtime: DeliveryRuntime) {
-        queue.async { self.runtime = runtime }
+        queue.async {
+            // Sessions of another client context (other methods, ciphers, certificate) go.
+            if self.runtime?.tls !== runtime.tls || !runtime.resumption.enabled { self.sessions.removeAll() }
+            self.runtime = runtime
+        }
     }
 
     func start() {
@@ -262,10 +270,15 @@ final class QueueRunner: @unchecked Sendable {
             return
         }
         let policy = SMTPClientSession.TLSLevelPolicy(level)
+        let sessionKey = OutboundSessionCache<TLSSession>.Key(host: target.host, address: ip.description, port: target.port,
+                                                  level: level)
+        let now = Int64(Date().timeIntervalSince1970)
+        let offered = runtime.resumption.enabled
+            ? sessions.session(for: sessionKey, now: now, lifetime: runtime.resumption.ticketLifetime) : nil
         let setup = SMTPClientHandler.Setup(
             dcid: dcid, domain: domain, expectedNames: Array(Set([domain, target.host])).sorted(),
             serverName: ServerNameIndication.name(forHost: target.host), tls: runtime.tls,
-            level: policy, jobs: jobs, bodies: bodies, replyTimeout: QueueRunner.replyTimeout)
+            level: policy, jobs: jobs, bodies: bodies, replyTimeout: QueueRunner.replyTimeout, resuming: offered)
         let session = SMTPClientSession(heloName: runtime.hostname, tls: policy, jobs: sessionJobs)
         let mailLog = services.mailLog
         let loop = group.next()
@@ -298,6 +311,13 @@ final class QueueRunner: @unchecked Sendable {
                     mailLog.write(.newDelivery(dcid: dcid, interface: local, address: ip.description, port: target.port))
                     done.futureResult.whenSuccess { [self] report in
                         queue.async { [self] in
+                            if runtime.resumption.enabled, report.tlsInfo != nil || report.tlsFailure != nil,
+                                self.runtime?.tls === runtime.tls
+                            {
+                                let usable = report.tlsFailure == nil && report.tlsErrorAfterHandshake == nil
+                                sessions.store(usable ? report.tlsSession : nil, for: sessionKey,
+                                               now: Int64(Date().timeIntervalSince1970))
+                            }
                             if let reason = report.tlsRequiredFailure {
                                 mailLog.write(.deliveryTLSRequired(dcid: dcid, address: ip.description, reason: reason))
                                 if runtime.configuration.destinations.alertOnRequiredTLSFailure {

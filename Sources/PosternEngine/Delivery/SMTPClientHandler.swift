@@ -63,7 +63,7 @@ final class SMTPClientHandler: ChannelInboundHandler {
         /// `selftest` only: a command sent first inside TLS, before EHLO; a server that reset
         /// the session (RFC 3207 §4.2) must refuse MAIL there.
         var firstCommandInsideTLS: String? = nil
-        /// `selftest` only: a session to offer for resumption.
+        /// A session to offer for resumption: the destination's last (`OutboundSessionCache`), or selftest's.
         var resuming: TLSSession? = nil
     }
 
