@@ -19,8 +19,8 @@ public struct EtcdFleetService: FleetService {
         return try connect(home, settings)
     }
 
-    func connect(_ home: Home, _ settings: FleetSettings) throws(StoreError) -> FleetSync {
-        do { return try FleetSync(home: home, settings: settings, logger: logger) } catch {
+    func connect(_ home: Home, _ settings: FleetSettings, password: String?? = nil) throws(StoreError) -> FleetSync {
+        do { return try FleetSync(home: home, settings: settings, password: password, logger: logger) } catch {
             throw StoreError.io("cannot set up the etcd client: \(error)")
         }
     }
@@ -46,7 +46,7 @@ public struct EtcdFleetService: FleetService {
     {
         try settings.save(home, password: password)
         let sync: FleetSync
-        do { sync = try connect(home, settings) } catch {
+        do { sync = try connect(home, settings, password: .some(password)) } catch {
             FleetSettings.remove(home)
             throw storeError(error)
         }
@@ -74,11 +74,22 @@ public struct EtcdFleetService: FleetService {
     }
 
     public func join(home: Home, settings: FleetSettings, password: String?) throws(StoreError) -> FleetJoin {
-        let sync = try connect(home, settings)
+        // The password given, not one a former membership left under the home.
+        let sync = try connect(home, settings, password: .some(password))
         let local = ConfigStore(home: home)
         do {
-            guard let current = try blocking({ try await sync.store.current() }) else {
+            // Checked here before anything changes: a JOIN that is refused leaves the machine as it was.
+            let document: ConfigDocument?
+            let generation: Int
+            switch try blocking({ try await sync.prepare() }) {
+            case .empty:
                 throw StoreError.io("etcd holds no fleet named \(settings.fleet); use clusterconfig create.")
+            case .rejected(let number, _, let problems):
+                throw StoreError.invalid(ConfigProblems(problems.map { ConfigProblem(path: "fleet generation \(number)", message: $0) }))
+            case .current(let number, _):
+                (document, generation) = (nil, number)  // joining again after a LEAVE, with nothing committed since
+            case .ready(let ready, _):
+                (document, generation) = (ready, ready.commit.generation)
             }
             // This machine's own settings (interfaces, listener addresses) are its overrides from now on.
             let mine = try local.load()
@@ -86,19 +97,17 @@ public struct EtcdFleetService: FleetService {
                 try blocking { try await sync.store.setOverrides(MachineOverrides(of: mine.configuration), machine: settings.machine) }
             }
             var archived: String?
-            if mine.commit.generation >= current.pointer.generation
-                || local.generations().contains(where: { $0 >= current.pointer.generation })
+            if document != nil,
+                mine.commit.generation >= generation || local.generations().contains(where: { $0 >= generation })
             {
                 archived = try local.archiveHistory().path
             }
             try settings.save(home, password: password)
-            switch try blocking({ try await sync.syncOnce() }) {
-            case .rejected(let generation, _, let problems):
+            if let document, case .rejected(_, _, let problems) = sync.adopt(document, revision: 0) {
                 FleetSettings.remove(home)
-                throw StoreError.invalid(ConfigProblems(problems.map { ConfigProblem(path: "fleet generation \(generation)", message: $0) }))
-            case .empty, .current, .adopted:
-                return FleetJoin(generation: current.pointer.generation, archivedHistory: archived)
+                throw StoreError.io(problems.joined(separator: "; "))
             }
+            return FleetJoin(generation: generation, archivedHistory: archived)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -144,9 +153,7 @@ public struct EtcdFleetService: FleetService {
         let record = CommitRecord(generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
         let document = ConfigDocument(commit: record, configuration: configuration)
         var problems = check(configuration)
-        if let size = try? CanonicalJSON.encode(document).count, let problem = FleetLimits.sizeProblem(size) {
-            problems.append(problem)
-        }
+        if let problem = FleetLimits.sizeProblem(of: configuration) { problems.append(problem) }
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
         try commitDocument(sync, document, home: home)
         return record

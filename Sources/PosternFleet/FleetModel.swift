@@ -33,6 +33,13 @@ public struct FleetGeneration: Codable, Hashable, Sendable {
     public var document: ConfigDocument
 }
 
+/// Why a generation etcd holds cannot be taken (missing, bytes that do not match the pointer,
+/// unreadable): said in the member's report and the log, while the old generation serves on.
+public struct DamagedGeneration: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// `config/current`: which generation is the fleet's, and who made it (so a conflict can say so
 /// from the txn's one failure read).
 public struct FleetPointer: Codable, Hashable, Sendable {
@@ -45,6 +52,12 @@ public struct FleetPointer: Codable, Hashable, Sendable {
     public var time: Date
     /// The hex SHA-256 of the generation's value.
     public var sha256: String
+
+    /// True when `record` is this pointer's commit (not merely a commit with the same number).
+    public func names(_ record: CommitRecord) -> Bool {
+        record.generation == generation && record.user == user && record.source == source && record.comment == comment
+            && record.time == time
+    }
 }
 
 /// What stays per machine: in AsyncOS terms the machine level overrides the cluster level.
@@ -81,22 +94,5 @@ public struct MachineOverrides: Codable, Hashable, Sendable {
             }
         }
         return merged
-    }
-}
-
-/// A document is one etcd value, written once per txn; etcd refuses requests over 1.5 MiB
-/// (`--max-request-bytes`) and the gateway's base64 makes a value a third larger, so a
-/// generation is kept under this many bytes of JSON.
-public enum FleetLimits {
-    public static let maximumDocumentBytes = 1_000_000
-
-    /// The commitcheck problem for a configuration too large for a fleet, or nil.
-    public static func sizeProblem(_ bytes: Int) -> ConfigProblem? {
-        guard bytes > maximumDocumentBytes else { return nil }
-        return ConfigProblem(
-            path: "configuration",
-            message: "The configuration is \(bytes) bytes; in a fleet each generation is one etcd value of at most "
-                + "\(maximumDocumentBytes) bytes (etcd refuses requests over 1.5 MiB). Shrink the largest tables "
-                + "(HAT sender groups, RAT entries) or run this machine standalone.")
     }
 }

@@ -24,9 +24,36 @@ public struct FleetStore: Sendable {
 
     /// One generation of the fleet's history.
     public func generation(_ number: Int) async throws -> FleetGeneration? {
-        let response = try await client.range(RangeRequest(key: keys.generation(number)))
-        guard let kv = response.kvs.first else { return nil }
-        return try decode(FleetGeneration.self, kv.value)
+        guard let value = try await generationValue(number) else { return nil }
+        return try decode(FleetGeneration.self, value)
+    }
+
+    /// One generation's value as etcd holds it, not yet read: what the pointer's sha256 covers.
+    public func generationValue(_ number: Int) async throws -> Data? {
+        try await client.range(RangeRequest(key: keys.generation(number))).kvs.first?.value
+    }
+
+    /// The generation `pointer` names, checked against it: present, the bytes the pointer's
+    /// SHA-256 names, readable, and the same generation and commit id. A damaged document is
+    /// a reason in words (the member keeps serving what it has and says this), never a crash.
+    public func verifiedGeneration(_ pointer: FleetPointer) async throws -> Result<FleetGeneration, DamagedGeneration> {
+        guard let value = try await generationValue(pointer.generation) else {
+            return .failure(DamagedGeneration("config/current names generation \(pointer.generation), which etcd does not hold"))
+        }
+        let digest = Self.sha256(value)
+        guard digest == pointer.sha256 else {
+            return .failure(DamagedGeneration("generation \(pointer.generation) in etcd is damaged: its SHA-256 is \(digest), "
+                + "config/current says \(pointer.sha256)"))
+        }
+        let generation: FleetGeneration
+        do { generation = try CanonicalJSON.decode(FleetGeneration.self, from: value) } catch {
+            return .failure(DamagedGeneration("generation \(pointer.generation) in etcd cannot be read: \(error)"))
+        }
+        guard generation.document.commit.generation == pointer.generation, generation.id == pointer.id else {
+            return .failure(DamagedGeneration("generation \(pointer.generation) in etcd holds generation "
+                + "\(generation.document.commit.generation) of commit \(generation.id), not commit \(pointer.id)"))
+        }
+        return .success(generation)
     }
 
     /// Every generation number the fleet keeps, oldest first.
@@ -126,7 +153,7 @@ public struct FleetStore: Sendable {
         }
     }
 
-    static func sha256(_ data: Data) -> String {
+    public static func sha256(_ data: Data) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         data.withUnsafeBytes { bytes in
             _ = SHA256(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &digest)

@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+import PosternConfig
+import PosternFleet
+import PosternStore
+import PosternTestSupport
+import Testing
+
+/// JOIN as a careless admin does it: wrong endpoints, a wrong password, then right.
+@Suite("JOIN against etcd with users", .serialized)
+struct FleetJoinTests {
+    @Test("JOIN with the etcd user's password works; a wrong password or dead endpoints leave the machine standalone")
+    func joinWithCredentials() async throws {
+        let (cluster, _) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        #expect(try cluster.etcdctl("user", "add", "root:s3cret-pw"))
+        #expect(try cluster.etcdctl("user", "grant-role", "root", "root"))
+        #expect(try cluster.etcdctl("auth", "enable"))
+        let gw1 = try TemporaryHome()
+        let gw2 = try TemporaryHome()
+        defer { gw1.remove(); gw2.remove() }
+        // The fleet's configuration needs a certificate that gw2 does not have yet.
+        let pki = try TestPKI()
+        try TestPKI.write(pki.server, name: "partner", to: gw1.home.certsDirectory)
+        try gw1.commit {
+            $0.listeners[0].hostAccess.defaultParameters.tls = .required
+            $0.certificates.append(CertificateProfile(name: "partner", certificateFile: "partner.crt", keyFile: "partner.key"))
+            $0.listeners[0].certificate = "partner"
+        }
+        // gw2 counted to the same generation number on its own.
+        try gw2.commit { $0.listeners[0].port = 2602 }
+        let own = try gw2.commit("second") { $0.hostname = "gw2.example.com" }
+        let service = EtcdFleetService(logger: Logger(label: "test"))
+        var settings = FleetSettings(fleet: "auth", machine: "gw1", endpoints: cluster.clientURLs)
+        settings.username = "root"
+        let created = try service.create(home: gw1.home, settings: settings, password: "s3cret-pw", user: "admin",
+                                         source: "local")
+
+        settings.machine = "gw2"
+        var dead = settings
+        dead.endpoints = ["http://127.0.0.1:\(freePort())"]
+        #expect(throws: StoreError.self) { try service.join(home: gw2.home, settings: dead, password: "s3cret-pw") }
+        #expect(FleetSettings.load(gw2.home) == nil)
+        do {
+            _ = try service.join(home: gw2.home, settings: settings, password: "wrong-pw")
+            Issue.record("a wrong password joined")
+        } catch {
+            #expect(error.description.contains("authentication as root failed"))
+            #expect(!error.description.contains("wrong-pw"))
+        }
+        #expect(FleetSettings.load(gw2.home) == nil)
+        #expect(FleetSettings.password(gw2.home) == nil)
+        #expect(try gw2.store.load().commit.generation == own.generation)
+        #expect(gw2.store.generations().contains(own.generation))  // a refused JOIN keeps the machine's own history in place
+
+        // Refused by gw2's own check: nothing moves, its history stays where showchanges finds it.
+        do {
+            _ = try service.join(home: gw2.home, settings: settings, password: "s3cret-pw")
+            Issue.record("joined without the certificate's files")
+        } catch {
+            #expect(error.description.contains("partner"))
+        }
+        #expect(FleetSettings.load(gw2.home) == nil)
+        #expect(gw2.store.generations().contains(own.generation))
+        #expect(try gw2.store.load().commit == own)
+
+        try TestPKI.write(pki.server, name: "partner", to: gw2.home.certsDirectory)
+        let joined = try service.join(home: gw2.home, settings: settings, password: "s3cret-pw")
+        #expect(joined.generation == created.generation)
+        #expect(FleetSettings.load(gw2.home) == settings)
+        #expect(FleetSettings.password(gw2.home) == "s3cret-pw")
+        #expect(created.generation == own.generation)
+        let adopted = try gw2.store.load()
+        #expect(adopted.commit == created)  // the fleet's commit, not gw2's own of the same number
+        #expect(adopted.configuration.listeners[0].hostAccess.defaultParameters.tls == .required)
+        #expect(adopted.configuration.listeners[0].port == 2602)
+        #expect(adopted.configuration.hostname == "gw2.example.com")
+    }
+}
