@@ -20,7 +20,9 @@ struct ClusterConfigCommand: CLICommand {
         clusterconfig leave
             Batch forms. Options for etcd with TLS and users: --cacert=FILE --cert=FILE
             --key=FILE (PEM files in the home's fleet/ directory) --user=NAME; the password is
-            read from the environment variable POSTERN_ETCD_PASSWORD, never from the command line.
+            read from the environment variable POSTERN_ETCD_PASSWORD, else from the next line of
+            standard input (with echo off on a terminal), never from the command line.
+            Interactively, CREATE and JOIN ask for the same (the TLS files when an endpoint is https).
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -50,11 +52,7 @@ struct ClusterConfigCommand: CLICommand {
             let machine = try dialog.text("Enter this machine's name in the fleet:",
                                           default: session.base.configuration.hostname, key: "machine")
             var settings = FleetSettings(fleet: fleetName, machine: machine, endpoints: Self.endpoints(endpoints))
-            settings.caFile = try optional(dialog, "cacert")
-            settings.certificateFile = try optional(dialog, "cert")
-            settings.keyFile = try optional(dialog, "key")
-            settings.username = try optional(dialog, "user")
-            let password = ProcessInfo.processInfo.environment["POSTERN_ETCD_PASSWORD"]
+            let password = try credentials(dialog, &settings)
             do {
                 if verb == "CREATE" {
                     let record = try fleet.create(home: session.home, settings: settings, password: password,
@@ -86,10 +84,32 @@ struct ClusterConfigCommand: CLICommand {
         return .ok
     }
 
-    private func optional(_ dialog: Dialog, _ key: String) throws(DialogAbort) -> String? {
-        guard dialog.hasOptions else { return nil }
-        let value = try dialog.text("", default: "", key: key)
-        return value.isEmpty ? nil : value
+    /// How this machine reaches etcd: TLS files (asked when an endpoint is https, or given as
+    /// options) and etcd's own user. The password is never an argument: POSTERN_ETCD_PASSWORD,
+    /// else asked (echo off on a terminal; in batch mode the next line of standard input).
+    private func credentials(_ dialog: Dialog, _ settings: inout FleetSettings) throws(DialogAbort) -> String? {
+        func file(_ question: String, _ key: String) throws(DialogAbort) -> String? {
+            let value = try dialog.text(question, default: "", key: key) { answer in
+                answer.contains("/") || answer.hasPrefix(".")
+                    ? DialogError("Enter the name of a PEM file in the home's fleet/ directory.") : nil
+            }
+            return value.isEmpty ? nil : value
+        }
+        if settings.endpoints.contains(where: { $0.hasPrefix("https://") }) || dialog.hasOptions {
+            settings.caFile = try file("Enter the CA certificate file that signed etcd's certificates "
+                + "(a PEM file in fleet/; Enter for the system's CAs):", "cacert")
+            settings.certificateFile = try file("Enter this machine's client certificate file for etcd "
+                + "(a PEM file in fleet/; Enter for none):", "cert")
+            if settings.certificateFile != nil {
+                settings.keyFile = try file("Enter the client certificate's private key file (a PEM file in fleet/):", "key")
+                if settings.keyFile == nil { throw .invalidArgument("A client certificate needs its private key file.") }
+            }
+        }
+        let user = try dialog.text("Enter the etcd user name (Enter if etcd has no users):", default: "", key: "user")
+        guard !user.isEmpty else { return nil }
+        settings.username = user
+        if let password = ProcessInfo.processInfo.environment["POSTERN_ETCD_PASSWORD"], !password.isEmpty { return password }
+        return try dialog.secret("Enter the password of etcd user \(user):")
     }
 
     static func endpoints(_ text: String) -> [String] {
