@@ -9,7 +9,7 @@ import time
 import unittest
 
 from etcd_cluster import EtcdCluster
-from harness import Appliance, wait_for
+from harness import POSTERN, Appliance, wait_for
 
 
 def tls_required(port):
@@ -78,23 +78,43 @@ class FleetTests(unittest.TestCase):
         self.assertIn(f"gw2: generation {generation}", shown)
 
     def test_two_admins_commit_at_once_exactly_one_wins(self):
+        # Two sessions, both opened on the same generation and holding their edit before either
+        # commits: two admins at two machines (two `postern -c` started together can be a second
+        # apart on a loaded machine, and the second then starts on the first's commit).
+        sessions = {}
+        for gateway, level in zip(self.gateways, ("required", "preferred")):
+            process = subprocess.Popen([POSTERN, "--home", gateway.home], stdin=subprocess.PIPE,
+                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            process.stdin.write(f"listenerconfig edit InboundMail hostaccess default --tls={level} --demo=yes\n"
+                                "commitcheck\n")
+            process.stdin.flush()
+            sessions[gateway.name] = (process, level)
+        for name, (process, _) in sessions.items():
+            seen = ""
+            while "The configuration is valid." not in seen:
+                line = process.stdout.readline()
+                self.assertTrue(line, f"{name}'s session ended: {seen}")
+                seen += line
         results = {}
 
-        def commit(gateway, level):
-            results[gateway.name] = self.commit_tls(gateway, level, check=False)
+        def commit(name):
+            process, level = sessions[name]
+            # The loser's session still has its edit when it quits: the last Y discards it.
+            out, err = process.communicate(f'commit "tls {level}" Y\nquit\nY\n', timeout=60)
+            results[name] = subprocess.CompletedProcess(process.args, process.returncode, out, err)
 
-        threads = [threading.Thread(target=commit, args=(g, l)) for g, l in zip(self.gateways, ("required", "preferred"))]
+        threads = [threading.Thread(target=commit, args=(name,)) for name in sessions]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
-        won = [name for name, r in results.items() if r.returncode == 0]
-        lost = [name for name, r in results.items() if r.returncode != 0]
+        won = [name for name, r in results.items() if "Changes committed" in r.stdout]
+        lost = [name for name, r in results.items() if "Changes committed" not in r.stdout]
         self.assertEqual(len(won), 1, {n: r.stdout + r.stderr for n, r in results.items()})
         self.assertEqual(len(lost), 1)
-        loser = results[lost[0]]
-        self.assertIn("changed by another user", loser.stderr)
-        self.assertIn(f"on machine {won[0]}", loser.stderr)
+        loser = results[lost[0]].stdout + results[lost[0]].stderr
+        self.assertIn("changed by another user", loser)
+        self.assertIn(f"on machine {won[0]}", loser)
         generation = self.gateways[0].current()["commit"]["generation"] if won[0] == "gw1" else \
             self.gateways[1].current()["commit"]["generation"]
         for gateway in self.gateways:
