@@ -34,6 +34,8 @@ public struct EtcdFleetService: FleetService {
                 return "The fleet's generation \(generation) does not apply on this machine:\n"
                     + problems.joined(separator: "\n")
             case .empty, .current, .adopted:
+                // showchanges, commitdetail and rollbackconfig read the local history: the fleet's whole.
+                if let local = try? ConfigStore(home: home).load() { _ = try? blocking { try await sync.fillHistory(below: local) } }
                 return nil
             }
         } catch {
@@ -103,6 +105,7 @@ public struct EtcdFleetService: FleetService {
                 archived = try local.archiveHistory().path
             }
             try settings.save(home, password: password)
+            if let document { try blocking { try await sync.fillHistory(below: document) } }
             if let document, case .rejected(_, _, let problems) = sync.adopt(document, revision: 0) {
                 FleetSettings.remove(home)
                 throw StoreError.io(problems.joined(separator: "; "))

@@ -96,6 +96,9 @@ public struct FleetSync: Sendable {
         case .rejected(let generation, let revision, let problems):
             return .rejected(generation: generation, revision: revision, problems: problems)
         case .ready(let document, let revision):
+            // The generations committed since this machine last took one, so its history is the
+            // fleet's; one that cannot be had now comes with a later generation.
+            _ = try? await fillHistory(below: document)
             return adopt(document, revision: revision)
         }
     }
