@@ -138,9 +138,9 @@ public struct EtcdFleetService: FleetService {
                     machine = pointer.machine
                 }
                 let members = try await sync.store.members().sorted { $0.machine < $1.machine }
-                let machines = try await sync.store.machines()
+                let overrides = try await sync.store.allOverrides()
                 return FleetView(settings: sync.settings, current: record, currentMachine: machine, members: members,
-                                 machines: machines)
+                                 overrides: overrides)
             }
         } catch {
             throw StoreError.io("\(error)")
@@ -162,11 +162,31 @@ public struct EtcdFleetService: FleetService {
         return record
     }
 
+    public func setOverrides(home: Home, machine: String, overrides: MachineOverrides, user: String, source: String)
+        throws(StoreError) -> CommitRecord
+    {
+        let sync = try connect(home)
+        // On top of the fleet's newest generation, as this machine holds it.
+        if let message = self.sync(home: home) { throw StoreError.io(message) }
+        let base = try ConfigStore(home: home).load()
+        var configuration = base.configuration
+        if machine == sync.settings.machine { configuration = overrides.applied(to: configuration) }
+        let problems = overrides.applied(to: configuration).validate()
+        if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
+        let time = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let record = CommitRecord(generation: base.commit.generation + 1, parent: base.commit.generation, time: time,
+                                  user: user, source: source, comment: "Machine level settings of \(machine) changed")
+        try commitDocument(sync, ConfigDocument(commit: record, configuration: configuration), home: home,
+                           overrides: machine == sync.settings.machine ? [:] : [machine: overrides])
+        return record
+    }
+
     /// The txn, then the local store: the committing machine's engine applies it at once.
-    func commitDocument(_ sync: FleetSync, _ document: ConfigDocument, home: Home) throws(StoreError) {
+    func commitDocument(_ sync: FleetSync, _ document: ConfigDocument, home: Home,
+                        overrides: [String: MachineOverrides] = [:]) throws(StoreError) {
         let outcome: FleetStore.CommitOutcome
         do {
-            outcome = try blocking { try await sync.store.commit(document, machine: sync.settings.machine) }
+            outcome = try blocking { try await sync.store.commit(document, machine: sync.settings.machine, overrides: overrides) }
         } catch let error as StoreError {
             throw error
         } catch {

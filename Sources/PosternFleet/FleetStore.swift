@@ -90,8 +90,8 @@ public struct FleetStore: Sendable {
     /// revision it had when read and the generation key must not exist; both are written with
     /// the committer's per-machine settings. A lost answer is resolved by reading `current`
     /// and looking for this commit's id, never by sending it again blind.
-    public func commit(_ document: ConfigDocument, machine: String, id: String = UUID().uuidString) async throws
-        -> CommitOutcome
+    public func commit(_ document: ConfigDocument, machine: String, id: String = UUID().uuidString,
+                       overrides others: [String: MachineOverrides] = [:]) async throws -> CommitOutcome
     {
         let generation = FleetGeneration(id: id, machine: machine, document: document)
         let value = try CanonicalJSON.encode(generation)
@@ -100,7 +100,12 @@ public struct FleetStore: Sendable {
         let pointer = FleetPointer(
             generation: record.generation, id: id, machine: machine, user: record.user, source: record.source,
             comment: record.comment, time: record.time, sha256: Self.sha256(value))
-        let overrides = MachineOverrides(of: document.configuration)
+        // The committer's own settings, and any other machine's the commit changes (clusterconfig MACHINES).
+        var overrides = others
+        overrides[machine] = MachineOverrides(of: document.configuration)
+        let overridePuts = try overrides.keys.sorted().map { name in
+            RequestOp.put(PutRequest(key: keys.overrides(name), value: try CanonicalJSON.encode(overrides[name]!)))
+        }
         for _ in 0..<3 {
             let read = try await current()
             let revision = read?.modRevision ?? 0
@@ -110,8 +115,7 @@ public struct FleetStore: Sendable {
                 success: [
                     .put(PutRequest(key: keys.generation(record.generation), value: value)),
                     .put(PutRequest(key: keys.current, value: try CanonicalJSON.encode(pointer))),
-                    .put(PutRequest(key: keys.overrides(machine), value: try CanonicalJSON.encode(overrides))),
-                ],
+                ] + overridePuts,
                 failure: [.range(RangeRequest(key: keys.current))])
             do {
                 let response = try await client.txn(txn)
@@ -163,6 +167,19 @@ public struct FleetStore: Sendable {
 }
 
 extension FleetStore {
+    /// Every machine's per-machine settings, by machine name.
+    public func allOverrides() async throws -> [String: MachineOverrides] {
+        let prefix = Data((keys.root + "machines/").utf8)
+        var result: [String: MachineOverrides] = [:]
+        for kv in try await client.range(RangeRequest.prefix(prefix)).kvs {
+            let path = String(decoding: kv.key.dropFirst(prefix.count), as: UTF8.self)
+            guard path.hasSuffix("/overrides"), let name = path.split(separator: "/").first.map(String.init),
+                let overrides = try? decode(MachineOverrides.self, kv.value) else { continue }
+            result[name] = overrides
+        }
+        return result
+    }
+
     /// Machines that have per-machine settings in the fleet.
     public func machines() async throws -> [String] {
         let prefix = Data((keys.root + "machines/").utf8)

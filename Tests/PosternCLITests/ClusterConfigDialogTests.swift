@@ -18,10 +18,20 @@ final class RecordingFleet: FleetService, @unchecked Sendable {
         return FleetJoin(generation: 7, archivedHistory: nil)
     }
     func leave(home: Home) throws(StoreError) {}
-    func view(home: Home) throws(StoreError) -> FleetView { throw StoreError.io("not in this test") }
+    var overrides: [String: MachineOverrides] = [:]
+    func view(home: Home) throws(StoreError) -> FleetView {
+        guard let settings = FleetSettings.load(home) else { throw StoreError.io("not in a fleet") }
+        return FleetView(settings: settings, current: nil, currentMachine: nil, members: [], overrides: overrides)
+    }
     func commit(home: Home, configuration: Configuration, base: Int, user: String, source: String, comment: String,
                 check: (Configuration) -> [ConfigProblem]) throws(StoreError) -> CommitRecord {
         throw StoreError.io("not in this test")
+    }
+    var setOverrides: (machine: String, overrides: MachineOverrides)?
+    func setOverrides(home: Home, machine: String, overrides: MachineOverrides, user: String, source: String)
+        throws(StoreError) -> CommitRecord {
+        setOverrides = (machine, overrides)
+        return CommitRecord(generation: 8, parent: 7, time: Date(), user: user, source: source, comment: "")
     }
     func awaitMembers(home: Home, generation: Int, timeout: Duration, progress: (MemberStatus) -> Void) -> FleetProgress {
         FleetProgress(applied: 0, members: 0)
@@ -72,5 +82,34 @@ final class RecordingFleet: FleetService, @unchecked Sendable {
         let joined = try #require(fleet.joined)
         #expect(joined.settings.caFile == nil && joined.settings.username == nil && joined.password == nil)
         #expect(!output.text.contains("CA certificate"))
+    }
+
+    @Test func machinesShowsEachMachineLevelAndEditsAnotherMachinesListenerAddress() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        try FleetSettings(fleet: "demo", machine: "gw1", endpoints: ["http://127.0.0.1:1"]).save(t.home)
+        let fleet = RecordingFleet()
+        let mine = MachineOverrides(of: try t.store.load().configuration)
+        var gw2 = mine
+        gw2.hostname = "gw2.example.com"
+        fleet.overrides = ["gw1": mine, "gw2": gw2]
+        let listener = try #require(mine.listeners.keys.sorted().first)
+        let interface = mine.listeners[listener]!.interface
+        let (session, output) = try Self.session(t, [
+            "clusterconfig", "machines", "edit", "gw3", "gw2", "", "", "70000", "2700", "quit",
+        ])
+        session.fleet = fleet
+        _ = session.run()
+        #expect(output.text.contains("Settings at the machine level (they override the cluster level):"))
+        #expect(output.text.contains("  gw2 (machine level): hostname gw2.example.com"))
+        #expect(output.text.contains("    listener \(listener): interface \(interface), port \(mine.listeners[listener]!.port)"))
+        #expect(output.text.contains("The machines of this fleet are: gw1, gw2."))
+        #expect(output.text.contains("Value must be between 1 and 65535."))
+        let set = try #require(fleet.setOverrides)
+        #expect(set.machine == "gw2")
+        #expect(set.overrides.hostname == "gw2.example.com")
+        #expect(set.overrides.listeners[listener]?.port == 2700)
+        #expect(set.overrides.listeners[listener]?.interface == interface)
+        #expect(output.text.contains("The machine level settings of gw2 were committed as generation 8."))
     }
 }

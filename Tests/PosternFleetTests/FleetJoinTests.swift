@@ -19,6 +19,7 @@ struct FleetJoinTests {
         let gw1 = try TemporaryHome()
         let gw2 = try TemporaryHome()
         defer { gw1.remove(); gw2.remove() }
+        let (home1, home2) = (gw1.home, gw2.home)
         // The fleet's configuration needs a certificate that gw2 does not have yet.
         let pki = try TestPKI()
         try TestPKI.write(pki.server, name: "partner", to: gw1.home.certsDirectory)
@@ -33,18 +34,23 @@ struct FleetJoinTests {
         let service = EtcdFleetService(logger: Logger(label: "test"))
         var settings = FleetSettings(fleet: "auth", machine: "gw1", endpoints: cluster.clientURLs)
         settings.username = "root"
-        let created = try service.create(home: gw1.home, settings: settings, password: "s3cret-pw", user: "admin",
-                                         source: "local")
+        let creating = settings
+        let created = try await offPool {
+            try service.create(home: home1, settings: creating, password: "s3cret-pw", user: "admin", source: "local")
+        }
 
         settings.machine = "gw2"
         var dead = settings
         dead.endpoints = ["http://127.0.0.1:\(freePort())"]
-        #expect(throws: StoreError.self) { try service.join(home: gw2.home, settings: dead, password: "s3cret-pw") }
+        let joining = settings, deadEndpoints = dead
+        await #expect(throws: StoreError.self) {
+            try await offPool { try service.join(home: home2, settings: deadEndpoints, password: "s3cret-pw") }
+        }
         #expect(FleetSettings.load(gw2.home) == nil)
         do {
-            _ = try service.join(home: gw2.home, settings: settings, password: "wrong-pw")
+            _ = try await offPool { try service.join(home: home2, settings: joining, password: "wrong-pw") }
             Issue.record("a wrong password joined")
-        } catch {
+        } catch let error as StoreError {
             #expect(error.description.contains("authentication as root failed"))
             #expect(!error.description.contains("wrong-pw"))
         }
@@ -55,9 +61,9 @@ struct FleetJoinTests {
 
         // Refused by gw2's own check: nothing moves, its history stays where showchanges finds it.
         do {
-            _ = try service.join(home: gw2.home, settings: settings, password: "s3cret-pw")
+            _ = try await offPool { try service.join(home: home2, settings: joining, password: "s3cret-pw") }
             Issue.record("joined without the certificate's files")
-        } catch {
+        } catch let error as StoreError {
             #expect(error.description.contains("partner"))
         }
         #expect(FleetSettings.load(gw2.home) == nil)
@@ -65,7 +71,7 @@ struct FleetJoinTests {
         #expect(try gw2.store.load().commit == own)
 
         try TestPKI.write(pki.server, name: "partner", to: gw2.home.certsDirectory)
-        let joined = try service.join(home: gw2.home, settings: settings, password: "s3cret-pw")
+        let joined = try await offPool { try service.join(home: home2, settings: joining, password: "s3cret-pw") }
         #expect(joined.generation == created.generation)
         #expect(FleetSettings.load(gw2.home) == settings)
         #expect(FleetSettings.password(gw2.home) == "s3cret-pw")

@@ -14,7 +14,9 @@ struct ClusterConfigCommand: CLICommand {
             endpoints, its generation, and every member with the generation it applied.
             CREATE starts a fleet from this machine's committed configuration, JOIN takes a
             fleet's configuration (this machine's own stays in its history), LEAVE makes the
-            machine standalone again, keeping the configuration it last applied.
+            machine standalone again, keeping the configuration it last applied. MACHINES shows
+            and edits each machine's own settings (the machine level overrides the cluster level),
+            committed at once as a generation of the fleet.
         clusterconfig create FLEET --endpoints=URL,URL,URL [--machine=NAME]
         clusterconfig join FLEET --endpoints=URL,URL,URL [--machine=NAME]
         clusterconfig leave
@@ -37,7 +39,7 @@ struct ClusterConfigCommand: CLICommand {
         let items = member == nil
             ? [MenuItem("CREATE", "Create a new fleet from this machine's configuration."),
                MenuItem("JOIN", "Join an existing fleet.")]
-            : [MenuItem("LEAVE", "Leave the fleet; keep the configuration last applied.")]
+            : [MenuItem("LEAVE", "Leave the fleet; keep the configuration last applied."), ClusterMachines.item]
         guard let verb = try dialog.menu(items) else { return .ok }
         switch verb {
         case "CREATE", "JOIN":
@@ -71,6 +73,13 @@ struct ClusterConfigCommand: CLICommand {
                 dialog.error(error.description)
                 return .failed
             }
+        case "MACHINES":
+            let view: FleetView
+            do { view = try fleet.view(home: session.home) } catch {
+                dialog.error(error.description)
+                return .failed
+            }
+            return try ClusterMachines.run(fleet, view, session: session, dialog: dialog)
         case "LEAVE":
             do { try fleet.leave(home: session.home) } catch {
                 dialog.error(error.description)
@@ -147,6 +156,10 @@ struct ClusterConfigCommand: CLICommand {
             } else {
                 dialog.say("  \(machine): not running (no engine reports)")
             }
+        }
+        if !view.overrides.isEmpty {
+            dialog.say("Settings at the machine level (they override the cluster level):")
+            for machine in view.machines { ClusterMachines.describe(machine, view.overrides[machine]!).forEach(dialog.say) }
         }
     }
 }
