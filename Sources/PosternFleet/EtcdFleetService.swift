@@ -186,7 +186,10 @@ public struct EtcdFleetService: FleetService {
                         overrides: [String: MachineOverrides] = [:]) throws(StoreError) {
         let outcome: FleetStore.CommitOutcome
         do {
-            outcome = try blocking { try await sync.store.commit(document, machine: sync.settings.machine, overrides: overrides) }
+            let files = try FleetFiles.collect(document.configuration, home: home)
+            outcome = try blocking {
+                try await sync.store.commit(document, machine: sync.settings.machine, overrides: overrides, files: files)
+            }
         } catch let error as StoreError {
             throw error
         } catch {

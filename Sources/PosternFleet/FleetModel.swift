@@ -21,6 +21,8 @@ public struct FleetKeys: Sendable, Hashable {
     /// Present while the machine's engine runs: the key lives under its lease.
     public func member(_ machine: String) -> Data { Data((root + "members/\(machine)").utf8) }
     public var membersPrefix: Data { Data((root + "members/").utf8) }
+    /// A certificate or key file, content-addressed.
+    public func file(sha256: String) -> Data { Data((root + "certs/" + sha256).utf8) }
 }
 
 /// One committed generation of the fleet, immutable once written.
@@ -31,6 +33,9 @@ public struct FleetGeneration: Codable, Hashable, Sendable {
     public var machine: String
     /// The commit record and the fleet's configuration (with the committing machine's own settings in it).
     public var document: ConfigDocument
+    /// The certificate profiles' files (name in certs/ → SHA-256 of its bytes), each held in etcd
+    /// once under `certs/<sha256>`, so a member writes the ones it lacks before it checks.
+    public var files: [String: String]?
 }
 
 /// Why a generation etcd holds cannot be taken (missing, bytes that do not match the pointer,

@@ -91,9 +91,11 @@ public struct FleetStore: Sendable {
     /// the committer's per-machine settings. A lost answer is resolved by reading `current`
     /// and looking for this commit's id, never by sending it again blind.
     public func commit(_ document: ConfigDocument, machine: String, id: String = UUID().uuidString,
-                       overrides others: [String: MachineOverrides] = [:]) async throws -> CommitOutcome
+                       overrides others: [String: MachineOverrides] = [:], files: [String: Data] = [:]) async throws
+        -> CommitOutcome
     {
-        let generation = FleetGeneration(id: id, machine: machine, document: document)
+        let digests = files.mapValues(Self.sha256)
+        let generation = FleetGeneration(id: id, machine: machine, document: document, files: digests.isEmpty ? nil : digests)
         let value = try CanonicalJSON.encode(generation)
         if let problem = FleetLimits.sizeProblem(value.count) { throw StoreError.invalid(ConfigProblems([problem])) }
         let record = document.commit
@@ -106,6 +108,13 @@ public struct FleetStore: Sendable {
         let overridePuts = try overrides.keys.sorted().map { name in
             RequestOp.put(PutRequest(key: keys.overrides(name), value: try CanonicalJSON.encode(overrides[name]!)))
         }
+        // Content-addressed: the same bytes under the same key, so rewriting one is harmless.
+        let filePuts = Set(digests.values).sorted().map { digest in
+            RequestOp.put(PutRequest(key: keys.file(sha256: digest), value: files.first { Self.sha256($0.value) == digest }!.value))
+        }
+        if let problem = FleetLimits.sizeProblem(value.count + files.values.reduce(0) { $0 + $1.count }) {
+            throw StoreError.invalid(ConfigProblems([problem]))
+        }
         for _ in 0..<3 {
             let read = try await current()
             let revision = read?.modRevision ?? 0
@@ -115,7 +124,7 @@ public struct FleetStore: Sendable {
                 success: [
                     .put(PutRequest(key: keys.generation(record.generation), value: value)),
                     .put(PutRequest(key: keys.current, value: try CanonicalJSON.encode(pointer))),
-                ] + overridePuts,
+                ] + overridePuts + filePuts,
                 failure: [.range(RangeRequest(key: keys.current))])
             do {
                 let response = try await client.txn(txn)

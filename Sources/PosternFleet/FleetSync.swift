@@ -67,6 +67,8 @@ public struct FleetSync: Sendable {
         case .failure(let damage): return .rejected(generation: pointer.generation, revision: revision, problems: [damage.description])
         }
         var document = generation.document
+        let missing = try await FleetFiles.fetchMissing(generation.files ?? [:], store: store, home: home)
+        if !missing.isEmpty { return .rejected(generation: pointer.generation, revision: revision, problems: missing) }
         let overrides: MachineOverrides?
         do { overrides = try await store.overrides(settings.machine) } catch let error as EtcdError where error.isMalformed {
             return .rejected(generation: pointer.generation, revision: revision,

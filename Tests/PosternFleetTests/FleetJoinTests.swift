@@ -20,7 +20,7 @@ struct FleetJoinTests {
         let gw2 = try TemporaryHome()
         defer { gw1.remove(); gw2.remove() }
         let (home1, home2) = (gw1.home, gw2.home)
-        // The fleet's configuration needs a certificate that gw2 does not have yet.
+        // The fleet's configuration needs a certificate whose files only gw1 has (they travel with it).
         let pki = try TestPKI()
         try TestPKI.write(pki.server, name: "partner", to: gw1.home.certsDirectory)
         try gw1.commit {
@@ -59,7 +59,15 @@ struct FleetJoinTests {
         #expect(try gw2.store.load().commit.generation == own.generation)
         #expect(gw2.store.generations().contains(own.generation))  // a refused JOIN keeps the machine's own history in place
 
-        // Refused by gw2's own check: nothing moves, its history stays where showchanges finds it.
+        // Refused by gw2's own check (the fleet's key file damaged in etcd): nothing moves, its history
+        // stays where showchanges finds it.
+        let keyBytes = try #require(FileManager.default.contents(atPath: gw1.home.certificateFile("partner.key").path))
+        let keyKey = FleetKeys(fleet: "auth").file(sha256: FleetStore.sha256(keyBytes))
+        var rootSettings = EtcdSettings(endpoints: cluster.clientURLs)
+        rootSettings.username = "root"
+        rootSettings.password = "s3cret-pw"
+        let root = try EtcdClient(settings: rootSettings, logger: Logger(label: "test"))
+        _ = try await root.put(PutRequest(key: keyKey, value: Data("damaged".utf8)))
         do {
             _ = try await offPool { try service.join(home: home2, settings: joining, password: "s3cret-pw") }
             Issue.record("joined without the certificate's files")
@@ -70,7 +78,7 @@ struct FleetJoinTests {
         #expect(gw2.store.generations().contains(own.generation))
         #expect(try gw2.store.load().commit == own)
 
-        try TestPKI.write(pki.server, name: "partner", to: gw2.home.certsDirectory)
+        _ = try await root.put(PutRequest(key: keyKey, value: keyBytes))
         let joined = try await offPool { try service.join(home: home2, settings: joining, password: "s3cret-pw") }
         #expect(joined.generation == created.generation)
         #expect(FleetSettings.load(gw2.home) == settings)
