@@ -75,7 +75,7 @@ let package = Package(
         // The fleet: etcd v3 through its JSON gateway (DESIGN.md, "A fleet (etcd)").
         .target(
             name: "PosternFleet",
-            dependencies: ["PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "COpenSSL",
+            dependencies: ["PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "PosternSpool", "COpenSSL",
                            .product(name: "AsyncHTTPClient", package: "async-http-client"),
                            .product(name: "NIOSSL", package: "swift-nio-ssl"),
                            .product(name: "NIOHTTP1", package: "swift-nio"), nio, logging]

@@ -48,6 +48,8 @@ public struct EtcdError: Error, CustomStringConvertible, Sendable {
     /// True when no endpoint could serve the request (no quorum, all down).
     public var isUnreachable: Bool { if case .unreachable = kind { return true } else { return false } }
     public var isAmbiguous: Bool { if case .ambiguous = kind { return true } else { return false } }
+    /// etcd answered, but with a value that is not what Postern wrote (damaged by hand or by a bug).
+    public var isMalformed: Bool { if case .malformed = kind { return true } else { return false } }
     /// The endpoints that failed and why, for "unreachable" errors.
     public var failures: [String: String] { if case .unreachable(let f) = kind { return f } else { return [:] } }
 

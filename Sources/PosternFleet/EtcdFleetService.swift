@@ -19,8 +19,8 @@ public struct EtcdFleetService: FleetService {
         return try connect(home, settings)
     }
 
-    func connect(_ home: Home, _ settings: FleetSettings) throws(StoreError) -> FleetSync {
-        do { return try FleetSync(home: home, settings: settings, logger: logger) } catch {
+    func connect(_ home: Home, _ settings: FleetSettings, password: String?? = nil) throws(StoreError) -> FleetSync {
+        do { return try FleetSync(home: home, settings: settings, password: password, logger: logger) } catch {
             throw StoreError.io("cannot set up the etcd client: \(error)")
         }
     }
@@ -34,6 +34,8 @@ public struct EtcdFleetService: FleetService {
                 return "The fleet's generation \(generation) does not apply on this machine:\n"
                     + problems.joined(separator: "\n")
             case .empty, .current, .adopted:
+                // showchanges, commitdetail and rollbackconfig read the local history: the fleet's whole.
+                if let local = try? ConfigStore(home: home).load() { _ = try? blocking { try await sync.fillHistory(below: local) } }
                 return nil
             }
         } catch {
@@ -46,7 +48,7 @@ public struct EtcdFleetService: FleetService {
     {
         try settings.save(home, password: password)
         let sync: FleetSync
-        do { sync = try connect(home, settings) } catch {
+        do { sync = try connect(home, settings, password: .some(password)) } catch {
             FleetSettings.remove(home)
             throw storeError(error)
         }
@@ -74,11 +76,22 @@ public struct EtcdFleetService: FleetService {
     }
 
     public func join(home: Home, settings: FleetSettings, password: String?) throws(StoreError) -> FleetJoin {
-        let sync = try connect(home, settings)
+        // The password given, not one a former membership left under the home.
+        let sync = try connect(home, settings, password: .some(password))
         let local = ConfigStore(home: home)
         do {
-            guard let current = try blocking({ try await sync.store.current() }) else {
+            // Checked here before anything changes: a JOIN that is refused leaves the machine as it was.
+            let document: ConfigDocument?
+            let generation: Int
+            switch try blocking({ try await sync.prepare() }) {
+            case .empty:
                 throw StoreError.io("etcd holds no fleet named \(settings.fleet); use clusterconfig create.")
+            case .rejected(let number, _, let problems):
+                throw StoreError.invalid(ConfigProblems(problems.map { ConfigProblem(path: "fleet generation \(number)", message: $0) }))
+            case .current(let number, _):
+                (document, generation) = (nil, number)  // joining again after a LEAVE, with nothing committed since
+            case .ready(let ready, _):
+                (document, generation) = (ready, ready.commit.generation)
             }
             // This machine's own settings (interfaces, listener addresses) are its overrides from now on.
             let mine = try local.load()
@@ -86,19 +99,18 @@ public struct EtcdFleetService: FleetService {
                 try blocking { try await sync.store.setOverrides(MachineOverrides(of: mine.configuration), machine: settings.machine) }
             }
             var archived: String?
-            if mine.commit.generation >= current.pointer.generation
-                || local.generations().contains(where: { $0 >= current.pointer.generation })
+            if document != nil,
+                mine.commit.generation >= generation || local.generations().contains(where: { $0 >= generation })
             {
                 archived = try local.archiveHistory().path
             }
             try settings.save(home, password: password)
-            switch try blocking({ try await sync.syncOnce() }) {
-            case .rejected(let generation, _, let problems):
+            if let document { try blocking { try await sync.fillHistory(below: document) } }
+            if let document, case .rejected(_, _, let problems) = sync.adopt(document, revision: 0) {
                 FleetSettings.remove(home)
-                throw StoreError.invalid(ConfigProblems(problems.map { ConfigProblem(path: "fleet generation \(generation)", message: $0) }))
-            case .empty, .current, .adopted:
-                return FleetJoin(generation: current.pointer.generation, archivedHistory: archived)
+                throw StoreError.io(problems.joined(separator: "; "))
             }
+            return FleetJoin(generation: generation, archivedHistory: archived)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -126,9 +138,9 @@ public struct EtcdFleetService: FleetService {
                     machine = pointer.machine
                 }
                 let members = try await sync.store.members().sorted { $0.machine < $1.machine }
-                let machines = try await sync.store.machines()
+                let overrides = try await sync.store.allOverrides()
                 return FleetView(settings: sync.settings, current: record, currentMachine: machine, members: members,
-                                 machines: machines)
+                                 overrides: overrides)
             }
         } catch {
             throw StoreError.io("\(error)")
@@ -144,19 +156,40 @@ public struct EtcdFleetService: FleetService {
         let record = CommitRecord(generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
         let document = ConfigDocument(commit: record, configuration: configuration)
         var problems = check(configuration)
-        if let size = try? CanonicalJSON.encode(document).count, let problem = FleetLimits.sizeProblem(size) {
-            problems.append(problem)
-        }
+        if let problem = FleetLimits.sizeProblem(of: configuration) { problems.append(problem) }
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
         try commitDocument(sync, document, home: home)
         return record
     }
 
+    public func setOverrides(home: Home, machine: String, overrides: MachineOverrides, user: String, source: String)
+        throws(StoreError) -> CommitRecord
+    {
+        let sync = try connect(home)
+        // On top of the fleet's newest generation, as this machine holds it.
+        if let message = self.sync(home: home) { throw StoreError.io(message) }
+        let base = try ConfigStore(home: home).load()
+        var configuration = base.configuration
+        if machine == sync.settings.machine { configuration = overrides.applied(to: configuration) }
+        let problems = overrides.applied(to: configuration).validate()
+        if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
+        let time = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let record = CommitRecord(generation: base.commit.generation + 1, parent: base.commit.generation, time: time,
+                                  user: user, source: source, comment: "Machine level settings of \(machine) changed")
+        try commitDocument(sync, ConfigDocument(commit: record, configuration: configuration), home: home,
+                           overrides: machine == sync.settings.machine ? [:] : [machine: overrides])
+        return record
+    }
+
     /// The txn, then the local store: the committing machine's engine applies it at once.
-    func commitDocument(_ sync: FleetSync, _ document: ConfigDocument, home: Home) throws(StoreError) {
+    func commitDocument(_ sync: FleetSync, _ document: ConfigDocument, home: Home,
+                        overrides: [String: MachineOverrides] = [:]) throws(StoreError) {
         let outcome: FleetStore.CommitOutcome
         do {
-            outcome = try blocking { try await sync.store.commit(document, machine: sync.settings.machine) }
+            let files = try FleetFiles.collect(document.configuration, home: home)
+            outcome = try blocking {
+                try await sync.store.commit(document, machine: sync.settings.machine, overrides: overrides, files: files)
+            }
         } catch let error as StoreError {
             throw error
         } catch {

@@ -65,6 +65,9 @@ public final class FleetFollower: Sendable {
             } catch is CancellationError {
                 return
             } catch {
+                // A value Postern cannot read (current damaged by hand) is said in the member key too;
+                // unreachable etcd cannot be told anything.
+                if let etcd = error as? EtcdError, etcd.isMalformed { lastError.value = "\(etcd)" }
                 logger.warning("fleet: \(error); serving the configuration last applied")
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(2))

@@ -21,6 +21,8 @@ public struct FleetKeys: Sendable, Hashable {
     /// Present while the machine's engine runs: the key lives under its lease.
     public func member(_ machine: String) -> Data { Data((root + "members/\(machine)").utf8) }
     public var membersPrefix: Data { Data((root + "members/").utf8) }
+    /// A certificate or key file, content-addressed.
+    public func file(sha256: String) -> Data { Data((root + "certs/" + sha256).utf8) }
 }
 
 /// One committed generation of the fleet, immutable once written.
@@ -31,6 +33,16 @@ public struct FleetGeneration: Codable, Hashable, Sendable {
     public var machine: String
     /// The commit record and the fleet's configuration (with the committing machine's own settings in it).
     public var document: ConfigDocument
+    /// The certificate profiles' files (name in certs/ → SHA-256 of its bytes), each held in etcd
+    /// once under `certs/<sha256>`, so a member writes the ones it lacks before it checks.
+    public var files: [String: String]?
+}
+
+/// Why a generation etcd holds cannot be taken (missing, bytes that do not match the pointer,
+/// unreadable): said in the member's report and the log, while the old generation serves on.
+public struct DamagedGeneration: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// `config/current`: which generation is the fleet's, and who made it (so a conflict can say so
@@ -45,58 +57,10 @@ public struct FleetPointer: Codable, Hashable, Sendable {
     public var time: Date
     /// The hex SHA-256 of the generation's value.
     public var sha256: String
-}
 
-/// What stays per machine: in AsyncOS terms the machine level overrides the cluster level.
-/// Interfaces, listener addresses and the hostname; everything else is the fleet's.
-public struct MachineOverrides: Codable, Hashable, Sendable {
-    public struct Address: Codable, Hashable, Sendable {
-        public var interface: String
-        public var port: Int
-    }
-    public var hostname: String
-    public var interfaces: [IPInterface]
-    /// Per listener name.
-    public var listeners: [String: Address]
-
-    /// This machine's own part of a configuration.
-    public init(of configuration: Configuration) {
-        hostname = configuration.hostname
-        interfaces = configuration.interfaces
-        listeners = Dictionary(
-            configuration.listeners.map { ($0.name, Address(interface: $0.interface, port: $0.port)) },
-            uniquingKeysWith: { first, _ in first })
-    }
-
-    /// The fleet's configuration with this machine's settings in place of the committer's.
-    /// A listener the machine has no address for keeps the fleet's.
-    public func applied(to configuration: Configuration) -> Configuration {
-        var merged = configuration
-        merged.hostname = hostname
-        merged.interfaces = interfaces
-        for index in merged.listeners.indices {
-            if let address = listeners[merged.listeners[index].name] {
-                merged.listeners[index].interface = address.interface
-                merged.listeners[index].port = address.port
-            }
-        }
-        return merged
-    }
-}
-
-/// A document is one etcd value, written once per txn; etcd refuses requests over 1.5 MiB
-/// (`--max-request-bytes`) and the gateway's base64 makes a value a third larger, so a
-/// generation is kept under this many bytes of JSON.
-public enum FleetLimits {
-    public static let maximumDocumentBytes = 1_000_000
-
-    /// The commitcheck problem for a configuration too large for a fleet, or nil.
-    public static func sizeProblem(_ bytes: Int) -> ConfigProblem? {
-        guard bytes > maximumDocumentBytes else { return nil }
-        return ConfigProblem(
-            path: "configuration",
-            message: "The configuration is \(bytes) bytes; in a fleet each generation is one etcd value of at most "
-                + "\(maximumDocumentBytes) bytes (etcd refuses requests over 1.5 MiB). Shrink the largest tables "
-                + "(HAT sender groups, RAT entries) or run this machine standalone.")
+    /// True when `record` is this pointer's commit (not merely a commit with the same number).
+    public func names(_ record: CommitRecord) -> Bool {
+        record.generation == generation && record.user == user && record.source == source && record.comment == comment
+            && record.time == time
     }
 }

@@ -24,9 +24,36 @@ public struct FleetStore: Sendable {
 
     /// One generation of the fleet's history.
     public func generation(_ number: Int) async throws -> FleetGeneration? {
-        let response = try await client.range(RangeRequest(key: keys.generation(number)))
-        guard let kv = response.kvs.first else { return nil }
-        return try decode(FleetGeneration.self, kv.value)
+        guard let value = try await generationValue(number) else { return nil }
+        return try decode(FleetGeneration.self, value)
+    }
+
+    /// One generation's value as etcd holds it, not yet read: what the pointer's sha256 covers.
+    public func generationValue(_ number: Int) async throws -> Data? {
+        try await client.range(RangeRequest(key: keys.generation(number))).kvs.first?.value
+    }
+
+    /// The generation `pointer` names, checked against it: present, the bytes the pointer's
+    /// SHA-256 names, readable, and the same generation and commit id. A damaged document is
+    /// a reason in words (the member keeps serving what it has and says this), never a crash.
+    public func verifiedGeneration(_ pointer: FleetPointer) async throws -> Result<FleetGeneration, DamagedGeneration> {
+        guard let value = try await generationValue(pointer.generation) else {
+            return .failure(DamagedGeneration("config/current names generation \(pointer.generation), which etcd does not hold"))
+        }
+        let digest = Self.sha256(value)
+        guard digest == pointer.sha256 else {
+            return .failure(DamagedGeneration("generation \(pointer.generation) in etcd is damaged: its SHA-256 is \(digest), "
+                + "config/current says \(pointer.sha256)"))
+        }
+        let generation: FleetGeneration
+        do { generation = try CanonicalJSON.decode(FleetGeneration.self, from: value) } catch {
+            return .failure(DamagedGeneration("generation \(pointer.generation) in etcd cannot be read: \(error)"))
+        }
+        guard generation.document.commit.generation == pointer.generation, generation.id == pointer.id else {
+            return .failure(DamagedGeneration("generation \(pointer.generation) in etcd holds generation "
+                + "\(generation.document.commit.generation) of commit \(generation.id), not commit \(pointer.id)"))
+        }
+        return .success(generation)
     }
 
     /// Every generation number the fleet keeps, oldest first.
@@ -63,17 +90,31 @@ public struct FleetStore: Sendable {
     /// revision it had when read and the generation key must not exist; both are written with
     /// the committer's per-machine settings. A lost answer is resolved by reading `current`
     /// and looking for this commit's id, never by sending it again blind.
-    public func commit(_ document: ConfigDocument, machine: String, id: String = UUID().uuidString) async throws
+    public func commit(_ document: ConfigDocument, machine: String, id: String = UUID().uuidString,
+                       overrides others: [String: MachineOverrides] = [:], files: [String: Data] = [:]) async throws
         -> CommitOutcome
     {
-        let generation = FleetGeneration(id: id, machine: machine, document: document)
+        let digests = files.mapValues(Self.sha256)
+        let generation = FleetGeneration(id: id, machine: machine, document: document, files: digests.isEmpty ? nil : digests)
         let value = try CanonicalJSON.encode(generation)
         if let problem = FleetLimits.sizeProblem(value.count) { throw StoreError.invalid(ConfigProblems([problem])) }
         let record = document.commit
         let pointer = FleetPointer(
             generation: record.generation, id: id, machine: machine, user: record.user, source: record.source,
             comment: record.comment, time: record.time, sha256: Self.sha256(value))
-        let overrides = MachineOverrides(of: document.configuration)
+        // The committer's own settings, and any other machine's the commit changes (clusterconfig MACHINES).
+        var overrides = others
+        overrides[machine] = MachineOverrides(of: document.configuration)
+        let overridePuts = try overrides.keys.sorted().map { name in
+            RequestOp.put(PutRequest(key: keys.overrides(name), value: try CanonicalJSON.encode(overrides[name]!)))
+        }
+        // Content-addressed: the same bytes under the same key, so rewriting one is harmless.
+        let filePuts = Set(digests.values).sorted().map { digest in
+            RequestOp.put(PutRequest(key: keys.file(sha256: digest), value: files.first { Self.sha256($0.value) == digest }!.value))
+        }
+        if let problem = FleetLimits.sizeProblem(value.count + files.values.reduce(0) { $0 + $1.count }) {
+            throw StoreError.invalid(ConfigProblems([problem]))
+        }
         for _ in 0..<3 {
             let read = try await current()
             let revision = read?.modRevision ?? 0
@@ -83,8 +124,7 @@ public struct FleetStore: Sendable {
                 success: [
                     .put(PutRequest(key: keys.generation(record.generation), value: value)),
                     .put(PutRequest(key: keys.current, value: try CanonicalJSON.encode(pointer))),
-                    .put(PutRequest(key: keys.overrides(machine), value: try CanonicalJSON.encode(overrides))),
-                ],
+                ] + overridePuts + filePuts,
                 failure: [.range(RangeRequest(key: keys.current))])
             do {
                 let response = try await client.txn(txn)
@@ -126,7 +166,7 @@ public struct FleetStore: Sendable {
         }
     }
 
-    static func sha256(_ data: Data) -> String {
+    public static func sha256(_ data: Data) -> String {
         var digest = [UInt8](repeating: 0, count: 32)
         data.withUnsafeBytes { bytes in
             _ = SHA256(bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count, &digest)
@@ -136,6 +176,19 @@ public struct FleetStore: Sendable {
 }
 
 extension FleetStore {
+    /// Every machine's per-machine settings, by machine name.
+    public func allOverrides() async throws -> [String: MachineOverrides] {
+        let prefix = Data((keys.root + "machines/").utf8)
+        var result: [String: MachineOverrides] = [:]
+        for kv in try await client.range(RangeRequest.prefix(prefix)).kvs {
+            let path = String(decoding: kv.key.dropFirst(prefix.count), as: UTF8.self)
+            guard path.hasSuffix("/overrides"), let name = path.split(separator: "/").first.map(String.init),
+                let overrides = try? decode(MachineOverrides.self, kv.value) else { continue }
+            result[name] = overrides
+        }
+        return result
+    }
+
     /// Machines that have per-machine settings in the fleet.
     public func machines() async throws -> [String] {
         let prefix = Data((keys.root + "machines/").utf8)

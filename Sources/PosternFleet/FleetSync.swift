@@ -12,7 +12,9 @@ public struct FleetSync: Sendable {
     public let settings: FleetSettings
     public let store: FleetStore
 
-    public init(home: Home, settings: FleetSettings, logger: Logger) throws {
+    /// `password` is the etcd user's; by default the one stored under the home. JOIN and CREATE
+    /// pass the one they were given, which is stored only once the fleet answered.
+    public init(home: Home, settings: FleetSettings, password: String?? = nil, logger: Logger) throws {
         self.home = home
         self.settings = settings
         var etcd = EtcdSettings(endpoints: settings.endpoints)
@@ -24,7 +26,7 @@ public struct FleetSync: Sendable {
         etcd.certificateFile = path(settings.certificateFile)
         etcd.keyFile = path(settings.keyFile)
         etcd.username = settings.username
-        etcd.password = FleetSettings.password(home)
+        etcd.password = password ?? FleetSettings.password(home)
         store = FleetStore(client: try EtcdClient(settings: etcd, logger: logger), fleet: settings.fleet)
     }
 
@@ -40,22 +42,40 @@ public struct FleetSync: Sendable {
         case rejected(generation: Int, revision: Int64, problems: [String])
     }
 
-    /// Reads `current`, and when the local store holds anything else, the generation and this
-    /// machine's overrides: validates and compiles it exactly as a local commit would, and
-    /// writes it locally. Level-triggered: it compares states, so a missed event costs nothing.
-    public func syncOnce() async throws -> Outcome {
+    /// What the fleet's current generation would be on this machine, before anything is written.
+    public enum Prepared: Sendable {
+        case empty
+        case current(generation: Int, revision: Int64)
+        /// The generation with this machine's overrides in place, validated and compiled here.
+        case ready(ConfigDocument, revision: Int64)
+        case rejected(generation: Int, revision: Int64, problems: [String])
+    }
+
+    /// Reads `current`, and when the local store holds anything else, the generation (checked
+    /// against the pointer) and this machine's overrides, and validates and compiles the result
+    /// exactly as a local commit would. Writes nothing.
+    public func prepare() async throws -> Prepared {
         guard let read = try await store.current() else { return .empty }
         let (pointer, revision) = (read.pointer, read.modRevision)
         let local = ConfigStore(home: home)
-        if let mine = try? local.currentCommit(), mine.generation == pointer.generation {
+        // The same number is not enough: a machine joining may have counted to it on its own.
+        if let mine = try? local.currentCommit(), pointer.names(mine) {
             return .current(generation: pointer.generation, revision: revision)
         }
-        guard let generation = try await store.generation(pointer.generation) else {
-            return .rejected(generation: pointer.generation, revision: revision,
-                             problems: ["config/current names generation \(pointer.generation), which etcd does not hold"])
+        let generation: FleetGeneration
+        switch try await store.verifiedGeneration(pointer) {
+        case .success(let verified): generation = verified
+        case .failure(let damage): return .rejected(generation: pointer.generation, revision: revision, problems: [damage.description])
         }
         var document = generation.document
-        if let overrides = try await store.overrides(settings.machine) {
+        let missing = try await FleetFiles.fetchMissing(generation.files ?? [:], store: store, home: home)
+        if !missing.isEmpty { return .rejected(generation: pointer.generation, revision: revision, problems: missing) }
+        let overrides: MachineOverrides?
+        do { overrides = try await store.overrides(settings.machine) } catch let error as EtcdError where error.isMalformed {
+            return .rejected(generation: pointer.generation, revision: revision,
+                             problems: ["this machine's overrides in etcd cannot be read: \(error)"])
+        }
+        if let overrides {
             document.configuration = overrides.applied(to: document.configuration)
         } else if let mine = try? local.load() {
             // A machine without overrides yet keeps its own addresses.
@@ -65,14 +85,38 @@ public struct FleetSync: Sendable {
         if !problems.isEmpty {
             return .rejected(generation: pointer.generation, revision: revision, problems: problems.map(\.description))
         }
+        return .ready(document, revision: revision)
+    }
+
+    /// `prepare`, then the local write. Level-triggered: it compares states, so a missed event
+    /// costs nothing.
+    public func syncOnce() async throws -> Outcome {
+        switch try await prepare() {
+        case .empty:
+            return .empty
+        case .current(let generation, let revision):
+            return .current(generation: generation, revision: revision)
+        case .rejected(let generation, let revision, let problems):
+            return .rejected(generation: generation, revision: revision, problems: problems)
+        case .ready(let document, let revision):
+            // The generations committed since this machine last took one, so its history is the
+            // fleet's; one that cannot be had now comes with a later generation.
+            _ = try? await fillHistory(below: document)
+            return adopt(document, revision: revision)
+        }
+    }
+
+    /// Writes a prepared generation to the local store (the engine applies it as any commit).
+    public func adopt(_ document: ConfigDocument, revision: Int64) -> Outcome {
+        let generation = document.commit.generation
         // LEAVE may have run meanwhile (the engine notices within a second): a standalone
         // machine takes nothing more from the fleet.
-        guard FleetSettings.load(home) == settings else { return .current(generation: pointer.generation, revision: revision) }
+        guard FleetSettings.load(home) == settings else { return .current(generation: generation, revision: revision) }
         do {
-            try local.adopt(document)
+            try ConfigStore(home: home).adopt(document)
         } catch {
-            return .rejected(generation: pointer.generation, revision: revision, problems: ["\(error)"])
+            return .rejected(generation: generation, revision: revision, problems: ["\(error)"])
         }
-        return .adopted(generation: pointer.generation, revision: revision)
+        return .adopted(generation: generation, revision: revision)
     }
 }

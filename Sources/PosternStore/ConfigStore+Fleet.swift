@@ -93,3 +93,23 @@ public struct FleetSettings: Codable, Hashable, Sendable {
         try? FileManager.default.removeItem(at: credentialsFile(home))
     }
 }
+
+extension ConfigStore {
+    /// A generation of the fleet's history that this machine did not adopt (committed while its
+    /// engine was down, or before it joined): written to `config/history/` only, never made
+    /// current, so showchanges, commitdetail and rollbackconfig see it. A file already there is
+    /// kept (history is never rewritten). Returns whether it wrote.
+    @discardableResult
+    public func recordHistory(_ document: ConfigDocument) throws(StoreError) -> Bool {
+        try withLock { () throws(StoreError) -> Bool in
+            let url = home.historyFile(document.commit.generation)
+            if FileManager.default.fileExists(atPath: url.path) { return false }
+            do {
+                try DurableFile.write(try CanonicalJSON.encode(document), to: url, files: files)
+            } catch {
+                throw StoreError.io("cannot write \(url.lastPathComponent) to the history: \(error)")
+            }
+            return true
+        }
+    }
+}

@@ -26,6 +26,11 @@ public protocol FleetService: Sendable {
         home: Home, configuration: Configuration, base: Int, user: String, source: String, comment: String,
         check: (Configuration) -> [ConfigProblem]
     ) throws(StoreError) -> CommitRecord
+    /// clusterconfig MACHINES: a machine's own settings (the machine level overriding the cluster
+    /// level) changed, as a new generation of the fleet so every member sees it in its history
+    /// and `machine` applies it.
+    func setOverrides(home: Home, machine: String, overrides: MachineOverrides, user: String, source: String)
+        throws(StoreError) -> CommitRecord
     /// Waits up to `timeout` for every member to report `generation`, calling `progress` as each does.
     func awaitMembers(home: Home, generation: Int, timeout: Duration, progress: (MemberStatus) -> Void) -> FleetProgress
 }
@@ -75,14 +80,16 @@ public struct FleetView: Sendable {
     public var currentMachine: String?
     public var members: [MemberStatus]
     /// Machines with per-machine settings, running or not.
-    public var machines: [String]
+    public var machines: [String] { overrides.keys.sorted() }
+    /// Each machine's own settings.
+    public var overrides: [String: MachineOverrides]
 
     public init(settings: FleetSettings, current: CommitRecord?, currentMachine: String?, members: [MemberStatus],
-                machines: [String]) {
+                overrides: [String: MachineOverrides]) {
         self.settings = settings
         self.current = current
         self.currentMachine = currentMachine
         self.members = members
-        self.machines = machines
+        self.overrides = overrides
     }
 }

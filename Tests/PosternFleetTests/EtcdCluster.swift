@@ -117,3 +117,12 @@ final class EtcdCluster: @unchecked Sendable {
     }
 }
 
+
+/// EtcdFleetService blocks its thread until its async work ends (it is the CLI's synchronous
+/// side). An async test runs it on a thread of its own: on Swift's cooperative pool (two threads
+/// on a 2-core machine) two such tests at once would wait on each other forever.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}

@@ -86,3 +86,77 @@ struct FleetSyncTests {
         #expect(kv.lease.value != 0)  // under a lease: it goes when the engine does
     }
 }
+
+/// A careless hand in etcd (etcdctl put): the member keeps the generation it serves and says why.
+@Suite("A damaged generation in etcd is refused with its reason", .serialized)
+struct DamagedGenerationTests {
+    @Test("bytes that do not match the pointer's SHA-256, bad JSON, another commit's document: each refused, the old one kept")
+    func damagedDocuments() async throws {
+        let (cluster, client) = try await EtcdCluster.started()
+        defer { cluster.stop() }
+        let gw1 = try TemporaryHome()
+        let gw2 = try TemporaryHome()
+        defer { gw1.remove(); gw2.remove() }
+        let store = FleetStore(client: client, fleet: "damaged")
+        let settings = FleetSettings(fleet: "damaged", machine: "gw2", endpoints: cluster.clientURLs)
+        try settings.save(gw2.home)
+        let sync = try FleetSync(home: gw2.home, settings: settings, logger: Logger(label: "test"))
+        var configuration = try gw1.store.load().configuration
+        let time = Date(timeIntervalSince1970: 1_800_000_000)
+        func commit(_ generation: Int, _ tls: TLSLevel) async throws -> FleetPointer {
+            configuration.listeners[0].hostAccess.defaultParameters.tls = tls
+            let record = CommitRecord(generation: generation, parent: generation == 10 ? 0 : generation - 1, time: time, user: "alice",
+                                      source: "local", comment: "tls")
+            guard case .committed(let pointer) = try await store.commit(
+                ConfigDocument(commit: record, configuration: configuration), machine: "gw1")
+            else { throw POSIXError(.EAGAIN) }
+            return pointer
+        }
+        _ = try await commit(10, .preferred)
+        guard case .adopted(10, _) = try await sync.syncOnce() else { Issue.record("not adopted"); return }
+
+        // Generation 2 rewritten by hand with other (valid) content: the SHA-256 no longer matches.
+        let pointer = try await commit(11, .required)
+        var forged = try #require(try await store.generation(11))
+        forged.document.configuration.listeners[0].hostAccess.defaultParameters.tls = .no
+        _ = try await client.put(PutRequest(key: store.keys.generation(11), value: try CanonicalJSON.encode(forged)))
+        guard case .rejected(11, _, let mismatch) = try await sync.syncOnce() else { Issue.record("forged adopted"); return }
+        #expect(mismatch.joined().contains("damaged"))
+        #expect(try gw2.store.load().commit.generation == 10)
+
+        // Not JSON at all, with a pointer that names exactly those bytes.
+        let junk = Data("{\"id\": \"truncated".utf8)
+        var repointed = pointer
+        repointed.sha256 = FleetStore.sha256(junk)
+        _ = try await client.put(PutRequest(key: store.keys.generation(11), value: junk))
+        _ = try await client.put(PutRequest(key: store.keys.current, value: try CanonicalJSON.encode(repointed)))
+        guard case .rejected(11, _, let unreadable) = try await sync.syncOnce() else { Issue.record("junk adopted"); return }
+        #expect(unreadable.joined().contains("cannot be read"))
+
+        // Another commit's document under this generation's key.
+        let other = try #require(try await store.generation(10))
+        let otherBytes = try CanonicalJSON.encode(other)
+        repointed.sha256 = FleetStore.sha256(otherBytes)
+        _ = try await client.put(PutRequest(key: store.keys.generation(11), value: otherBytes))
+        _ = try await client.put(PutRequest(key: store.keys.current, value: try CanonicalJSON.encode(repointed)))
+        guard case .rejected(11, _, let misplaced) = try await sync.syncOnce() else { Issue.record("misplaced adopted"); return }
+        #expect(misplaced.joined().contains("holds generation 10"))
+        #expect(try gw2.store.load().commit.generation == 10)
+        #expect(try gw2.store.load().configuration.listeners[0].hostAccess.defaultParameters.tls == .preferred)
+
+        // A damaged pointer: the running follower says so in its member key, and keeps generation 1.
+        _ = try await client.put(PutRequest(key: store.keys.current, value: Data("not json".utf8)))
+        let follower = FleetFollower(sync: sync, logger: Logger(label: "test"))
+        follower.start()
+        defer { follower.stop() }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(30)
+        var reported: String?
+        while clock.now < deadline, reported == nil {
+            reported = try await store.members().first(where: { $0.machine == "gw2" })?.lastError
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(reported?.contains("cannot be read") == true)
+        #expect(try gw2.store.load().commit.generation == 10)
+    }
+}

@@ -14,13 +14,17 @@ struct ClusterConfigCommand: CLICommand {
             endpoints, its generation, and every member with the generation it applied.
             CREATE starts a fleet from this machine's committed configuration, JOIN takes a
             fleet's configuration (this machine's own stays in its history), LEAVE makes the
-            machine standalone again, keeping the configuration it last applied.
+            machine standalone again, keeping the configuration it last applied. MACHINES shows
+            and edits each machine's own settings (the machine level overrides the cluster level),
+            committed at once as a generation of the fleet.
         clusterconfig create FLEET --endpoints=URL,URL,URL [--machine=NAME]
         clusterconfig join FLEET --endpoints=URL,URL,URL [--machine=NAME]
         clusterconfig leave
             Batch forms. Options for etcd with TLS and users: --cacert=FILE --cert=FILE
             --key=FILE (PEM files in the home's fleet/ directory) --user=NAME; the password is
-            read from the environment variable POSTERN_ETCD_PASSWORD, never from the command line.
+            read from the environment variable POSTERN_ETCD_PASSWORD, else from the next line of
+            standard input (with echo off on a terminal), never from the command line.
+            Interactively, CREATE and JOIN ask for the same (the TLS files when an endpoint is https).
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
@@ -35,7 +39,7 @@ struct ClusterConfigCommand: CLICommand {
         let items = member == nil
             ? [MenuItem("CREATE", "Create a new fleet from this machine's configuration."),
                MenuItem("JOIN", "Join an existing fleet.")]
-            : [MenuItem("LEAVE", "Leave the fleet; keep the configuration last applied.")]
+            : [MenuItem("LEAVE", "Leave the fleet; keep the configuration last applied."), ClusterMachines.item]
         guard let verb = try dialog.menu(items) else { return .ok }
         switch verb {
         case "CREATE", "JOIN":
@@ -50,11 +54,7 @@ struct ClusterConfigCommand: CLICommand {
             let machine = try dialog.text("Enter this machine's name in the fleet:",
                                           default: session.base.configuration.hostname, key: "machine")
             var settings = FleetSettings(fleet: fleetName, machine: machine, endpoints: Self.endpoints(endpoints))
-            settings.caFile = try optional(dialog, "cacert")
-            settings.certificateFile = try optional(dialog, "cert")
-            settings.keyFile = try optional(dialog, "key")
-            settings.username = try optional(dialog, "user")
-            let password = ProcessInfo.processInfo.environment["POSTERN_ETCD_PASSWORD"]
+            let password = try credentials(dialog, &settings)
             do {
                 if verb == "CREATE" {
                     let record = try fleet.create(home: session.home, settings: settings, password: password,
@@ -73,6 +73,13 @@ struct ClusterConfigCommand: CLICommand {
                 dialog.error(error.description)
                 return .failed
             }
+        case "MACHINES":
+            let view: FleetView
+            do { view = try fleet.view(home: session.home) } catch {
+                dialog.error(error.description)
+                return .failed
+            }
+            return try ClusterMachines.run(fleet, view, session: session, dialog: dialog)
         case "LEAVE":
             do { try fleet.leave(home: session.home) } catch {
                 dialog.error(error.description)
@@ -86,10 +93,32 @@ struct ClusterConfigCommand: CLICommand {
         return .ok
     }
 
-    private func optional(_ dialog: Dialog, _ key: String) throws(DialogAbort) -> String? {
-        guard dialog.hasOptions else { return nil }
-        let value = try dialog.text("", default: "", key: key)
-        return value.isEmpty ? nil : value
+    /// How this machine reaches etcd: TLS files (asked when an endpoint is https, or given as
+    /// options) and etcd's own user. The password is never an argument: POSTERN_ETCD_PASSWORD,
+    /// else asked (echo off on a terminal; in batch mode the next line of standard input).
+    private func credentials(_ dialog: Dialog, _ settings: inout FleetSettings) throws(DialogAbort) -> String? {
+        func file(_ question: String, _ key: String) throws(DialogAbort) -> String? {
+            let value = try dialog.text(question, default: "", key: key) { answer in
+                answer.contains("/") || answer.hasPrefix(".")
+                    ? DialogError("Enter the name of a PEM file in the home's fleet/ directory.") : nil
+            }
+            return value.isEmpty ? nil : value
+        }
+        if settings.endpoints.contains(where: { $0.hasPrefix("https://") }) || dialog.hasOptions {
+            settings.caFile = try file("Enter the CA certificate file that signed etcd's certificates "
+                + "(a PEM file in fleet/; Enter for the system's CAs):", "cacert")
+            settings.certificateFile = try file("Enter this machine's client certificate file for etcd "
+                + "(a PEM file in fleet/; Enter for none):", "cert")
+            if settings.certificateFile != nil {
+                settings.keyFile = try file("Enter the client certificate's private key file (a PEM file in fleet/):", "key")
+                if settings.keyFile == nil { throw .invalidArgument("A client certificate needs its private key file.") }
+            }
+        }
+        let user = try dialog.text("Enter the etcd user name (Enter if etcd has no users):", default: "", key: "user")
+        guard !user.isEmpty else { return nil }
+        settings.username = user
+        if let password = ProcessInfo.processInfo.environment["POSTERN_ETCD_PASSWORD"], !password.isEmpty { return password }
+        return try dialog.secret("Enter the password of etcd user \(user):")
     }
 
     static func endpoints(_ text: String) -> [String] {
@@ -127,6 +156,10 @@ struct ClusterConfigCommand: CLICommand {
             } else {
                 dialog.say("  \(machine): not running (no engine reports)")
             }
+        }
+        if !view.overrides.isEmpty {
+            dialog.say("Settings at the machine level (they override the cluster level):")
+            for machine in view.machines { ClusterMachines.describe(machine, view.overrides[machine]!).forEach(dialog.say) }
         }
     }
 }

@@ -21,7 +21,11 @@ struct CommitCheckCommand: CLICommand {
     }
 
     static func check(_ context: CommandContext) -> Bool {
-        let problems = CompiledConfiguration.check(context.configuration, home: context.home)
+        var problems = CompiledConfiguration.check(context.configuration, home: context.home)
+        // In a fleet, one that `commit` would refuse for its size is refused here too.
+        if FleetSettings.load(context.home) != nil, let problem = FleetLimits.sizeProblem(of: context.configuration) {
+            problems.append(problem)
+        }
         if problems.isEmpty {
             context.dialog.say("The configuration is valid.")
             warnAboutAddresses(context)
