@@ -9,7 +9,8 @@ public struct WebSession: Sendable {
     public let token: String
     public let csrfToken: String
     public let user: String
-    public let role: UserRole
+    /// The account's role, refreshed from the accounts on every request.
+    public var role: UserRole
     /// The client's address: commits record `gui <address>` as their source.
     public let address: String
     public var lastSeen: Date

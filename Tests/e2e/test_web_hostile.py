@@ -1,0 +1,223 @@
+"""The web interface under attack, without a browser: what a hostile page, a curious user with
+curl, or a careless administrator can send. Raw HTTPS requests (Python's http.client and ssl)
+so that every header and byte of a request is the test's own."""
+import http.client
+import os
+import re
+import socket
+import ssl
+import unittest
+import urllib.parse
+
+from harness import Appliance, wait_for
+from webharness import ADMIN_PASSWORD, READONLY_PASSWORD, Web
+
+
+def tls_context():
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Client:
+    """One hand-driven browser: its cookies, and the CSRF token of the last page it read."""
+
+    def __init__(self, web):
+        self.web = web
+        self.cookies = {}
+        self.csrf = None
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPSConnection("127.0.0.1", self.web.port, timeout=30, context=tls_context())
+        try:
+            sent = dict(headers or {})
+            if self.cookies:
+                sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            if body is not None:
+                sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                value = rest.split(";", 1)[0]
+                if "Max-Age=0" in header:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+            found = re.search(r'name="csrf" value="([0-9a-f]+)"', text)
+            if found:
+                self.csrf = found.group(1)
+            return response.status, response.headers, text
+        finally:
+            connection.close()
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, fields, raw=None):
+        body = raw if raw is not None else urllib.parse.urlencode(fields).encode()
+        return self.request("POST", path, body=body)
+
+    def login(self, user, password):
+        self.get("/login")
+        status, headers, _ = self.post("/login", {"csrf": self.csrf, "username": user, "password": password})
+        if status != 302 or "postern_session" not in self.cookies:
+            raise AssertionError(f"{user} could not log in: {status}")
+        self.get("/mail-policies/mail-flow-policies" if user != "guest1" else "/monitor")
+        return self
+
+
+class HostileWebTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.appliance = Appliance()
+        cls.web = Web(cls.appliance)
+        cls.web.add_user("web1", "administrator", ADMIN_PASSWORD)
+        cls.web.add_user("ro1", "readonly", READONLY_PASSWORD)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.web.stop()
+        cls.appliance.remove()
+
+    def commits(self):
+        with open(os.path.join(self.appliance.home, "config", "commits.log")) as f:
+            return f.read().splitlines()
+
+    def test_a_deleted_account_is_signed_out_and_a_demoted_one_loses_its_powers(self):
+        self.web.add_user("temp1", "administrator", ADMIN_PASSWORD)
+        self.web.add_user("temp2", "administrator", ADMIN_PASSWORD)
+        deleted = Client(self.web).login("temp1", ADMIN_PASSWORD)
+        demoted = Client(self.web).login("temp2", ADMIN_PASSWORD)
+        self.appliance.cli("userconfig delete temp1")
+        self.appliance.cli("userconfig edit temp2 --role=readonly")
+        status, headers, _ = deleted.get("/commit")
+        self.assertEqual(status, 302)
+        self.assertIn("/login", headers["Location"])
+        status, _, _ = demoted.post("/commit", {"csrf": demoted.csrf, "action": "abandon"})
+        self.assertEqual(status, 403)
+        status, _, text = demoted.get("/commit")
+        self.assertEqual(status, 200)
+        self.assertIn("Read-Only Operators", text)
+
+    def test_a_guest_cannot_climb_out_of_monitor_by_dot_segments_or_encoding(self):
+        self.web.add_user("guest1", "guest", ADMIN_PASSWORD)
+        guest = Client(self.web).login("guest1", ADMIN_PASSWORD)
+        for path in ("/monitor/../commit", "/monitor/%2e%2e/commit", "/monitor/..%2fcommit", "//commit",
+                     "/monitor/../mail-policies/mail-flow-policies", "/Commit", "/commit/"):
+            status, _, text = guest.get(path)
+            self.assertNotEqual(status, 200, path)
+            self.assertNotIn("Uncommitted Changes", text, path)
+
+    def test_a_form_field_that_is_not_utf8_is_refused_and_changes_nothing(self):
+        admin = Client(self.web).login("web1", ADMIN_PASSWORD)
+        body = ("csrf=" + admin.csrf + "&listener=InboundMail&operation=save&group=&name=BAD%FFNAME"
+                "&senders=10.0.0.1&action=%24ACCEPTED&comment=x").encode()
+        status, _, text = admin.post("/mail-policies/hat-overview", None, raw=body)
+        self.assertEqual(status, 400, text)
+        # The same byte sent raw, not percent-encoded: refused, not stored as U+FFFD.
+        raw = ("csrf=" + admin.csrf + "&listener=InboundMail&operation=save&group=&name=RAWBYTE"
+               "&senders=10.0.0.2&action=%24ACCEPTED&comment=").encode() + b"caf\xe9"
+        status, _, text = admin.post("/mail-policies/hat-overview", None, raw=raw)
+        self.assertEqual(status, 400, text)
+        self.assertIn("not UTF-8", text)
+        _, _, page = admin.get("/commit")
+        self.assertIn("No Changes Pending", page)
+
+    def test_control_characters_and_markup_in_a_comment_are_refused_or_escaped(self):
+        admin = Client(self.web).login("web1", ADMIN_PASSWORD)
+        fields = {"csrf": admin.csrf, "listener": "InboundMail", "operation": "save", "group": "",
+                  "name": "ESCAPES", "senders": "10.9.9.9", "action": "$ACCEPTED",
+                  "comment": "line one\r\n\x1b[2Jforged"}
+        status, _, text = admin.post("/mail-policies/hat-overview", fields)
+        self.assertEqual(status, 400, text)
+        self.assertIn("control characters", text)
+        fields["comment"] = "<script>alert(1)</script>\"'><b>x</b>"
+        fields["name"] = "MARKUP"
+        status, _, _ = admin.post("/mail-policies/hat-overview", fields)
+        self.assertEqual(status, 302)
+        _, _, page = admin.get("/mail-policies/hat-overview?listener=InboundMail")
+        self.assertNotIn("<script>alert(1)", page)
+        self.assertIn("&lt;script&gt;alert(1)&lt;/script&gt;", page)
+        admin.post("/commit", {"csrf": admin.csrf, "action": "abandon"})
+
+    def test_plain_http_on_the_https_port_is_dropped_and_the_port_keeps_serving(self):
+        with socket.create_connection(("127.0.0.1", self.web.port), timeout=30) as raw:
+            raw.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            received = b""
+            while True:
+                chunk = raw.recv(4096)
+                if not chunk:
+                    break
+                received += chunk
+            self.assertNotIn(b"HTTP/1.1", received)
+        self.assertTrue(self.web.answers())
+
+    def test_another_sessions_csrf_token_is_refused(self):
+        admin = Client(self.web).login("web1", ADMIN_PASSWORD)
+        other = Client(self.web).login("web1", ADMIN_PASSWORD)
+        self.assertNotEqual(admin.csrf, other.csrf)
+        status, _, _ = admin.post("/commit", {"csrf": other.csrf, "action": "abandon"})
+        self.assertEqual(status, 403)
+
+    def test_a_session_cookie_made_up_by_an_attacker_is_not_adopted_at_login(self):
+        victim = Client(self.web)
+        victim.cookies["postern_session"] = "a" * 64
+        status, headers, _ = victim.get("/commit")
+        self.assertEqual(status, 302)
+        victim.login("web1", ADMIN_PASSWORD)
+        self.assertNotEqual(victim.cookies["postern_session"], "a" * 64)
+
+    def test_cookies_are_secure_httponly_and_strict(self):
+        client = Client(self.web)
+        _, headers, _ = client.get("/login")
+        login_cookie = headers["Set-Cookie"]
+        self.assertIn("Secure", login_cookie)
+        self.assertIn("HttpOnly", login_cookie)
+        self.assertIn("SameSite=Strict", login_cookie)
+        status, headers, _ = client.post("/login", {"csrf": client.csrf, "username": "web1",
+                                                    "password": ADMIN_PASSWORD})
+        session_cookie = [c for c in headers.get_all("Set-Cookie") if c.startswith("postern_session=")][0]
+        for flag in ("Secure", "HttpOnly", "SameSite=Strict", "Path=/"):
+            self.assertIn(flag, session_cookie)
+
+    def test_a_login_form_token_from_another_browser_is_refused(self):
+        attacker = Client(self.web)
+        attacker.get("/login")
+        victim = Client(self.web)
+        victim.get("/login")
+        victim.csrf = attacker.csrf
+        status, _, _ = victim.post("/login", {"csrf": victim.csrf, "username": "web1", "password": ADMIN_PASSWORD})
+        self.assertEqual(status, 403)
+        self.assertNotIn("postern_session", victim.cookies)
+
+    def test_an_over_long_body_is_refused_and_the_session_lives_on(self):
+        admin = Client(self.web).login("web1", ADMIN_PASSWORD)
+        fields = {"csrf": admin.csrf, "action": "commit", "comment": "x" * (400 * 1024)}
+        status, _, _ = admin.post("/commit", fields)
+        self.assertEqual(status, 413)
+        status, _, _ = admin.get("/commit")
+        self.assertEqual(status, 200)
+
+    def test_two_browsers_committing_at_once_one_wins_and_one_is_told(self):
+        first = Client(self.web).login("web1", ADMIN_PASSWORD)
+        second = Client(self.web).login("web1", ADMIN_PASSWORD)
+        for client, name in ((first, "FIRSTB"), (second, "SECONDB")):
+            status, _, _ = client.post("/mail-policies/hat-overview", {
+                "csrf": client.csrf, "listener": "InboundMail", "operation": "save", "group": "", "name": name,
+                "senders": "10.1.1.1", "action": "$ACCEPTED", "comment": ""})
+            self.assertEqual(status, 302)
+        before = len(self.commits())
+        status_one, _, _ = first.post("/commit", {"csrf": first.csrf, "action": "commit", "comment": "first"})
+        status_two, _, text = second.post("/commit", {"csrf": second.csrf, "action": "commit", "comment": "second"})
+        self.assertEqual(status_one, 302)
+        self.assertEqual(status_two, 409)
+        self.assertIn("first", text)
+        self.assertEqual(len(self.commits()), before + 1)
+        second.post("/commit", {"csrf": second.csrf, "action": "abandon"})
+
+
+if __name__ == "__main__":
+    unittest.main()
