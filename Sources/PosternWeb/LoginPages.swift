@@ -50,12 +50,17 @@ extension WebInterface {
         // yescrypt is deliberately slow: hash off the event loop's threads.
         let account = await Task.detached { [users] in users.authenticate(name, password: password) }.value
         guard let account else {
-            let locked = throttle.withLock { $0.failed(name, at: now) }
+            // A name no account can have is not counted: it locks nothing and would only fill the table.
+            let locked = PasswordPolicy.nameProblem(name) == nil && recordFailure(name, at: now)
             auditLog(user: name, address: context.address, "login", result: locked ? "failed; locked" : "failed")
             return try loginPage(request, context, error: "Login failed: the user name or password is wrong.",
                                  user: name, status: .unauthorized)
         }
-        throttle.withLock { $0.succeeded(name) }
+        throttle.withLock { throttle in
+            guard throttle.isCounting(name) else { return }
+            throttle.succeeded(name)
+            save(throttle)
+        }
         let base = try store.load()
         let session = try sessions.open(account: account, address: context.address, base: base)
         auditLog(user: account.name, address: context.address, "login", result: "ok")
@@ -63,6 +68,23 @@ extension WebInterface {
         response.setCookie(Cookie(name: WebInterface.sessionCookie, value: session.token, path: "/", secure: true,
                                   httpOnly: true, sameSite: .strict))
         return response
+    }
+
+    /// Counts a failed login durably; true when it locked the name.
+    private func recordFailure(_ name: String, at time: Date) -> Bool {
+        throttle.withLock { throttle in
+            let locked = throttle.failed(name, at: time)
+            save(throttle)
+            return locked
+        }
+    }
+
+    private func save(_ throttle: LoginThrottle) {
+        do {
+            try throttle.save(home)
+        } catch {
+            logger.error("cannot keep the failed logins in \(LoginThrottle.file(home).path): \(error)")
+        }
     }
 
     func logout(_ context: WebContext) -> Response {

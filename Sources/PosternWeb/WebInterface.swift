@@ -13,7 +13,7 @@ public final class WebInterface: Sendable {
     let store: ConfigStore
     let users: UserStore
     let sessions: WebSessions
-    let throttle = Mutex(LoginThrottle())
+    let throttle: Mutex<LoginThrottle>
     let audit: AuditLog
     let templates: MustacheLibrary
     let logger: Logger
@@ -26,6 +26,9 @@ public final class WebInterface: Sendable {
         store = ConfigStore(home: home)
         users = UserStore(home: home)
         sessions = WebSessions(idleTimeout: idleTimeout)
+        var throttle = LoginThrottle()
+        throttle.load(home)
+        self.throttle = Mutex(throttle)
         audit = AuditLog(url: home.cliLog)
         self.logger = logger
         guard let directory = Bundle.module.resourceURL?.appendingPathComponent("Templates") else {

@@ -84,41 +84,6 @@ public final class WebSessions: Sendable {
     }
 }
 
-/// Failed sign-ins per user name: after `limit` failures in a row the name is locked for
-/// `lockout`, whatever password comes next (AsyncOS locks an account after repeated failed
-/// logins). A success clears the count.
-public struct LoginThrottle: Sendable {
-    public let limit: Int
-    public let lockout: TimeInterval
-    private var failures: [String: (count: Int, lockedUntil: Date?)] = [:]
-
-    public init(limit: Int = 5, lockout: TimeInterval = 15 * 60) {
-        self.limit = limit
-        self.lockout = lockout
-    }
-
-    /// Whether `user` may try now.
-    public func isLocked(_ user: String, at time: Date) -> Bool {
-        guard let until = failures[user]?.lockedUntil else { return false }
-        return time < until
-    }
-
-    /// Records a failure; true when this one locked the name.
-    public mutating func failed(_ user: String, at time: Date) -> Bool {
-        var entry = failures[user] ?? (0, nil)
-        if let until = entry.lockedUntil, time >= until { entry = (0, nil) }
-        entry.count += 1
-        let locks = entry.count >= limit && entry.lockedUntil == nil
-        if locks { entry.lockedUntil = time.addingTimeInterval(lockout) }
-        failures[user] = entry
-        return locks
-    }
-
-    public mutating func succeeded(_ user: String) {
-        failures[user] = nil
-    }
-}
-
 enum WebError: Error, CustomStringConvertible {
     case entropy
     case templates

@@ -1,6 +1,7 @@
 import Foundation
 import PosternConfig
 import PosternStore
+import PosternTestSupport
 import Synchronization
 import Testing
 @testable import PosternWeb
@@ -121,5 +122,53 @@ import Testing
         throttle.succeeded("admin")
         let again = throttle.failed("admin", at: t0.addingTimeInterval(700))
         #expect(!again)
+    }
+}
+
+@Suite struct LoginThrottleTests {
+    @Test func aLockSurvivesARestartThroughTheHome() throws {
+        let temporary = try TemporaryHome()
+        defer { temporary.remove() }
+        let t0 = Date()
+        var throttle = LoginThrottle(limit: 2, lockout: 600)
+        _ = throttle.failed("admin", at: t0)
+        let locked = throttle.failed("admin", at: t0)
+        #expect(locked)
+        try throttle.save(temporary.home)
+        var restarted = LoginThrottle(limit: 2, lockout: 600)
+        restarted.load(temporary.home)
+        #expect(restarted.isLocked("admin", at: t0.addingTimeInterval(1)))
+        #expect(!restarted.isLocked("admin", at: t0.addingTimeInterval(601)))
+    }
+
+    @Test func aDamagedFileUnlocksRatherThanLockingEveryone() throws {
+        let temporary = try TemporaryHome()
+        defer { temporary.remove() }
+        let url = LoginThrottle.file(temporary.home)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("{not json".utf8).write(to: url)
+        var throttle = LoginThrottle()
+        throttle.load(temporary.home)
+        #expect(throttle.count == 0)
+    }
+
+    @Test func aFloodOfNamesStaysWithinCapacityAndKeepsLiveLocks() {
+        var throttle = LoginThrottle(limit: 1, lockout: 600, capacity: 10)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let locked = throttle.failed("admin", at: t0)
+        #expect(locked)
+        var unlocking = LoginThrottle(limit: 3, lockout: 600, capacity: 10)
+        _ = unlocking.failed("admin", at: t0)
+        for index in 0..<500 {
+            _ = throttle.failed("name\(index)", at: t0.addingTimeInterval(Double(index)))
+            _ = unlocking.failed("name\(index)", at: t0.addingTimeInterval(Double(index)))
+        }
+        #expect(throttle.count == 10)
+        #expect(unlocking.count == 10)
+        // With limit 1 every name is a live lock: the oldest locks go, the newest stay.
+        #expect(throttle.isLocked("name499", at: t0.addingTimeInterval(500)))
+        // Unlocked counts are evicted oldest first.
+        #expect(!unlocking.isCounting("admin"))
+        #expect(unlocking.isCounting("name499"))
     }
 }

@@ -219,5 +219,48 @@ class HostileWebTest(unittest.TestCase):
         second.post("/commit", {"csrf": second.csrf, "action": "abandon"})
 
 
+class RestartTest(unittest.TestCase):
+    """What posternweb keeps across a restart, and what a commit changes in it."""
+
+    def setUp(self):
+        self.appliance = Appliance()
+        self.web = Web(self.appliance)
+        self.web.add_user("ro1", "readonly", READONLY_PASSWORD)
+
+    def tearDown(self):
+        self.web.stop()
+        self.appliance.remove()
+
+    def attempt(self, password):
+        client = Client(self.web)
+        client.get("/login")
+        status, _, text = client.post("/login", {"csrf": client.csrf, "username": "ro1", "password": password})
+        return status, text
+
+    def test_a_locked_account_stays_locked_after_a_restart(self):
+        for _ in range(5):
+            self.assertEqual(self.attempt("not-the-password")[0], 401)
+        status, text = self.attempt(READONLY_PASSWORD)
+        self.assertEqual(status, 403)
+        self.assertIn("locked", text)
+        self.web.restart()
+        status, text = self.attempt(READONLY_PASSWORD)
+        self.assertEqual(status, 403)
+        self.assertIn("locked", text)
+
+    def test_made_up_names_do_not_grow_the_lockout_file(self):
+        for index in range(3):
+            self.attempt("x")  # ro1, a real name: counted
+            client = Client(self.web)
+            client.get("/login")
+            client.post("/login", {"csrf": client.csrf, "username": "NOT A NAME " * 50 + str(index),
+                                   "password": "x"})
+        path = os.path.join(self.appliance.home, "state", "login-failures.json")
+        with open(path) as f:
+            text = f.read()
+        self.assertIn('"ro1"', text)
+        self.assertNotIn("NOT A NAME", text)
+
+
 if __name__ == "__main__":
     unittest.main()

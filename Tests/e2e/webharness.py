@@ -23,18 +23,32 @@ SCREENSHOTS = os.environ.get("POSTERN_SCREENSHOTS")
 class Web:
     """posternweb for an Appliance, on a free port written into its interface config."""
 
-    def __init__(self, appliance, idle_minutes=30):
+    def __init__(self, appliance, idle_minutes=None):
+        """idle_minutes overrides adminaccessconfig's timeout (a test cannot wait its 5-minute minimum)."""
         self.appliance = appliance
         self.port = free_port()
         appliance.cli(f'interfaceconfig edit Loopback --https={self.port}; commit "web port" Y')
         self.url = f"https://127.0.0.1:{self.port}"
         self.log_path = os.path.join(appliance.home, "posternweb.stderr")
+        self.arguments = [POSTERNWEB, "--home", appliance.home]
+        if idle_minutes is not None:
+            self.arguments += ["--idle-timeout", str(idle_minutes)]
+        self.start()
+
+    def start(self):
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([POSTERNWEB, "--home", appliance.home, "--idle-timeout",
-                                             str(idle_minutes)], stdout=log, stderr=log)
+            self.process = subprocess.Popen(self.arguments, stdout=log, stderr=log)
         wait_for(lambda: self.process.poll() is not None or self.answers(), what="posternweb to serve HTTPS")
         if self.process.poll() is not None:
             raise AssertionError("posternweb exited:\n" + open(self.log_path).read())
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
 
     def add_user(self, name, role, password):
         """`userconfig new` in batch, the password on standard input."""
