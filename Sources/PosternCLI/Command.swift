@@ -52,6 +52,7 @@ public final class CommandContext {
 /// The commands, in the order `help` lists them.
 public enum CommandTable {
     public static let all: [any CLICommand] = [
+        AdminAccessConfigCommand(),
         BounceConfigCommand(),
         QueueActionCommand.bounce,
         CertConfigCommand(),

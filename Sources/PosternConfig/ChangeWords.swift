@@ -113,7 +113,8 @@ public enum ChangeWords {
         "useSystem": "Use system authorities", "customFile": "Custom authorities file",
         "historyRetention": "Generations kept", "schema": "Schema", "pattern": "Address",
         "bypassReceivingControl": "Bypass receiving control", "response": "Custom SMTP response", "code": "Code",
-        "text": "Text", "tls": "TLS", "name": "Name",
+        "text": "Text", "tls": "TLS", "name": "Name", "adminAccess": "adminaccessconfig",
+        "webTimeoutMinutes": "Web UI inactivity timeout (minutes)", "cliTimeoutMinutes": "CLI inactivity timeout (minutes)",
     ]
 
     private static func label(_ key: String, parent: String, inPolicy: Bool) -> String {

@@ -20,6 +20,8 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var delivery: DeliveryConfiguration
     /// smtpauthconfig; nil until a profile is made (and in files written before SMTP AUTH).
     public var smtpAuth: SMTPAuthConfiguration?
+    /// adminaccessconfig; nil is the factory settings (and in files written before it existed).
+    public var adminAccess: AdminAccessSettings?
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,

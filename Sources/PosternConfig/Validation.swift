@@ -38,6 +38,10 @@ extension Configuration {
         validateSMTPAuth(&problems)
         problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
         problems.range(historyRetention, 0...1_000_000, "historyRetention")
+        if let adminAccess {
+            problems.range(adminAccess.webTimeoutMinutes, AdminAccessSettings.timeoutRange, "adminAccess.webTimeoutMinutes")
+            problems.range(adminAccess.cliTimeoutMinutes, AdminAccessSettings.timeoutRange, "adminAccess.cliTimeoutMinutes")
+        }
         delivery.validate(certificates: Set(certificates.map(\.name)), into: &problems)
         if historyRetention == 1 {
             problems.add("historyRetention", "Keep at least 2 generations (or 0 for all), so there is one to roll back to.")

@@ -58,7 +58,9 @@ public final class WebServer: Sendable {
     func apply() {
         let compiled: CompiledConfiguration
         do {
-            compiled = try CompiledConfiguration(try ConfigStore(home: home).load().configuration, home: home)
+            let configuration = try ConfigStore(home: home).load().configuration
+            compiled = try CompiledConfiguration(configuration, home: home)
+            web.apply(configuration)
         } catch {
             logger.error("the committed configuration does not compile; the web interface keeps its settings: \(error)")
             return

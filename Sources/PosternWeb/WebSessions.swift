@@ -25,16 +25,23 @@ public struct WebSession: Sendable {
 }
 
 /// The signed-in browsers, by cookie token. Sessions end on logout, or when idle longer
-/// than the timeout (AsyncOS `adminaccessconfig` TIMEOUT, 30 minutes by default). Kept in
+/// than the timeout (`adminaccessconfig` TIMEOUT, 30 minutes by default). Kept in
 /// memory: a restart of posternweb signs everyone out, as a reboot does on the appliance.
 public final class WebSessions: Sendable {
-    public let idleTimeout: TimeInterval
+    private let timeout: Mutex<TimeInterval>
     private let now: @Sendable () -> Date
     private let sessions = Mutex<[String: WebSession]>([:])
 
     public init(idleTimeout: TimeInterval, now: @escaping @Sendable () -> Date = Date.init) {
-        self.idleTimeout = idleTimeout
+        timeout = Mutex(idleTimeout)
         self.now = now
+    }
+
+    /// Seconds a session may stay idle; a commit of `adminaccessconfig` changes it, and the
+    /// new value counts for every session from its last request.
+    public var idleTimeout: TimeInterval {
+        get { timeout.withLock { $0 } }
+        set { timeout.withLock { $0 = newValue } }
     }
 
     /// A new session for `account`, starting from the committed `base`.
@@ -49,6 +56,7 @@ public final class WebSessions: Sendable {
     /// The live session for `token`, touched; nil when unknown or idle too long (then it is gone).
     public func resume(_ token: String) -> WebSession? {
         let time = now()
+        let idleTimeout = self.idleTimeout
         return sessions.withLock { all -> WebSession? in
             guard var session = all[token] else { return nil }
             if time.timeIntervalSince(session.lastSeen) > idleTimeout {

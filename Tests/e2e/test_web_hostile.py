@@ -261,6 +261,16 @@ class RestartTest(unittest.TestCase):
         self.assertIn('"ro1"', text)
         self.assertNotIn("NOT A NAME", text)
 
+    def test_a_committed_adminaccessconfig_timeout_is_applied_without_a_restart(self):
+        self.appliance.cli('adminaccessconfig timeout --web=5 --cli=10; commit "short timeout" Y')
+        wait_for(lambda: "idle timeout is now 5 minutes" in self.web.log(), what="posternweb to apply the timeout")
+        shown = self.appliance.cli("adminaccessconfig").stdout
+        self.assertIn("Web UI inactivity timeout: 5 minutes", shown)
+        self.assertIn("CLI inactivity timeout: 10 minutes", shown)
+        refused = self.appliance.cli("adminaccessconfig timeout --web=2 --cli=10", check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("Value must be between 5 and 1440", refused.stdout + refused.stderr)
+
 
 if __name__ == "__main__":
     unittest.main()
