@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MultipartKit
 import PosternStore
 
 /// Finds the signed-in session from the cookie and enforces what every page behind the
@@ -56,19 +57,30 @@ struct SessionMiddleware: RouterMiddleware {
     }
 }
 
-/// A submitted `application/x-www-form-urlencoded` body, decoded by Hummingbird's decoder.
+/// A submitted form: `application/x-www-form-urlencoded` decoded by Hummingbird's decoder, or
+/// `multipart/form-data` (a file upload) by MultipartKit's, each file as its text.
 enum Form {
     static func read(_ request: inout Request, context: WebContext) async throws -> [String: String] {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        // Bytes that are not UTF-8 are refused, not turned into U+FFFD and stored.
+        // Bytes that are not UTF-8 are refused, not turned into U+FFFD and stored. Uploads are
+        // PEM, which is ASCII.
         guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
-            throw HTTPError(.badRequest, message: "The form is not UTF-8 text.")
+            throw HTTPError(.badRequest, message: "The form is not UTF-8 text (certificates are uploaded as PEM).")
         }
         if text.isEmpty { return [:] }
         do {
+            if let boundary = multipartBoundary(request.headers[.contentType]) {
+                return try FormDataDecoder().decode([String: String].self, from: text, boundary: boundary)
+            }
             return try URLEncodedFormDecoder().decode([String: String].self, from: text)
         } catch {
             throw HTTPError(.badRequest, message: "The form could not be read.")
         }
+    }
+
+    /// The boundary of a `multipart/form-data` body, or nil for any other type.
+    static func multipartBoundary(_ contentType: String?) -> String? {
+        guard let contentType, let media = MediaType(from: contentType), media.isType(.multipartForm) else { return nil }
+        return media.parameter.flatMap { $0.name.lowercased() == "boundary" ? $0.value : nil }
     }
 }

@@ -59,6 +59,7 @@ public final class WebInterface: Sendable {
         HATPages(web: self).add(to: signedIn)
         CommitPages(web: self).add(to: signedIn)
         ListenerPages(web: self).add(to: signedIn)
+        CertificatePages(web: self).add(to: signedIn)
         HistoryPages(web: self).add(to: signedIn)
         SSLPages(web: self).add(to: signedIn)
         MonitorPages(web: self).add(to: signedIn)

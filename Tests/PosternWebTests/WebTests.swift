@@ -172,3 +172,11 @@ import Testing
         #expect(unlocking.isCounting("name499"))
     }
 }
+
+@Suite struct FormTests {
+    @Test func theMultipartBoundaryIsReadFromTheContentType() {
+        #expect(Form.multipartBoundary("multipart/form-data; boundary=----abc123") == "----abc123")
+        #expect(Form.multipartBoundary("application/x-www-form-urlencoded") == nil)
+        #expect(Form.multipartBoundary(nil) == nil)
+    }
+}
