@@ -36,10 +36,14 @@ public final class WebServer: Sendable {
         let tls: TLSContextSource?
     }
 
-    public init(web: WebInterface, home: Home, logger: Logger) {
+    /// How long a connection may send nothing before it is closed (HTTPS and the redirect).
+    let connectionIdleTimeout: TimeAmount
+
+    public init(web: WebInterface, home: Home, logger: Logger, connectionIdleTimeout: TimeAmount = .seconds(60)) {
         self.web = web
         self.home = home
         self.logger = logger
+        self.connectionIdleTimeout = connectionIdleTimeout
     }
 
     /// Binds what the configuration asks for and follows commits until cancelled.
@@ -98,11 +102,14 @@ public final class WebServer: Sendable {
         let running: @Sendable (any Channel) async -> Void = { _ in logger.notice("web interface: serving \(endpoint)") }
         let run: @Sendable () async throws -> Void
         if let tls {
-            let app = Application(router: web.router(), server: .http1(tls: tls), configuration: configuration,
+            let app = Application(router: web.router(), server: .http1(tls: tls, idleTimeout: connectionIdleTimeout),
+                                  configuration: configuration,
                                   onServerRunning: running, logger: logger)
             run = { try await app.run() }
         } else {
-            let app = Application(router: redirectRouter(endpoint), configuration: configuration,
+            let app = Application(router: redirectRouter(endpoint),
+                                  server: .http1(configuration: .init(idleTimeout: connectionIdleTimeout)),
+                                  configuration: configuration,
                                   onServerRunning: running, logger: logger)
             run = { try await app.run() }
         }

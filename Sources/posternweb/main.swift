@@ -21,6 +21,10 @@ struct Posternweb: AsyncParsableCommand {
     @Option(help: .hidden)
     var idleTimeout: Double?
 
+    /// Seconds a connection may send nothing before it is closed; tests shorten it.
+    @Option(help: .hidden)
+    var connectionIdleTimeout: Double = 60
+
     func run() async throws {
         umask(0o007)
         let level = Logger.Level(rawValue: logLevel) ?? .notice
@@ -43,7 +47,9 @@ struct Posternweb: AsyncParsableCommand {
         defer { unlink(pidFile.path) }
 
         let web = try await WebInterface(home: home, idleTimeoutOverride: idleTimeout.map { $0 * 60 }, logger: logger)
-        let server = WebServer(web: web, home: home, logger: logger)
+        guard connectionIdleTimeout > 0 else { throw ValidationError("--connection-idle-timeout must be more than 0.") }
+        let server = WebServer(web: web, home: home, logger: logger,
+                               connectionIdleTimeout: .milliseconds(Int64(connectionIdleTimeout * 1000)))
         let task = Task { await server.run() }
         // Signal handlers only raise an event (style.md §11): here, cancel the server's task.
         let signals = DispatchQueue(label: "posternweb.signals")

@@ -219,6 +219,21 @@ class HostileWebTest(unittest.TestCase):
         second.post("/commit", {"csrf": second.csrf, "action": "abandon"})
 
 
+class IdleConnectionTest(unittest.TestCase):
+    def test_a_connection_that_sends_nothing_after_the_handshake_is_closed(self):
+        appliance = Appliance()
+        web = Web(appliance, connection_idle_seconds=1)
+        try:
+            with socket.create_connection(("127.0.0.1", web.port), timeout=20) as raw:
+                with tls_context().wrap_socket(raw) as tls:
+                    # Nothing is sent: the server must hang up (b"") rather than hold the socket.
+                    self.assertEqual(tls.recv(1), b"")
+            self.assertTrue(web.answers())
+        finally:
+            web.stop()
+            appliance.remove()
+
+
 class RestartTest(unittest.TestCase):
     """What posternweb keeps across a restart, and what a commit changes in it."""
 

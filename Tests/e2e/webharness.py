@@ -23,8 +23,9 @@ SCREENSHOTS = os.environ.get("POSTERN_SCREENSHOTS")
 class Web:
     """posternweb for an Appliance, on a free port written into its interface config."""
 
-    def __init__(self, appliance, idle_minutes=None):
-        """idle_minutes overrides adminaccessconfig's timeout (a test cannot wait its 5-minute minimum)."""
+    def __init__(self, appliance, idle_minutes=None, connection_idle_seconds=None):
+        """idle_minutes overrides adminaccessconfig's timeout (a test cannot wait its 5-minute minimum);
+        connection_idle_seconds how long a connection may send nothing (60 seconds otherwise)."""
         self.appliance = appliance
         self.port = free_port()
         appliance.cli(f'interfaceconfig edit Loopback --https={self.port}; commit "web port" Y')
@@ -33,6 +34,8 @@ class Web:
         self.arguments = [POSTERNWEB, "--home", appliance.home]
         if idle_minutes is not None:
             self.arguments += ["--idle-timeout", str(idle_minutes)]
+        if connection_idle_seconds is not None:
+            self.arguments += ["--connection-idle-timeout", str(connection_idle_seconds)]
         self.start()
 
     def start(self):
