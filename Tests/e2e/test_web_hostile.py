@@ -263,6 +263,31 @@ class RestartTest(unittest.TestCase):
         self.assertEqual(status, 403)
         self.assertIn("locked", text)
 
+    def test_parallel_guesses_get_no_more_tries_than_the_limit(self):
+        import threading
+        clients = []
+        for _ in range(24):
+            client = Client(self.web)
+            client.get("/login")
+            clients.append(client)
+        statuses = []
+        start = threading.Barrier(len(clients))
+
+        def guess(client):
+            start.wait()
+            status, _, _ = client.post("/login", {"csrf": client.csrf, "username": "ro1",
+                                                  "password": "not-the-password"})
+            statuses.append(status)
+        threads = [threading.Thread(target=guess, args=(client,)) for client in clients]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        self.assertEqual(len(statuses), len(clients))
+        # Only five guesses may be weighed; the rest meet the lock, however they are timed.
+        self.assertLessEqual(statuses.count(401), 5, statuses)
+        self.assertEqual(statuses.count(401) + statuses.count(403), len(clients), statuses)
+
     def test_made_up_names_do_not_grow_the_lockout_file(self):
         for index in range(3):
             self.attempt("x")  # ro1, a real name: counted
