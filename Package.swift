@@ -74,7 +74,7 @@ let package = Package(
         .target(
             name: "PosternWeb",
             dependencies: [
-                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", "PosternSpool", nio, logging,
+                "PosternConfig", "PosternStore", "PosternTLS", "PosternTLSChannel", nio, logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -1,5 +1,4 @@
 import Foundation
-import PosternSpool
 
 /// Incoming TLS connections per hour (AsyncOS Monitor → TLS Connections), kept durably by the
 /// engine in `HOME/reports/tls-hourly.json`. The engine adds the growth of its counters once
@@ -75,19 +74,10 @@ public struct TLSReport: Codable, Sendable, Hashable {
 
     /// The report on disk; an empty one when there is none or it cannot be read.
     public static func read(_ home: Home) -> TLSReport {
-        guard let data = try? Data(contentsOf: file(home)) else { return TLSReport() }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return (try? decoder.decode(TLSReport.self, from: data)) ?? TLSReport()
+        StateFile.read(TLSReport.self, from: file(home)) ?? TLSReport()
     }
 
     public func write(_ home: Home) throws {
-        let url = TLSReport.file(home)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o770])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try DurableFile.write(try encoder.encode(self), to: url)
+        try StateFile.write(self, to: TLSReport.file(home))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import PosternSpool
 import PosternStore
 
 /// Failed sign-ins per user name: after `limit` failures in a row the name is locked for
@@ -76,21 +75,12 @@ public struct LoginThrottle: Sendable {
     /// The table as last written; an empty one when there is none or it cannot be read
     /// (a damaged file unlocks, it never locks everyone out).
     public mutating func load(_ home: Home) {
-        guard let data = try? Data(contentsOf: LoginThrottle.file(home)) else { return }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        guard let file = try? decoder.decode(File.self, from: data) else { return }
+        guard let file = StateFile.read(File.self, from: LoginThrottle.file(home)) else { return }
         failures = file.failures
         evict(at: Date())
     }
 
     public func save(_ home: Home) throws {
-        let url = LoginThrottle.file(home)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o770])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .iso8601
-        try DurableFile.write(try encoder.encode(File(failures: failures)), to: url)
+        try StateFile.write(File(failures: failures), to: LoginThrottle.file(home))
     }
 }
