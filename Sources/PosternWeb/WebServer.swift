@@ -122,13 +122,31 @@ public final class WebServer: Sendable {
         }
     }
 
+    /// The host of the HTTPS address a plain HTTP request is sent to: the name the browser used
+    /// (its Host header without the port) when it is a host name or an IP address, else this
+    /// interface's address, so a forged Host (`evil.example/phish?`) cannot steer the redirect.
+    static func redirectHost(_ authority: String?, fallback: String) -> String {
+        let literal = fallback.contains(":") ? "[\(fallback)]" : fallback
+        guard var host = authority, !host.isEmpty else { return literal }
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return literal }
+            let inside = String(host[host.index(after: host.startIndex)..<close])
+            return IPAddress(inside) != nil ? "[\(inside)]" : literal
+        }
+        if let colon = host.lastIndex(of: ":") {
+            guard host[host.index(after: colon)...].allSatisfy(\.isASCII) && Int(host[host.index(after: colon)...]) != nil
+            else { return literal }
+            host = String(host[..<colon])
+        }
+        return Hostname.isValid(host) || IPAddress(host) != nil ? host : literal
+    }
+
     /// Plain HTTP: every request is sent to the same path over HTTPS.
     private func redirectRouter(_ endpoint: Endpoint) -> Router<BasicRequestContext> {
         let router = Router()
         let target = endpoint.redirectTo ?? 443
         let redirect: @Sendable (Request, BasicRequestContext) -> Response = { request, _ in
-            var host = request.head.authority ?? endpoint.address
-            if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+            let host = WebServer.redirectHost(request.head.authority, fallback: endpoint.address)
             let query = request.uri.query.map { "?" + $0 } ?? ""
             return Response.redirect(to: "https://\(host):\(target)\(request.uri.path)\(query)", type: .permanent)
         }

@@ -180,3 +180,19 @@ import Testing
         #expect(Form.multipartBoundary(nil) == nil)
     }
 }
+
+@Suite struct RedirectHostTests {
+    @Test func theBrowsersHostIsKeptWhenItIsAHostOrAnAddress() {
+        #expect(WebServer.redirectHost("mail.example.com:8080", fallback: "127.0.0.1") == "mail.example.com")
+        #expect(WebServer.redirectHost("127.0.0.1", fallback: "127.0.0.1") == "127.0.0.1")
+        #expect(WebServer.redirectHost("[::1]:8080", fallback: "::1") == "[::1]")
+    }
+
+    @Test func aForgedHostFallsBackToTheInterfaceAddress() {
+        for forged in ["evil.example/phish?", "evil.example#", "user@evil.example", "evil example", "[evil]:80",
+                       "evil.example:80/x", ""] {
+            #expect(WebServer.redirectHost(forged, fallback: "127.0.0.1") == "127.0.0.1", "\(forged)")
+        }
+        #expect(WebServer.redirectHost(nil, fallback: "::1") == "[::1]")
+    }
+}
