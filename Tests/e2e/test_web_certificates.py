@@ -8,8 +8,7 @@ import unittest
 import uuid
 
 from harness import Appliance
-from test_web_hostile import Client
-from webharness import ADMIN_PASSWORD, READONLY_PASSWORD, Web
+from webharness import ADMIN_PASSWORD, READONLY_PASSWORD, Client, Web
 
 PATH = "/network/certificates"
 
