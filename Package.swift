@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
@@ -88,11 +89,12 @@ let package = Package(
         .target(
             name: "PosternWeb",
             dependencies: [
-                "PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "PosternTLS", "PosternTLSChannel", nio,
-                logging,
+                "PosternConfig", "PosternStore", "PosternRuntime", "PosternControl", "PosternCertificates", "PosternTLS",
+                "PosternTLSChannel", nio, logging,
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ],
             resources: [.copy("Templates")]
         ),
@@ -145,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "PosternWebTests",
-            dependencies: ["PosternWeb", "PosternConfig", "PosternStore"]
+            dependencies: ["PosternWeb", "PosternConfig", "PosternStore", "PosternTestSupport"]
         ),
         .testTarget(
             name: "PosternFleetTests",

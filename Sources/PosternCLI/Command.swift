@@ -53,6 +53,7 @@ public final class CommandContext {
 public enum CommandTable {
     public static let all: [any CLICommand] = [
         AddressListConfigCommand(),
+        AdminAccessConfigCommand(),
         BounceConfigCommand(),
         QueueActionCommand.bounce,
         CertConfigCommand(),

@@ -118,7 +118,8 @@ public enum ChangeWords {
         "historyRetention": "Generations kept", "schema": "Schema", "pattern": "Address",
         "bypassReceivingControl": "Bypass receiving control", "response": "Custom SMTP response", "code": "Code",
         "text": "Text", "tls": "TLS", "name": "Name", "rollbackEnabled": "Rollback Configuration",
-        "description": "Description",
+        "description": "Description", "adminAccess": "adminaccessconfig",
+        "webTimeoutMinutes": "Web UI inactivity timeout (minutes)", "cliTimeoutMinutes": "CLI inactivity timeout (minutes)",
     ]
 
     private static func label(_ key: String, parent: String, inPolicy: Bool) -> String {

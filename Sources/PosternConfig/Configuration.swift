@@ -24,6 +24,8 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var addressLists: [AddressList]?
     /// rollbackconfig SETUP: nil or true offers commits for rollback; false turns rollback off.
     public var rollbackEnabled: Bool?
+    /// adminaccessconfig; nil is the factory settings (and in files written before it existed).
+    public var adminAccess: AdminAccessSettings?
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,

@@ -39,6 +39,10 @@ extension Configuration {
         validateAddressLists(&problems)
         problems.requireUnique(certificates.map(\.name), path: "certificates", what: "certificate profile")
         problems.range(historyRetention, 0...1_000_000, "historyRetention")
+        if let adminAccess {
+            problems.range(adminAccess.webTimeoutMinutes, AdminAccessSettings.timeoutRange, "adminAccess.webTimeoutMinutes")
+            problems.range(adminAccess.cliTimeoutMinutes, AdminAccessSettings.timeoutRange, "adminAccess.cliTimeoutMinutes")
+        }
         delivery.validate(certificates: Set(certificates.map(\.name)), into: &problems)
         if historyRetention == 1 {
             problems.add("historyRetention", "Keep at least 2 generations (or 0 for all), so there is one to roll back to.")
@@ -181,6 +185,9 @@ extension HostAccessTable {
             if !Validator.isName(group.name) || group.name.uppercased() == "ALL" {
                 problems.add(groupPath, ConfigNames.rule + " ALL is not a sender group name.")
             }
+            if let problem = SenderGroup.commentProblem(group.comment) {
+                problems.add(groupPath + ".comment", problem)
+            }
             if case .policy(let name) = group.action, policy(named: name) == nil {
                 problems.add(groupPath, "It refers to the policy $\(name), which is not defined.")
             }
@@ -196,6 +203,23 @@ extension HostAccessTable {
         case .policy, .behavior:
             break
         }
+    }
+}
+
+extension SenderGroup {
+    public static let maximumCommentLength = 1024
+
+    /// Why `comment` cannot be a sender group's comment, or nil. A comment is one line of text
+    /// that the CLI prints to a terminal and the web shows: a control character would redraw
+    /// the administrator's screen or forge a line of the listing.
+    public static func commentProblem(_ comment: String) -> String? {
+        if comment.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "A comment may not contain control characters (line breaks, escapes)."
+        }
+        if comment.count > maximumCommentLength {
+            return "A comment is at most \(maximumCommentLength) characters long."
+        }
+        return nil
     }
 }
 

@@ -1,6 +1,4 @@
 import Foundation
-import PosternConfig
-import PosternSpool
 import PosternStore
 
 /// Incoming TLS connections per hour (AsyncOS Monitor → TLS Connections), kept durably by the
@@ -77,14 +75,10 @@ public struct TLSReport: Codable, Sendable, Hashable {
 
     /// The report on disk; an empty one when there is none or it cannot be read.
     public static func read(_ home: Home) -> TLSReport {
-        guard let data = try? Data(contentsOf: file(home)) else { return TLSReport() }
-        return (try? JSONCoding.decoder.decode(TLSReport.self, from: data)) ?? TLSReport()
+        StateFile.read(TLSReport.self, from: file(home)) ?? TLSReport()
     }
 
     public func write(_ home: Home) throws {
-        let url = TLSReport.file(home)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o770])
-        try DurableFile.write(try JSONCoding.compact.encode(self), to: url)
+        try StateFile.write(self, to: TLSReport.file(home))
     }
 }

@@ -41,8 +41,20 @@ extension WebInterface {
         }
         let name = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
         let password = form["password"] ?? ""
-        let now = Date()
-        if throttle.withLock({ $0.isLocked(name, at: now) }) {
+        // The attempt counts as a failure before the password is weighed, in one step with the
+        // lock check: guesses sent in parallel cannot all pass the check while the first ones
+        // are still hashing. A right password then clears the count. A name no account can have
+        // is not counted: it locks nothing and would only fill the table.
+        let counted = PasswordPolicy.nameProblem(name) == nil
+        let attempt = throttle.withLock { throttle -> (locked: Bool, locks: Bool) in
+            let now = Date()
+            if throttle.isLocked(name, at: now) { return (true, false) }
+            guard counted else { return (false, false) }
+            let locks = throttle.failed(name, at: now)
+            save(throttle)
+            return (false, locks)
+        }
+        if attempt.locked {
             auditLog(user: name, address: context.address, "login", result: "refused: locked")
             return try loginPage(request, context, error: "This account is locked after repeated failed logins; "
                 + "try again later or ask an administrator.", user: name, status: .forbidden)
@@ -50,12 +62,16 @@ extension WebInterface {
         // yescrypt is deliberately slow: hash off the event loop's threads.
         let account = await Task.detached { [users] in users.authenticate(name, password: password) }.value
         guard let account else {
-            let locked = throttle.withLock { $0.failed(name, at: now) }
-            auditLog(user: name, address: context.address, "login", result: locked ? "failed; locked" : "failed")
+            auditLog(user: name, address: context.address, "login", result: attempt.locks ? "failed; locked" : "failed")
             return try loginPage(request, context, error: "Login failed: the user name or password is wrong.",
                                  user: name, status: .unauthorized)
         }
-        throttle.withLock { $0.succeeded(name) }
+        if counted {
+            throttle.withLock { throttle in
+                throttle.succeeded(name)
+                save(throttle)
+            }
+        }
         let base = try store.load()
         let session = try sessions.open(account: account, address: context.address, base: base)
         auditLog(user: account.name, address: context.address, "login", result: "ok")
@@ -63,6 +79,14 @@ extension WebInterface {
         response.setCookie(Cookie(name: WebInterface.sessionCookie, value: session.token, path: "/", secure: true,
                                   httpOnly: true, sameSite: .strict))
         return response
+    }
+
+    private func save(_ throttle: LoginThrottle) {
+        do {
+            try throttle.save(home)
+        } catch {
+            logger.error("cannot keep the failed logins in \(LoginThrottle.file(home).path): \(error)")
+        }
     }
 
     func logout(_ context: WebContext) -> Response {

@@ -56,11 +56,14 @@ extension OpenSSLTLSChannel: HTTPChannelHandler where Base: HTTPChannelHandler {
 }
 
 extension HTTPServerBuilder {
-    /// HTTP/1.1 inside the project's OpenSSL TLS.
-    static func http1(tls source: TLSContextSource, handshakeTimeout: TimeAmount = .seconds(30)) -> HTTPServerBuilder {
+    /// HTTP/1.1 inside the project's OpenSSL TLS. A connection that sends nothing for
+    /// `idleTimeout` after its handshake (or between requests) is closed: without it, idle
+    /// sockets could be held open until the process runs out of descriptors.
+    static func http1(tls source: TLSContextSource, handshakeTimeout: TimeAmount = .seconds(30),
+                      idleTimeout: TimeAmount) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            OpenSSLTLSChannel(base: HTTP1Channel(responder: responder), source: source,
-                              handshakeTimeout: handshakeTimeout)
+            OpenSSLTLSChannel(base: HTTP1Channel(responder: responder, configuration: .init(idleTimeout: idleTimeout)),
+                              source: source, handshakeTimeout: handshakeTimeout)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import MultipartKit
 import PosternStore
 
 /// Finds the signed-in session from the cookie and enforces what every page behind the
@@ -12,12 +13,25 @@ struct SessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: WebContext, next: (Request, WebContext) async throws -> Response)
         async throws -> Response
     {
-        guard let token = request.cookies[WebInterface.sessionCookie]?.value, let session = web.sessions.resume(token)
+        guard let token = request.cookies[WebInterface.sessionCookie]?.value, var session = web.sessions.resume(token)
         else {
             let expired = request.cookies[WebInterface.sessionCookie] != nil
             var response = Response.redirect(to: expired ? "/login?expired=1" : "/login", type: .found)
             if expired { response.setCookie(WebInterface.expiredSessionCookie) }
             return response
+        }
+        // The account as it is now: one deleted since sign-in is signed out, and one whose role
+        // changed has the new role at once (a session is no licence beyond its account).
+        guard let account = web.users.account(named: session.user) else {
+            web.sessions.close(token)
+            web.auditLog(user: session.user, address: context.address, "session", result: "ended: account deleted")
+            var response = Response.redirect(to: "/login?expired=1", type: .found)
+            response.setCookie(WebInterface.expiredSessionCookie)
+            return response
+        }
+        if account.role != session.role {
+            web.sessions.update(token) { $0.role = account.role }
+            session.role = account.role
         }
         var context = context
         context.session = session
@@ -43,16 +57,30 @@ struct SessionMiddleware: RouterMiddleware {
     }
 }
 
-/// A submitted `application/x-www-form-urlencoded` body, decoded by Hummingbird's decoder.
+/// A submitted form: `application/x-www-form-urlencoded` decoded by Hummingbird's decoder, or
+/// `multipart/form-data` (a file upload) by MultipartKit's, each file as its text.
 enum Form {
     static func read(_ request: inout Request, context: WebContext) async throws -> [String: String] {
         let body = try await request.collectBody(upTo: context.maxUploadSize)
-        let text = String(buffer: body)
+        // Bytes that are not UTF-8 are refused, not turned into U+FFFD and stored. Uploads are
+        // PEM, which is ASCII.
+        guard let text = String(validating: body.readableBytesView, as: UTF8.self) else {
+            throw HTTPError(.badRequest, message: "The form is not UTF-8 text (certificates are uploaded as PEM).")
+        }
         if text.isEmpty { return [:] }
         do {
+            if let boundary = multipartBoundary(request.headers[.contentType]) {
+                return try FormDataDecoder().decode([String: String].self, from: text, boundary: boundary)
+            }
             return try URLEncodedFormDecoder().decode([String: String].self, from: text)
         } catch {
             throw HTTPError(.badRequest, message: "The form could not be read.")
         }
+    }
+
+    /// The boundary of a `multipart/form-data` body, or nil for any other type.
+    static func multipartBoundary(_ contentType: String?) -> String? {
+        guard let contentType, let media = MediaType(from: contentType), media.isType(.multipartForm) else { return nil }
+        return media.parameter.flatMap { $0.name.lowercased() == "boundary" ? $0.value : nil }
     }
 }

@@ -14,7 +14,7 @@ public final class WebInterface: Sendable {
     let store: ConfigStore
     let users: UserStore
     let sessions: WebSessions
-    let throttle = Mutex(LoginThrottle())
+    let throttle: Mutex<LoginThrottle>
     let audit: AuditLog
     let templates: MustacheLibrary
     let logger: Logger
@@ -22,11 +22,20 @@ public final class WebInterface: Sendable {
     static let sessionCookie = "postern_session"
     static let loginCookie = "postern_login"
 
-    public init(home: Home, idleTimeout: TimeInterval, logger: Logger) async throws {
+    /// A fixed idle timeout in place of `adminaccessconfig`'s (tests use seconds, which the
+    /// setting's 5-minute minimum does not allow).
+    let idleTimeoutOverride: TimeInterval?
+
+    public init(home: Home, idleTimeoutOverride: TimeInterval? = nil, logger: Logger) async throws {
         self.home = home
         store = ConfigStore(home: home)
         users = UserStore(home: home)
-        sessions = WebSessions(idleTimeout: idleTimeout)
+        self.idleTimeoutOverride = idleTimeoutOverride
+        let committed = (try? store.load().configuration.adminAccessSettings) ?? AdminAccessSettings()
+        sessions = WebSessions(idleTimeout: idleTimeoutOverride ?? Double(committed.webTimeoutMinutes) * 60)
+        var throttle = LoginThrottle()
+        throttle.load(home)
+        self.throttle = Mutex(throttle)
         audit = AuditLog(url: home.cliLog)
         self.logger = logger
         guard let directory = Bundle.module.resourceURL?.appendingPathComponent("Templates") else {
@@ -51,6 +60,7 @@ public final class WebInterface: Sendable {
         HATPages(web: self).add(to: signedIn)
         CommitPages(web: self).add(to: signedIn)
         ListenerPages(web: self).add(to: signedIn)
+        CertificatePages(web: self).add(to: signedIn)
         HistoryPages(web: self).add(to: signedIn)
         SSLPages(web: self).add(to: signedIn)
         MonitorPages(web: self).add(to: signedIn)
@@ -91,6 +101,16 @@ public final class WebInterface: Sendable {
             counters: status?.counters ?? EngineStatus.Counters(),
             since: status.map { ISO8601DateFormatter().string(from: $0.startedAt) } ?? "")
         return try render("monitor", page)
+    }
+
+    /// A commit changed the configuration: the idle timeout follows `adminaccessconfig`.
+    func apply(_ configuration: Configuration) {
+        guard idleTimeoutOverride == nil else { return }
+        let timeout = Double(configuration.adminAccessSettings.webTimeoutMinutes) * 60
+        if sessions.idleTimeout != timeout {
+            sessions.idleTimeout = timeout
+            logger.notice("web interface: idle timeout is now \(configuration.adminAccessSettings.webTimeoutMinutes) minutes")
+        }
     }
 
     /// Audit line in logs/cli.log, as the CLI writes its own (`source=gui 127.0.0.1`).

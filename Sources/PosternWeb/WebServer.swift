@@ -37,10 +37,14 @@ public final class WebServer: Sendable {
         let tls: TLSContextSource?
     }
 
-    public init(web: WebInterface, home: Home, logger: Logger) {
+    /// How long a connection may send nothing before it is closed (HTTPS and the redirect).
+    let connectionIdleTimeout: TimeAmount
+
+    public init(web: WebInterface, home: Home, logger: Logger, connectionIdleTimeout: TimeAmount = .seconds(60)) {
         self.web = web
         self.home = home
         self.logger = logger
+        self.connectionIdleTimeout = connectionIdleTimeout
     }
 
     /// Binds what the configuration asks for and follows commits until cancelled.
@@ -59,7 +63,9 @@ public final class WebServer: Sendable {
     func apply() {
         let compiled: CompiledConfiguration
         do {
-            compiled = try CompiledConfiguration(try ConfigStore(home: home).load().configuration, home: home)
+            let configuration = try ConfigStore(home: home).load().configuration
+            compiled = try CompiledConfiguration(configuration, home: home)
+            web.apply(configuration)
         } catch {
             logger.error("the committed configuration does not compile; the web interface keeps its settings: \(error)")
             return
@@ -97,11 +103,14 @@ public final class WebServer: Sendable {
         let running: @Sendable (any Channel) async -> Void = { _ in logger.notice("web interface: serving \(endpoint)") }
         let run: @Sendable () async throws -> Void
         if let tls {
-            let app = Application(router: web.router(), server: .http1(tls: tls), configuration: configuration,
+            let app = Application(router: web.router(), server: .http1(tls: tls, idleTimeout: connectionIdleTimeout),
+                                  configuration: configuration,
                                   onServerRunning: running, logger: logger)
             run = { try await app.run() }
         } else {
-            let app = Application(router: redirectRouter(endpoint), configuration: configuration,
+            let app = Application(router: redirectRouter(endpoint),
+                                  server: .http1(configuration: .init(idleTimeout: connectionIdleTimeout)),
+                                  configuration: configuration,
                                   onServerRunning: running, logger: logger)
             run = { try await app.run() }
         }
@@ -114,13 +123,31 @@ public final class WebServer: Sendable {
         }
     }
 
+    /// The host of the HTTPS address a plain HTTP request is sent to: the name the browser used
+    /// (its Host header without the port) when it is a host name or an IP address, else this
+    /// interface's address, so a forged Host (`evil.example/phish?`) cannot steer the redirect.
+    static func redirectHost(_ authority: String?, fallback: String) -> String {
+        let literal = fallback.contains(":") ? "[\(fallback)]" : fallback
+        guard var host = authority, !host.isEmpty else { return literal }
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return literal }
+            let inside = String(host[host.index(after: host.startIndex)..<close])
+            return IPAddress(inside) != nil ? "[\(inside)]" : literal
+        }
+        if let colon = host.lastIndex(of: ":") {
+            guard host[host.index(after: colon)...].allSatisfy(\.isASCII) && Int(host[host.index(after: colon)...]) != nil
+            else { return literal }
+            host = String(host[..<colon])
+        }
+        return Hostname.isValid(host) || IPAddress(host) != nil ? host : literal
+    }
+
     /// Plain HTTP: every request is sent to the same path over HTTPS.
     private func redirectRouter(_ endpoint: Endpoint) -> Router<BasicRequestContext> {
         let router = Router()
         let target = endpoint.redirectTo ?? 443
         let redirect: @Sendable (Request, BasicRequestContext) -> Response = { request, _ in
-            var host = request.head.authority ?? endpoint.address
-            if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") { host = String(host[..<colon]) }
+            let host = WebServer.redirectHost(request.head.authority, fallback: endpoint.address)
             let query = request.uri.query.map { "?" + $0 } ?? ""
             return Response.redirect(to: "https://\(host):\(target)\(request.uri.path)\(query)", type: .permanent)
         }

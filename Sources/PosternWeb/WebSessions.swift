@@ -9,7 +9,8 @@ public struct WebSession: Sendable {
     public let token: String
     public let csrfToken: String
     public let user: String
-    public let role: UserRole
+    /// The account's role, refreshed from the accounts on every request.
+    public var role: UserRole
     /// The client's address: commits record `gui <address>` as their source.
     public let address: String
     public var lastSeen: Date
@@ -24,16 +25,23 @@ public struct WebSession: Sendable {
 }
 
 /// The signed-in browsers, by cookie token. Sessions end on logout, or when idle longer
-/// than the timeout (AsyncOS `adminaccessconfig` TIMEOUT, 30 minutes by default). Kept in
+/// than the timeout (`adminaccessconfig` TIMEOUT, 30 minutes by default). Kept in
 /// memory: a restart of posternweb signs everyone out, as a reboot does on the appliance.
 public final class WebSessions: Sendable {
-    public let idleTimeout: TimeInterval
+    private let timeout: Mutex<TimeInterval>
     private let now: @Sendable () -> Date
     private let sessions = Mutex<[String: WebSession]>([:])
 
     public init(idleTimeout: TimeInterval, now: @escaping @Sendable () -> Date = Date.init) {
-        self.idleTimeout = idleTimeout
+        timeout = Mutex(idleTimeout)
         self.now = now
+    }
+
+    /// Seconds a session may stay idle; a commit of `adminaccessconfig` changes it, and the
+    /// new value counts for every session from its last request.
+    public var idleTimeout: TimeInterval {
+        get { timeout.withLock { $0 } }
+        set { timeout.withLock { $0 = newValue } }
     }
 
     /// A new session for `account`, starting from the committed `base`.
@@ -48,6 +56,7 @@ public final class WebSessions: Sendable {
     /// The live session for `token`, touched; nil when unknown or idle too long (then it is gone).
     public func resume(_ token: String) -> WebSession? {
         let time = now()
+        let idleTimeout = self.idleTimeout
         return sessions.withLock { all -> WebSession? in
             guard var session = all[token] else { return nil }
             if time.timeIntervalSince(session.lastSeen) > idleTimeout {
@@ -80,41 +89,6 @@ public final class WebSessions: Sendable {
         var bytes = [UInt8](repeating: 0, count: 32)
         guard getentropy(&bytes, bytes.count) == 0 else { throw WebError.entropy }
         return bytes.map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// Failed sign-ins per user name: after `limit` failures in a row the name is locked for
-/// `lockout`, whatever password comes next (AsyncOS locks an account after repeated failed
-/// logins). A success clears the count.
-public struct LoginThrottle: Sendable {
-    public let limit: Int
-    public let lockout: TimeInterval
-    private var failures: [String: (count: Int, lockedUntil: Date?)] = [:]
-
-    public init(limit: Int = 5, lockout: TimeInterval = 15 * 60) {
-        self.limit = limit
-        self.lockout = lockout
-    }
-
-    /// Whether `user` may try now.
-    public func isLocked(_ user: String, at time: Date) -> Bool {
-        guard let until = failures[user]?.lockedUntil else { return false }
-        return time < until
-    }
-
-    /// Records a failure; true when this one locked the name.
-    public mutating func failed(_ user: String, at time: Date) -> Bool {
-        var entry = failures[user] ?? (0, nil)
-        if let until = entry.lockedUntil, time >= until { entry = (0, nil) }
-        entry.count += 1
-        let locks = entry.count >= limit && entry.lockedUntil == nil
-        if locks { entry.lockedUntil = time.addingTimeInterval(lockout) }
-        failures[user] = entry
-        return locks
-    }
-
-    public mutating func succeeded(_ user: String) {
-        failures[user] = nil
     }
 }
 

@@ -18,8 +18,13 @@ struct Posternweb: AsyncParsableCommand {
     @Option(help: "Diagnostic log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "notice"
 
-    @Option(help: "Minutes a signed-in browser may stay idle before it must log in again (adminaccessconfig).")
-    var idleTimeout: Double = 30
+    /// The idle timeout is `adminaccessconfig`'s; this fixes it instead, for tests that cannot wait minutes.
+    @Option(help: .hidden)
+    var idleTimeout: Double?
+
+    /// Seconds a connection may send nothing before it is closed; tests shorten it.
+    @Option(help: .hidden)
+    var connectionIdleTimeout: Double = 60
 
     func run() async throws {
         umask(0o007)
@@ -31,7 +36,7 @@ struct Posternweb: AsyncParsableCommand {
         }
         let logger = Logger(label: "posternweb")
         let home = Home.resolve(home)
-        guard idleTimeout > 0 else { throw ValidationError("--idle-timeout must be more than 0 minutes.") }
+        if let idleTimeout, idleTimeout <= 0 { throw ValidationError("--idle-timeout must be more than 0 minutes.") }
         do {
             try HomeBootstrap.prepare(home)
         } catch {
@@ -42,8 +47,10 @@ struct Posternweb: AsyncParsableCommand {
         try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
         defer { unlink(pidFile.path) }
 
-        let web = try await WebInterface(home: home, idleTimeout: idleTimeout * 60, logger: logger)
-        let server = WebServer(web: web, home: home, logger: logger)
+        let web = try await WebInterface(home: home, idleTimeoutOverride: idleTimeout.map { $0 * 60 }, logger: logger)
+        guard connectionIdleTimeout > 0 else { throw ValidationError("--connection-idle-timeout must be more than 0.") }
+        let server = WebServer(web: web, home: home, logger: logger,
+                               connectionIdleTimeout: .milliseconds(Int64(connectionIdleTimeout * 1000)))
         let task = Task { await server.run() }
         // Signal handlers only raise an event (style.md §11): here, cancel the server's task.
         let signals = DispatchQueue(label: "posternweb.signals")

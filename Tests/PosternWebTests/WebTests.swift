@@ -1,6 +1,7 @@
 import Foundation
 import PosternConfig
 import PosternStore
+import PosternTestSupport
 import Synchronization
 import Testing
 @testable import PosternWeb
@@ -151,5 +152,77 @@ import Testing
         throttle.succeeded("admin")
         let again = throttle.failed("admin", at: t0.addingTimeInterval(700))
         #expect(!again)
+    }
+}
+
+@Suite struct LoginThrottleTests {
+    @Test func aLockSurvivesARestartThroughTheHome() throws {
+        let temporary = try TemporaryHome()
+        defer { temporary.remove() }
+        let t0 = Date()
+        var throttle = LoginThrottle(limit: 2, lockout: 600)
+        _ = throttle.failed("admin", at: t0)
+        let locked = throttle.failed("admin", at: t0)
+        #expect(locked)
+        try throttle.save(temporary.home)
+        var restarted = LoginThrottle(limit: 2, lockout: 600)
+        restarted.load(temporary.home)
+        #expect(restarted.isLocked("admin", at: t0.addingTimeInterval(1)))
+        #expect(!restarted.isLocked("admin", at: t0.addingTimeInterval(601)))
+    }
+
+    @Test func aDamagedFileUnlocksRatherThanLockingEveryone() throws {
+        let temporary = try TemporaryHome()
+        defer { temporary.remove() }
+        let url = LoginThrottle.file(temporary.home)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("{not json".utf8).write(to: url)
+        var throttle = LoginThrottle()
+        throttle.load(temporary.home)
+        #expect(throttle.count == 0)
+    }
+
+    @Test func aFloodOfNamesStaysWithinCapacityAndKeepsLiveLocks() {
+        var throttle = LoginThrottle(limit: 1, lockout: 600, capacity: 10)
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        let locked = throttle.failed("admin", at: t0)
+        #expect(locked)
+        var unlocking = LoginThrottle(limit: 3, lockout: 600, capacity: 10)
+        _ = unlocking.failed("admin", at: t0)
+        for index in 0..<500 {
+            _ = throttle.failed("name\(index)", at: t0.addingTimeInterval(Double(index)))
+            _ = unlocking.failed("name\(index)", at: t0.addingTimeInterval(Double(index)))
+        }
+        #expect(throttle.count == 10)
+        #expect(unlocking.count == 10)
+        // With limit 1 every name is a live lock: the oldest locks go, the newest stay.
+        #expect(throttle.isLocked("name499", at: t0.addingTimeInterval(500)))
+        // Unlocked counts are evicted oldest first.
+        #expect(!unlocking.isCounting("admin"))
+        #expect(unlocking.isCounting("name499"))
+    }
+}
+
+@Suite struct FormTests {
+    @Test func theMultipartBoundaryIsReadFromTheContentType() {
+        #expect(Form.multipartBoundary("multipart/form-data; boundary=----abc123") == "----abc123")
+        #expect(Form.multipartBoundary("application/x-www-form-urlencoded") == nil)
+        #expect(Form.multipartBoundary(nil) == nil)
+    }
+}
+
+@Suite struct RedirectHostTests {
+    @Test func theBrowsersHostIsKeptWhenItIsAHostOrAnAddress() {
+        #expect(WebServer.redirectHost("mail.example.com:8080", fallback: "127.0.0.1") == "mail.example.com")
+        #expect(WebServer.redirectHost("127.0.0.1", fallback: "127.0.0.1") == "127.0.0.1")
+        #expect(WebServer.redirectHost("[::1]:8080", fallback: "::1") == "[::1]")
+    }
+
+    @Test func aForgedHostFallsBackToTheInterfaceAddress() {
+        for forged in ["evil.example/phish?", "evil.example#", "user@evil.example", "evil example", "[evil]:80",
+                       "evil.example:80/x", ""] {
+            #expect(WebServer.redirectHost(forged, fallback: "127.0.0.1") == "127.0.0.1", "\(forged)")
+        }
+        #expect(WebServer.redirectHost(nil, fallback: "::1") == "[::1]")
     }
 }

@@ -208,6 +208,29 @@ class WebInterfaceTest(unittest.TestCase):
         self.assertEqual(d.find_elements(By.ID, "group-PARTNERS"), [])
         self.assertEqual(d.find_element(By.ID, "commit-changes-button").text, "No Changes Pending")
 
+    def test_certificates_a_self_signed_one_is_made_in_the_browser(self):
+        d = self.driver
+        self.login("web1", ADMIN_PASSWORD)
+        d.get(self.web.url + "/network/listeners")
+        d.find_element(By.ID, "certificates-link").click()
+        self.element("certificates", "Demo")
+        d.find_element(By.ID, "new-name").send_keys("Lab")
+        d.find_element(By.ID, "new-cn").send_keys("lab.example.com")
+        d.find_element(By.ID, "new-org").send_keys("Example")
+        d.find_element(By.ID, "new-country").send_keys("US")
+        from selenium.webdriver.support.ui import Select
+        Select(d.find_element(By.ID, "new-key-type")).select_by_value("ecdsa")
+        d.find_element(By.ID, "new-dns").send_keys("lab.example.com")
+        d.find_element(By.ID, "new-submit").click()
+        self.element("notice", 'certificate profile "Lab" was saved')
+        row = self.element("certificate-Lab").text
+        self.assertIn("CN=lab.example.com", row)
+        self.assertIn("ECDSA P-256", row)
+        screenshot(d, "certificates")
+        d.find_element(By.ID, "commit-changes-button").click()
+        self.element("abandon").click()
+        self.element("notice", "Your changes have been abandoned.")
+
     def test_a_read_only_operator_sees_but_cannot_submit_or_commit(self):
         d = self.driver
         self.login("ro1", READONLY_PASSWORD)

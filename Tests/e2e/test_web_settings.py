@@ -183,6 +183,21 @@ class RedirectTest(unittest.TestCase):
             self.assertEqual(status, 301)
             self.assertEqual(location, f"https://127.0.0.1:{web.port}/mail-policies/mail-flow-policies"
                                        "?listener=InboundMail")
+            # A Host header that is no host name cannot steer the redirect elsewhere.
+            for forged in ("evil.example/phish?", "evil.example#", "user@evil.example", "evil example"):
+                connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=5)
+                try:
+                    connection.putrequest("GET", "/login", skip_host=True)
+                    connection.putheader("Host", forged)
+                    connection.endheaders()
+                    response = connection.getresponse()
+                    if response.status == 301:
+                        self.assertTrue(response.getheader("Location").startswith(
+                            f"https://127.0.0.1:{web.port}/"), (forged, response.getheader("Location")))
+                    else:
+                        self.assertEqual(response.status, 400, forged)
+                finally:
+                    connection.close()
         finally:
             web.stop()
             appliance.remove()

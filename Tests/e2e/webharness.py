@@ -1,6 +1,8 @@
 """The web interface for end-to-end tests: posternweb on a free loopback port of a test
 appliance, accounts made with the real CLI, and headless Chromium driven by Selenium."""
+import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,18 +25,35 @@ SCREENSHOTS = os.environ.get("POSTERN_SCREENSHOTS")
 class Web:
     """posternweb for an Appliance, on a free port written into its interface config."""
 
-    def __init__(self, appliance, idle_minutes=30):
+    def __init__(self, appliance, idle_minutes=None, connection_idle_seconds=None):
+        """idle_minutes overrides adminaccessconfig's timeout (a test cannot wait its 5-minute minimum);
+        connection_idle_seconds how long a connection may send nothing (60 seconds otherwise)."""
         self.appliance = appliance
         self.port = free_port()
         appliance.cli(f'interfaceconfig edit Loopback --https={self.port}; commit "web port" Y')
         self.url = f"https://127.0.0.1:{self.port}"
         self.log_path = os.path.join(appliance.home, "posternweb.stderr")
+        self.arguments = [POSTERNWEB, "--home", appliance.home]
+        if idle_minutes is not None:
+            self.arguments += ["--idle-timeout", str(idle_minutes)]
+        if connection_idle_seconds is not None:
+            self.arguments += ["--connection-idle-timeout", str(connection_idle_seconds)]
+        self.start()
+
+    def start(self):
         with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen([POSTERNWEB, "--home", appliance.home, "--idle-timeout",
-                                             str(idle_minutes)], stdout=log, stderr=log)
+            self.process = subprocess.Popen(self.arguments, stdout=log, stderr=log)
         wait_for(lambda: self.process.poll() is not None or self.answers(), what="posternweb to serve HTTPS")
         if self.process.poll() is not None:
             raise AssertionError("posternweb exited:\n" + open(self.log_path).read())
+
+    def restart(self):
+        self.stop()
+        self.start()
+
+    def log(self):
+        with open(self.log_path) as f:
+            return f.read()
 
     def add_user(self, name, role, password):
         """`userconfig new` in batch, the password on standard input."""
@@ -111,3 +130,59 @@ def sign_in(driver, url, user, password, landing="current-user"):
     driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login").click()
     wait_for(lambda: driver.find_elements(By.ID, landing), what=f"{user}'s first page")
+
+
+def tls_context():
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+class Client:
+    """One hand-driven browser: its cookies, and the CSRF token of the last page it read."""
+
+    def __init__(self, web):
+        self.web = web
+        self.cookies = {}
+        self.csrf = None
+
+    def request(self, method, path, body=None, headers=None):
+        connection = http.client.HTTPSConnection("127.0.0.1", self.web.port, timeout=30, context=tls_context())
+        try:
+            sent = dict(headers or {})
+            if self.cookies:
+                sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            if body is not None:
+                sent.setdefault("Content-Type", "application/x-www-form-urlencoded")
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", "replace")
+            for header in response.headers.get_all("Set-Cookie") or []:
+                name, _, rest = header.partition("=")
+                value = rest.split(";", 1)[0]
+                if "Max-Age=0" in header:
+                    self.cookies.pop(name, None)
+                else:
+                    self.cookies[name] = value
+            found = re.search(r'name="csrf" value="([0-9a-f]+)"', text)
+            if found:
+                self.csrf = found.group(1)
+            return response.status, response.headers, text
+        finally:
+            connection.close()
+
+    def get(self, path):
+        return self.request("GET", path)
+
+    def post(self, path, fields, raw=None):
+        body = raw if raw is not None else urllib.parse.urlencode(fields).encode()
+        return self.request("POST", path, body=body)
+
+    def login(self, user, password):
+        self.get("/login")
+        status, headers, _ = self.post("/login", {"csrf": self.csrf, "username": user, "password": password})
+        if status != 302 or "postern_session" not in self.cookies:
+            raise AssertionError(f"{user} could not log in: {status}")
+        self.get("/mail-policies/mail-flow-policies" if user != "guest1" else "/monitor")
+        return self

@@ -106,24 +106,21 @@ struct CertConfigCommand: CLICommand {
         let certificate: Certificate
         let key: PrivateKey
         do {
-            certificate = try Certificate(pem: try dialog.pem("Paste public certificate in PEM format (end with '.'):",
-                                                               key: "certificate"))
+            certificate = try CertificateIntake.certificate(pem: try dialog.pem(
+                "Paste public certificate in PEM format (end with '.'):", key: "certificate"))
+            key = try CertificateIntake.key(pem: try dialog.pem("Paste private key in PEM format (end with '.'):",
+                                                                 key: "key"))
+            try CertificateIntake.check(certificate, signedBy: key)
         } catch let abort as DialogAbort { throw abort } catch {
-            return try fail(dialog, "Invalid certificate...discarding")
+            return try fail(dialog, "\(error)")
         }
-        do {
-            key = try PrivateKey(pem: try dialog.pem("Paste private key in PEM format (end with '.'):", key: "key"))
-        } catch let abort as DialogAbort { throw abort } catch {
-            return try fail(dialog, "Invalid private key ...discarding")
-        }
-        guard certificate.matches(key) else { return try fail(dialog, "key does not sign certificate") }
         var chain: [Certificate] = []
         while try dialog.yesNo("Do you want to add an intermediate certificate?", default: false, key: "intermediate") {
             do {
-                chain += try Certificate.readAll(pem: try dialog.pem(
+                chain += try CertificateIntake.chain(pem: try dialog.pem(
                     "Paste intermediate certificate in PEM format (end with '.'):", key: "chain"))
             } catch let abort as DialogAbort { throw abort } catch {
-                dialog.error("Invalid certificate...discarding")
+                dialog.error("\(error)")
             }
         }
         try save(context, name: name, certificate: certificate, key: key, chain: chain)
@@ -147,17 +144,13 @@ struct CertConfigCommand: CLICommand {
         else { return }
         let chainText = try read("Enter the name of the intermediate certificates file (PEM), or press Enter for none:",
                                  "chain", required: false)
+        let made: (certificate: Certificate, key: PrivateKey, chain: [Certificate])
         do {
-            let certificate = try Certificate(pem: certificateText)
-            let key = try PrivateKey(pem: keyText)
-            guard certificate.matches(key) else { return try fail(dialog, "key does not sign certificate") }
-            let chain = try chainText.map { text throws(TLSError) in try Certificate.readAll(pem: text) } ?? []
-            try save(context, name: name, certificate: certificate, key: key, chain: chain)
-        } catch let abort as DialogAbort {
-            throw abort
+            made = try CertificateIntake.pasted(certificate: certificateText, key: keyText, chain: chainText ?? "")
         } catch {
-            try fail(dialog, (error as? TLSError)?.reason ?? "\(error)")
+            return try fail(dialog, error.message)
         }
+        try save(context, name: name, certificate: made.certificate, key: made.key, chain: made.chain)
     }
 
     private func new(_ context: CommandContext) throws(DialogAbort) {
@@ -170,53 +163,48 @@ struct CertConfigCommand: CLICommand {
         let locality = try dialog.text("Enter Locality or City:", key: "city")
         let state = try dialog.text("Enter State or Province:", key: "state")
         let country = try dialog.text("Enter Country (2 letter code):", key: "country") { answer in
-            answer.isEmpty || (answer.count == 2 && answer.allSatisfy { $0.isASCII && $0.isLetter })
-                ? nil : DialogError("Country should be a ISO two character country code")
+            CertificateIntake.countryProblem(answer).map { DialogError($0) }
         }
         let days = try dialog.number("Duration before expiration (in days):", default: 3650, range: 1...36_500, key: "days")
         // ECDSA P-256 signs at a fraction of an RSA-2048 key's cost; RSA is what every client speaks.
         let keyType = KeyType.allCases[try dialog.choose("Select the type of the private key:",
                                                          items: ["RSA", "ECDSA (P-256)"], default: 0, key: "key",
                                                          names: KeyType.allCases.map(\.rawValue))]
-        let sizes = [2048, 3072, 4096]
+        let sizes = CertificateIntake.keySizes
         let size = keyType == .rsa
             ? try dialog.choose("Select a size for the private key:", items: sizes.map(String.init), default: 0,
                                 key: "bits")
             : 0
         let dns = try dialog.text("Enter the DNS names for the certificate (subjectAltName), separated by commas:",
                                   default: commonName, key: "dns") { answer in
-            let bad = answer.split(separator: ",").map { $0.trimmingWhitespace() }
-                .filter { !$0.isEmpty && !Hostname.isValidCertificateName($0) }
-            return bad.isEmpty ? nil : DialogError("\"\(bad[0])\" is not a DNS name (example.com or *.example.com).")
+            do throws(CertificateIntake.Problem) {
+                _ = try CertificateIntake.dnsNames(answer)
+                return nil
+            } catch {
+                return DialogError(error.message)
+            }
         }
+        let made: CertifiedKey
         do {
-            let made = try CertificateBuilder.make(
+            made = try CertificateIntake.selfSigned(
                 subject: CertificateSubject(commonName: commonName, organization: organization, organizationalUnit: unit,
-                                            locality: locality, state: state, country: country.uppercased()),
-                dnsNames: dns.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty },
-                days: days, keyType: keyType, keyBits: sizes[size])
-            try save(context, name: name, certificate: made.certificate, key: made.key, chain: [])
-        } catch let abort as DialogAbort {
-            throw abort
+                                            locality: locality, state: state, country: country),
+                dnsNames: dns, days: days, keyType: keyType, keyBits: sizes[size])
         } catch {
-            try fail(dialog, (error as? TLSError)?.reason ?? "\(error)")
+            return try fail(dialog, error.message)
         }
+        try save(context, name: name, certificate: made.certificate, key: made.key, chain: [])
     }
 
     private func save(_ context: CommandContext, name: String, certificate: Certificate, key: PrivateKey,
                       chain: [Certificate]) throws(DialogAbort) {
         do {
-            let profile = try CertificateFiles.store(name: name, certificate: certificate, key: key, chain: chain,
-                                                     home: context.home)
-            if let i = context.configuration.certificates.firstIndex(where: { $0.name == name }) {
-                context.configuration.certificates[i] = profile
-            } else {
-                context.configuration.certificates.append(profile)
-            }
+            try CertificateIntake.stage(name: name, certificate: certificate, key: key, chain: chain,
+                                        into: &context.configuration, home: context.home)
             context.dialog.say("Certificate profile \"\(name)\" saved (\(certificate.subject)). Choose it for a listener "
                 + "with listenerconfig > EDIT > CERTIFICATE.")
         } catch {
-            try fail(context.dialog, "the certificate files cannot be written: \(error)")
+            try fail(context.dialog, error.message)
         }
     }
 
@@ -252,10 +240,7 @@ struct CertConfigCommand: CLICommand {
     private func print(_ context: CommandContext) {
         let dialog = context.dialog
         for profile in context.configuration.certificates {
-            let users = context.configuration.listeners.filter {
-                ($0.certificate ?? FactoryDefaults.demoCertificateName) == profile.name
-                    || $0.secondCertificate == profile.name
-            }.map(\.name)
+            let users = CertificateIntake.users(of: profile.name, in: context.configuration)
             dialog.say("\nCertificate profile: \(profile.name)")
             guard let c = CertificateFiles.loadCertificate(profile, home: context.home) else {
                 dialog.say("  The certificate file certs/\(profile.certificateFile) cannot be read.")
@@ -269,7 +254,7 @@ struct CertConfigCommand: CLICommand {
             dialog.say("  SHA-256: \(c.sha256Fingerprint)")
             let chain = CertificateFiles.loadChain(profile, home: context.home)
             if !chain.isEmpty { dialog.say("  Intermediates: " + chain.map(\.subject).joined(separator: "; ")) }
-            dialog.say("  Used by: \(users.isEmpty ? "no listener" : users.joined(separator: ", "))")
+            dialog.say("  Used by: \(users.isEmpty ? "nothing" : users.joined(separator: ", "))")
         }
     }
 
