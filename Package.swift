@@ -110,7 +110,9 @@ let package = Package(
             name: "posternd",
             dependencies: ["PosternEngine", "PosternConfig", "PosternDNS", "PosternStore", "PosternRuntime", "PosternFleet", argumentParser,
                            logging]),
-        .executableTarget(name: "posternweb", dependencies: ["PosternWeb", "PosternStore", "PosternRuntime", argumentParser, logging]),
+        .executableTarget(
+            name: "posternweb",
+            dependencies: ["PosternWeb", "PosternStore", "PosternRuntime", "PosternFleet", argumentParser, logging]),
 
         // Benchmarks (scripts/bench).
         .executableTarget(

@@ -83,11 +83,25 @@ struct CommitPages {
     {
         let store = web.store
         let home = web.home
+        let fleet = web.fleetMember
         return await Task.detached {
             do {
+                let check = { (configuration: Configuration) in CompiledConfiguration.check(configuration, home: home) }
+                if let fleet {
+                    // One etcd txn with the CLI's conflict check; every member (this one too)
+                    // applies it by itself, so the wait is for the members, bounded.
+                    let record = try fleet.commit(
+                        home: home, configuration: session.pending, base: session.base.commit.generation,
+                        user: session.user, source: "gui \(address)", comment: comment, check: check)
+                    let progress = fleet.awaitMembers(home: home, generation: record.generation, timeout: .seconds(10)) {
+                        _ in
+                    }
+                    return .success((record, " \(progress.applied) of \(progress.members) members have applied "
+                        + "generation \(record.generation)."))
+                }
                 let record = try store.commit(
                     session.pending, base: session.base.commit.generation, user: session.user, source: "gui \(address)",
-                    comment: comment, check: { CompiledConfiguration.check($0, home: home) })
+                    comment: comment, check: check)
                 let note: String
                 switch EngineSignal(home: home).reload(expecting: record.generation) {
                 case .applied: note = ""

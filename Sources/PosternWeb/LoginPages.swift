@@ -72,6 +72,14 @@ extension WebInterface {
                 save(throttle)
             }
         }
+        // In a fleet, start from the fleet's newest generation, as a CLI session does; without
+        // etcd, from what is local (Commit Changes then says what etcd answered).
+        if let fleet = fleetMember {
+            let home = self.home
+            if let problem = await Task.detached(operation: { fleet.sync(home: home) }).value {
+                logger.warning("fleet: \(problem)")
+            }
+        }
         let base = try store.load()
         let session = try sessions.open(account: account, address: context.address, base: base)
         auditLog(user: account.name, address: context.address, "login", result: "ok")

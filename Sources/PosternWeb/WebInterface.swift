@@ -18,6 +18,9 @@ public final class WebInterface: Sendable {
     let audit: AuditLog
     let templates: MustacheLibrary
     let logger: Logger
+    /// The fleet, when the `posternweb` executable provides one: in a fleet, Commit Changes goes
+    /// to etcd exactly as the CLI's `commit` does (PosternWeb never talks to etcd itself).
+    let fleet: (any FleetService)?
 
     static let sessionCookie = "postern_session"
     static let loginCookie = "postern_login"
@@ -26,8 +29,10 @@ public final class WebInterface: Sendable {
     /// setting's 5-minute minimum does not allow).
     let idleTimeoutOverride: TimeInterval?
 
-    public init(home: Home, idleTimeoutOverride: TimeInterval? = nil, logger: Logger) async throws {
+    public init(home: Home, idleTimeoutOverride: TimeInterval? = nil, fleet: (any FleetService)? = nil,
+                logger: Logger) async throws {
         self.home = home
+        self.fleet = fleet
         store = ConfigStore(home: home)
         users = UserStore(home: home)
         self.idleTimeoutOverride = idleTimeoutOverride
@@ -43,6 +48,9 @@ public final class WebInterface: Sendable {
         }
         templates = try await MustacheLibrary(directory: directory.path)
     }
+
+    /// The fleet when this machine is in one now (CREATE and JOIN happen in the CLI meanwhile).
+    var fleetMember: (any FleetService)? { FleetSettings.load(home) == nil ? nil : fleet }
 
     /// Every route; pages past the login need a live session (and a role that may see them).
     public func router() -> Router<WebContext> {

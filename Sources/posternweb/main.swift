@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import Logging
+import PosternFleet
 import PosternRuntime
 import PosternStore
 import PosternWeb
@@ -47,7 +48,8 @@ struct Posternweb: AsyncParsableCommand {
         try? "\(getpid())\n".write(to: pidFile, atomically: true, encoding: .utf8)
         defer { unlink(pidFile.path) }
 
-        let web = try await WebInterface(home: home, idleTimeoutOverride: idleTimeout.map { $0 * 60 }, logger: logger)
+        let web = try await WebInterface(home: home, idleTimeoutOverride: idleTimeout.map { $0 * 60 },
+                                         fleet: EtcdFleetService(logger: Logger(label: "posternweb.fleet")), logger: logger)
         guard connectionIdleTimeout > 0 else { throw ValidationError("--connection-idle-timeout must be more than 0.") }
         let server = WebServer(web: web, home: home, logger: logger,
                                connectionIdleTimeout: .milliseconds(Int64(connectionIdleTimeout * 1000)))

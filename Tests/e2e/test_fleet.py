@@ -124,6 +124,30 @@ class FleetTests(unittest.TestCase):
         for gateway in self.gateways:
             self.assertEqual(tls_required(gateway.port), expected)
 
+    def test_a_web_commit_on_a_member_is_the_fleets(self):
+        from webharness import ADMIN_PASSWORD, Client, Web
+        gw1, gw2 = self.gateways
+        web = Web(gw2)
+        try:
+            web.add_user("web1", "administrator", ADMIN_PASSWORD)
+            admin = Client(web).login("web1", ADMIN_PASSWORD)
+            status, _, _ = admin.post("/mail-policies/hat-overview", {
+                "csrf": admin.csrf, "listener": "InboundMail", "operation": "save", "group": "", "name": "WEBFLEET",
+                "senders": "10.9.9.9", "action": "$ACCEPTED", "comment": ""})
+            self.assertEqual(status, 302)
+            status, _, _ = admin.post("/commit", {"csrf": admin.csrf, "action": "commit", "comment": "from the web"})
+            self.assertEqual(status, 302)
+            _, _, page = admin.get("/commit")
+            self.assertRegex(page, r"[12] of 2 members have applied generation \d+")
+            # etcd holds it: the other machine applies the same generation, with the web's group.
+            generation = gw2.current()["commit"]["generation"]
+            gw1.wait_generation(generation)
+            groups = [g["name"] for g in gw1.current()["configuration"]["listeners"][0]["hostAccess"]["senderGroups"]]
+            self.assertIn("WEBFLEET", groups)
+            self.assertIn("from the web", gw1.cli(f"commitdetail {generation}").stdout)
+        finally:
+            web.stop()
+
     def test_one_etcd_member_killed_commits_and_watches_go_on(self):
         gw1, gw2 = self.gateways
         self.etcd.kill(0)
