@@ -49,10 +49,10 @@ public enum AddressPattern: Hashable, Sendable {
             return
         }
         if domain.hasPrefix("["), domain.hasSuffix("]") {
-            guard local.isEmpty, IPAddress(String(domain.dropFirst().dropLast())) != nil else {
-                throw AddressPatternError("\"\(raw)\": an address literal is written @[192.0.2.1].")
+            guard local.isEmpty, let literal = AddressPattern.literal(domain) else {
+                throw AddressPatternError("\"\(raw)\": an address literal is written @[192.0.2.1] or @[IPv6:2001:db8::1].")
             }
-            self = .literal(domain)
+            self = .literal(literal)
             return
         }
         let bare = domain.hasPrefix(".") ? String(domain.dropFirst()) : domain
@@ -67,16 +67,43 @@ public enum AddressPattern: Hashable, Sendable {
         }
     }
 
-    /// Whether an envelope address (its local part and domain) is covered by this entry.
+    /// Whether an envelope address (its local part and domain) is covered by this entry. A
+    /// quoted local part is the same mailbox as the unquoted one (RFC 5321 §4.1.2), and an
+    /// address literal is compared as an address (`[IPv6:::1]` is `[::1]`).
     public func matches(local: String, domain: String) -> Bool {
-        let local = local.lowercased()
+        let local = AddressPattern.unquoted(local).lowercased()
         let domain = domain.lowercased()
         switch self {
         case .address(let l, let d): return local == l && domain == d
         case .localPart(let l): return local == l
-        case .domain(let d), .literal(let d): return domain == d
+        case .domain(let d): return domain == d
+        case .literal(let d): return AddressPattern.literal(domain) == d
         case .subdomains(let d): return domain.hasSuffix("." + d)
         }
+    }
+
+    /// `[192.0.2.1]`, `[IPv6:2001:db8::1]` or `[2001:db8::1]` as one canonical text, or nil.
+    public static func literal(_ domain: String) -> String? {
+        guard domain.hasPrefix("["), domain.hasSuffix("]") else { return nil }
+        var inner = Substring(domain.dropFirst().dropLast())
+        if inner.lowercased().hasPrefix("ipv6:") { inner = inner.dropFirst(5) }
+        return IPAddress(String(inner)).map { "[\($0)]" }
+    }
+
+    /// A quoted-string local part without its quotes and backslashes (`"ceo"` is `ceo`).
+    public static func unquoted(_ local: String) -> String {
+        guard local.count >= 2, local.hasPrefix("\""), local.hasSuffix("\"") else { return local }
+        var text = ""
+        var escaped = false
+        for character in local.dropFirst().dropLast() {
+            if !escaped && character == "\\" {
+                escaped = true
+                continue
+            }
+            escaped = false
+            text.append(character)
+        }
+        return text
     }
 }
 

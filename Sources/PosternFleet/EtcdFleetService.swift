@@ -156,7 +156,7 @@ public struct EtcdFleetService: FleetService {
         let record = CommitRecord(generation: base + 1, parent: base, time: time, user: user, source: source, comment: comment)
         let document = ConfigDocument(commit: record, configuration: configuration)
         var problems = check(configuration)
-        if let problem = FleetLimits.sizeProblem(of: configuration) { problems.append(problem) }
+        if let problem = FleetLimits.sizeProblem(of: configuration, home: home) { problems.append(problem) }
         if !problems.isEmpty { throw StoreError.invalid(ConfigProblems(problems)) }
         try commitDocument(sync, document, home: home)
         return record

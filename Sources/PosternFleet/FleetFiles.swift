@@ -13,7 +13,9 @@ enum FleetFiles {
     static func collect(_ configuration: Configuration, home: Home) throws(StoreError) -> [String: Data] {
         var files: [String: Data] = [:]
         for profile in configuration.certificates {
-            for name in [profile.certificateFile, profile.keyFile] + (profile.chainFile.map { [$0] } ?? []) {
+            var one = configuration
+            one.certificates = [profile]
+            for name in FleetLimits.certificateFileNames(one) {
                 guard let data = FileManager.default.contents(atPath: home.certificateFile(name).path) else {
                     throw StoreError.invalid(ConfigProblems([ConfigProblem(
                         path: "certificates[\(profile.name)]", message: "The file certs/\(name) cannot be read.")]))

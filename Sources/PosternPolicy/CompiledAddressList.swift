@@ -26,10 +26,11 @@ public struct CompiledAddressList: Sendable {
         self.parentDomains = parents
     }
 
-    /// Whether an envelope address is on the list; the null sender (`<>`) never is.
+    /// Whether an envelope address is on the list; the null sender (`<>`) never is. Read as
+    /// `AddressPattern.matches` reads it: quotes off the local part, literals as addresses.
     public func contains(local: String, domain: String) -> Bool {
-        let local = local.lowercased()
-        let domain = domain.lowercased()
+        let local = AddressPattern.unquoted(local).lowercased()
+        let domain = AddressPattern.literal(domain) ?? domain.lowercased()
         guard !local.isEmpty || !domain.isEmpty else { return false }
         if addresses.contains(local + "@" + domain) || localParts.contains(local) || domains.contains(domain) {
             return true

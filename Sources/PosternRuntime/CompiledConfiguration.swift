@@ -197,3 +197,15 @@ extension HostAccessTable {
             || senderGroups.contains { resolve($0)?.parameters.tls.verifiesClient == true }
     }
 }
+
+extension CompiledConfiguration {
+    /// The client of `commit --dry-run` and `selftest`: OUTBOUND's methods, ciphers and trusted
+    /// authorities, and no certificate, so that a -Verify policy meets a sender without one.
+    /// Delivery's own context presents the OUTBOUND certificate (the demo one by default),
+    /// and the Verify results would then be about that certificate.
+    public static func probeClient(_ configuration: Configuration, home: Home) throws -> TLSContext {
+        var problems: [ConfigProblem] = []
+        let trust = CompiledConfiguration.trust(configuration, home: home, problems: &problems)
+        return try TLSContext(role: .client, settings: configuration.ssl.outbound, identity: nil, trust: trust)
+    }
+}

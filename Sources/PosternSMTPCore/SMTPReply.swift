@@ -73,6 +73,8 @@ public enum Replies {
     public static let unrecognized = SMTPReply(500, "#5.5.1 command not recognized")
     /// [S] S6.
     public static let tooManyBadCommands = SMTPReply(421, "Exceeded bad SMTP command limit, disconnecting.")
+    /// [I] Postfix's smtpd_hard_error_limit, in AsyncOS's words for its bad command limit.
+    public static let tooManyRefusals = SMTPReply(421, "4.7.0 Exceeded refused SMTP command limit, disconnecting.")
     /// [S] asyncos-cli.md §1.4.
     public static let idleTimeout = SMTPReply(421, "Timed out waiting for successful message injection, disconnecting.")
     /// [S] asyncos-cli.md §1.4.
@@ -80,6 +82,7 @@ public enum Replies {
     public static let lineTooLong = SMTPReply(500, "5.5.2 Line too long")
     public static let needHelo = SMTPReply(503, "5.5.1 Send HELO/EHLO first")
     public static let needMail = SMTPReply(503, "5.5.1 Need MAIL before RCPT")
+    public static let needMailBeforeData = SMTPReply(503, "5.5.1 Need MAIL before DATA")
     public static let needRecipient = SMTPReply(503, "5.5.1 Need RCPT before DATA")
     public static let nestedMail = SMTPReply(503, "5.5.1 Sender already specified")
     public static let badSequence = SMTPReply(503, "5.5.1 Bad sequence of commands")

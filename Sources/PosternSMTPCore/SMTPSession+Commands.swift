@@ -12,6 +12,22 @@ extension SMTPSession {
         return [.reply(reply)]
     }
 
+    /// Postfix's smtpd_hard_error_limit: past this many commands refused for TLS in one session,
+    /// the session ends.
+    static let refusalLimit = 20
+
+    /// A well-formed command refused because TLS is not up (Required, or a sender the policy's
+    /// address list requires TLS for). A client that keeps sending it would cost a reply each
+    /// time without bound; past `refusalLimit` it is disconnected, as Postfix does.
+    mutating func refusal(_ reply: SMTPReply) -> [Action] {
+        refusals += 1
+        if refusals >= Self.refusalLimit {
+            enter(.closed)
+            return [.reply(Replies.tooManyRefusals), .close]
+        }
+        return [.reply(reply)]
+    }
+
     mutating func perform(_ command: SMTPCommand) -> [Action] {
         switch command {
         case .ehlo(let name):
@@ -30,7 +46,7 @@ extension SMTPSession {
             return rcpt(recipient)
         case .data:
             guard let t = transaction else {
-                return [.reply(hello == nil ? Replies.needHelo : Replies.needMail)]
+                return [.reply(hello == nil ? Replies.needHelo : Replies.needMailBeforeData)]
             }
             guard !t.recipients.isEmpty else {
                 return [.reply(t.rejected > 0 ? Replies.noValidRecipients : Replies.needRecipient)]
@@ -99,8 +115,13 @@ extension SMTPSession {
         guard hello != nil else { return [.reply(Replies.needHelo)] }
         guard transaction == nil else { return [.reply(Replies.nestedMail)] }
         if tls == nil, let list = context.tlsMandatorySenders, list.contains(local: sender.localPart, domain: sender.domain) {
-            return [.log(.tlsRequiredForSender(icid: context.icid, address: sender.address, list: list.name)),
-                    .reply(Replies.tlsRequiredForSender(sender.address))]
+            // Logged once per session: a client that loops on it must not fill the mail log.
+            var actions: [Action] = []
+            if !loggedTLSRequired {
+                loggedTLSRequired = true
+                actions.append(.log(.tlsRequiredForSender(icid: context.icid, address: sender.address, list: list.name)))
+            }
+            return actions + refusal(Replies.tlsRequiredForSender(sender.address))
         }
         if parameters.smtpAuth == .required && authenticatedUser == nil { return [.reply(Replies.authRequired)] }
         guard messagesAccepted < parameters.maxMessagesPerSession else { return [.reply(Replies.tooManyMessages)] }

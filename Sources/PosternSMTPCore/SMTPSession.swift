@@ -62,10 +62,12 @@ public struct SMTPSession {
     /// The credentials with the checker while `verifying`.
     var pendingCredentials: SMTPCredentials?
     var badCommands = 0
+    /// Commands refused for TLS (see `refusal`).
+    var refusals = 0
     public private(set) var messagesAccepted = 0
     /// Whether this connection took a TLS slot, which the handler gives back when it closes.
     public internal(set) var holdsTLSSlot = false
-    private var loggedTLSRequired = false
+    var loggedTLSRequired = false
     /// Nil when no MID can be reserved durably: the transaction is refused with a 451.
     let allocateMID: @Sendable () -> Int?
     private let now: @Sendable () -> Date
@@ -146,7 +148,7 @@ public struct SMTPSession {
                     loggedTLSRequired = true
                     actions.append(.log(.tlsRequiredNotInitiated(icid: context.icid)))
                 }
-                return actions + [.reply(Replies.mustStartTLS)]
+                return actions + refusal(Replies.mustStartTLS)
             }
             return perform(command)
         }

@@ -11,10 +11,23 @@ public enum FleetLimits {
     /// the commit id, the machine's name.
     public static let envelopeBytes = 16_384
 
-    /// The problem with a configuration too large to be a fleet's generation, or nil.
-    public static func sizeProblem(of configuration: Configuration) -> ConfigProblem? {
+    /// The problem with a configuration too large to be a fleet's generation, or nil. A commit's
+    /// txn carries the certificate files the configuration names too, so with a home their
+    /// bytes count: `commitcheck` then refuses exactly what `commit` would.
+    public static func sizeProblem(of configuration: Configuration, home: Home? = nil) -> ConfigProblem? {
         guard let bytes = try? CanonicalJSON.encode(configuration).count else { return nil }
-        return sizeProblem(bytes + envelopeBytes)
+        let files = home.map { home in
+            Set(certificateFileNames(configuration)).reduce(0) { total, name in
+                let size = try? FileManager.default.attributesOfItem(atPath: home.certificateFile(name).path)[.size]
+                return total + ((size as? Int) ?? 0)
+            }
+        } ?? 0
+        return sizeProblem(bytes + envelopeBytes + files)
+    }
+
+    /// The files in certs/ the configuration's certificate profiles name: a fleet's commit carries them.
+    public static func certificateFileNames(_ configuration: Configuration) -> [String] {
+        configuration.certificates.flatMap { [$0.certificateFile, $0.keyFile] + ($0.chainFile.map { [$0] } ?? []) }
     }
 
     /// The problem with a generation of `bytes` (configuration and commit record), or nil.

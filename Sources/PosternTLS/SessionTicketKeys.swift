@@ -63,14 +63,19 @@ public final class SessionTicketKeys: @unchecked Sendable {
 
     /// The rotation schedule (Postfix's tlsmgr rotates the same way): a new key once the
     /// newest is `lifetime` seconds old (or there is none), and a key is dropped once it is
-    /// two lifetimes old, when no ticket it encrypted can still be valid. Newest first.
+    /// two lifetimes old, when no ticket it encrypted can still be valid. Newest first. A key
+    /// dated more than `allowedSkew` ahead of `now` is dropped too: kept, it would never
+    /// age, and a clock once set ahead would leave one key in use for good. Any date is safe
+    /// here, however damaged the file it came from (no arithmetic can overflow).
     public static func rotated(_ keys: [SessionTicketKey], now: Int64, lifetime: Int,
                                make: (Int64) -> SessionTicketKey = SessionTicketKey.generate(created:))
         -> [SessionTicketKey]
     {
-        let lifetime = Int64(max(1, lifetime))
-        var kept = keys.sorted { $0.created > $1.created }.filter { now - $0.created < 2 * lifetime }
-        if let newest = kept.first, now - newest.created < lifetime {
+        let lifetime = Int64(min(max(1, lifetime), 1 << 32))
+        let now = min(max(now, 0), Int64(1) << 48)
+        var kept = keys.sorted { $0.created > $1.created }
+            .filter { $0.created <= now + allowedSkew && $0.created > now - 2 * lifetime }
+        if let newest = kept.first, newest.created > now - lifetime {
             return kept
         }
         kept.insert(make(now), at: 0)
@@ -80,8 +85,13 @@ public final class SessionTicketKeys: @unchecked Sendable {
     /// When `rotated` will next change the set: the newest key's end of encrypting or the
     /// oldest's end of decrypting, whichever comes first.
     public static func nextChange(_ keys: [SessionTicketKey], lifetime: Int) -> Int64? {
-        let lifetime = Int64(max(1, lifetime))
-        let ends = keys.map { $0.created + 2 * lifetime } + (keys.map(\.created).max().map { [$0 + lifetime] } ?? [])
+        let lifetime = Int64(min(max(1, lifetime), 1 << 32))
+        let created = keys.map { min($0.created, Int64.max - 2 * lifetime) }
+        let ends = created.map { $0 + 2 * lifetime } + (created.max().map { [$0 + lifetime] } ?? [])
         return ends.min()
     }
+
+    /// How far ahead of the clock a key's date may be (a clock stepped back by NTP) before
+    /// the key is taken for damaged.
+    static let allowedSkew: Int64 = 300
 }

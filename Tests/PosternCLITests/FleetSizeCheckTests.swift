@@ -29,4 +29,16 @@ import Testing
         #expect(result.output.contains("configuration: The configuration is "), "\(result.output)")
         #expect(result.output.contains("at most 1000000 bytes"))
     }
+
+    /// A commit's txn carries the certificate files too: a small configuration whose files are
+    /// too large is refused by `commitcheck`, as `commit` refuses it.
+    @Test func commitcheckCountsTheCertificateFilesACommitCarries() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        try FleetSettings(fleet: "f", machine: "gw1", endpoints: ["http://127.0.0.1:1"]).save(t.home)
+        let profile = try #require(try t.store.load().configuration.certificates.first)
+        try Data(repeating: 0x41, count: 1_100_000).write(to: t.home.certificateFile(profile.certificateFile))
+        let result = try Transcript.batch(home: t.home, "commitcheck")
+        #expect(result.output.contains("configuration: The configuration is "), "\(result.output)")
+    }
 }

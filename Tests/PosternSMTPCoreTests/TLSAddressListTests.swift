@@ -18,7 +18,19 @@ import Testing
             + "but remote host did not initiate it")
         // Not a transaction: the client may STARTTLS and try again on this connection.
         #expect(d.send("MAIL FROM:<ceo@elsewhere.example>") == [530])
+        // A DATA pipelined behind the refused MAIL is told what it lacks.
+        #expect(d.send("DATA") == [503])
+        #expect(d.replies.last?.lines.first == "5.5.1 Need MAIL before DATA")
         #expect(d.send("STARTTLS") == [220])
+    }
+
+    /// A client that loops on the refusal is disconnected, and logged once, not per attempt.
+    @Test func aClientThatKeepsTryingInPlaintextIsDisconnected() {
+        var d = Driver(tls: .preferred, tlsMandatory: TLSAddressListTests.partners)
+        _ = d.send("EHLO client.example")
+        for _ in 1..<SMTPSession.refusalLimit { #expect(d.send("MAIL FROM:<anna@partner.example>") == [530]) }
+        #expect(d.send("MAIL FROM:<anna@partner.example>") == [421])
+        #expect(d.logs.filter { $0.contains("TLS was required for sender") }.count == 1)
     }
 
     @Test func aListedSenderOverTLSIsAccepted() {
@@ -47,6 +59,9 @@ import Testing
         ("@.example.com", "a@sub.example.com", true), ("@.example.com", "a@deep.sub.example.com", true),
         ("@.example.com", "a@example.com", false), ("@.example.com", "a@badexample.com", false),
         ("@[192.0.2.1]", "a@[192.0.2.1]", true), ("@[192.0.2.1]", "a@[192.0.2.2]", false),
+        // A quoted local part is the same mailbox; an IPv6 literal matches however it is written.
+        ("ceo@", "\"ceo\"@x.example", true), ("ceo@", "\"c\\eo\"@x.example", true), ("ceo@", "\"ceo \"@x.example", false),
+        ("@[::1]", "a@[IPv6:::1]", true), ("@[IPv6:0::1]", "a@[IPv6:::1]", true), ("@[::1]", "a@[IPv6:::2]", false),
     ])
     func entryForms(entry: String, address: String, matches: Bool) throws {
         let pattern = try AddressPattern(parsing: entry)

@@ -133,4 +133,19 @@ import Testing
         #expect(keys.map(\.created) == [2300])
         #expect(made == 4)
     }
+
+    /// Dates from a damaged or hand-edited key file: none crashes the engine, and a key dated
+    /// in the future is replaced, or it would never age and never be rotated.
+    @Test func anyStoredDateIsSafeAndAFutureKeyIsReplaced() {
+        for created in [Int64.min, -1, Int64.max, 32_503_680_000] {
+            let keys = SessionTicketKeys.rotated([SessionTicketKey.generate(created: created)], now: 1_795_997_100,
+                                                 lifetime: 60)
+            #expect(keys.map(\.created) == [1_795_997_100], "created \(created)")
+            _ = SessionTicketKeys.nextChange([SessionTicketKey.generate(created: created)], lifetime: 604_800)
+        }
+        // A clock stepped back a little keeps its key.
+        let recent = SessionTicketKeys.rotated([SessionTicketKey.generate(created: 1_000_100)], now: 1_000_000,
+                                               lifetime: 60)
+        #expect(recent.map(\.created) == [1_000_100])
+    }
 }

@@ -180,6 +180,17 @@ class SelfTestTests(unittest.TestCase):
         out = self.broken("plain_mail")
         self.assertIn("FAIL  Sender refused as the policy says (Reject) (RFC 5321 §3.1, HAT): 250 ok", out)
 
+    def test_a_preferred_verify_group_is_met_by_a_client_without_a_certificate(self):
+        # The probe presents no certificate: under Preferred - Verify such a sender is let in.
+        a = self.appliance
+        a.cli("listenerconfig edit InboundMail hostaccess new policy PV accept --tls=preferred-verify --demo=yes; "
+              "listenerconfig edit InboundMail hostaccess new sendergroup PVG 127.0.0.2 $PV; commit pv Y")
+        a.start()
+        out = a.cli("selftest", check=False).stdout
+        self.assertRegex(out, r"  PVG, from 127\.0\.0\.2: \$PV, TLS Preferred", out)
+        self.assertNotIn("FAIL  TLS handshake", out)
+        self.assertNotIn("certificate verify failed", a.mail_log())
+
     def test_a_server_that_offers_starttls_where_the_policy_says_no_fails(self):
         self.appliance.cli("listenerconfig edit InboundMail hostaccess default --tls=no; commit off Y")
         self.appliance.start()

@@ -23,7 +23,9 @@ struct CommitCheckCommand: CLICommand {
     static func check(_ context: CommandContext) -> Bool {
         var problems = CompiledConfiguration.check(context.configuration, home: context.home)
         // In a fleet, one that `commit` would refuse for its size is refused here too.
-        if FleetSettings.load(context.home) != nil, let problem = FleetLimits.sizeProblem(of: context.configuration) {
+        if FleetSettings.load(context.home) != nil,
+            let problem = FleetLimits.sizeProblem(of: context.configuration, home: context.home)
+        {
             problems.append(problem)
         }
         if problems.isEmpty {

@@ -57,7 +57,7 @@ public enum Prober {
             }
             _ = try ConfigStore(home: home).commit(plan.configuration, base: 1, user: "probe", source: "probe",
                                                    comment: "probe", check: { _ in [] })
-            let compiled = try CompiledConfiguration(plan.configuration, home: home)
+            let client = try CompiledConfiguration.probeClient(plan.configuration, home: home)
             let engine = Engine(home: home, logger: logger, threads: 1)
             try engine.start()
             defer {
@@ -75,7 +75,7 @@ public enum Prober {
                         .hostname ?? plan.configuration.hostname
                     func connect(_ level: SMTPClientSession.TLSLevelPolicy) -> EventLoopFuture<ProbeConnection> {
                         probe(from: target.source, to: target.address, port: target.port, recipient: target.recipient,
-                              level: level, hostname: hostname, heloName: candidate.hostname, tls: compiled.outboundTLS,
+                              level: level, hostname: hostname, heloName: candidate.hostname, tls: client,
                               group: group)
                     }
                     futures.append((target, connect(.no), connect(.preferred)))

@@ -16,10 +16,10 @@ public enum SelfTest {
     public static func run(home: Home) -> SelfTestReport {
         var report = SelfTestReport()
         let configuration: Configuration
-        let compiled: CompiledConfiguration
+        let client: TLSContext
         do {
             configuration = try ConfigStore(home: home).load().configuration
-            compiled = try CompiledConfiguration(configuration, home: home)
+            client = try CompiledConfiguration.probeClient(configuration, home: home)
         } catch {
             report.problems = ["the committed configuration cannot be loaded: \(error)"]
             return report
@@ -32,7 +32,7 @@ public enum SelfTest {
                 continue
             }
             let target = Target(configuration: configuration, listener: listener, interface: interface,
-                                tls: compiled.outboundTLS, group: group)
+                                tls: client, group: group)
             report.listeners.append(target.check())
         }
         return report
