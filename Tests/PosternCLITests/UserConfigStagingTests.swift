@@ -65,6 +65,14 @@ import Testing
         #expect(try t.store.load(generation: 2).commit.comment == "passwd: password changed for admin")
     }
 
+    @Test func passwdNamesAnAccountThatIsOnlyStaged() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let result = try Transcript.run(home: t.home, Self.newWeb1 + ["passwd web1", "clear", "Y", "quit"])
+        #expect(result.output.contains("The user \"web1\" is not committed yet"), "\(result.output)")
+        #expect(UserStore(home: t.home).account(named: "web1") == nil)
+    }
+
     @Test func rollbackRestoresTheAccountsOfThatGeneration() throws {
         let t = try TemporaryHome()
         defer { t.remove() }

@@ -12,7 +12,7 @@ struct UserConfigCommand: CLICommand {
     let summary = "Manage user accounts and roles."
     let usage = """
         userconfig
-            Lists the accounts, then NEW, EDIT, DELETE, PRINT.
+            Lists the accounts, then NEW, EDIT, DELETE, PRINT. Changes take effect at commit.
         userconfig new <name> --role=<role> [--fullname="<full name>"]
             <role>: administrator, operator, readonly, guest, technician, helpdesk. The password
             is read from standard input when it is not a terminal.
@@ -142,7 +142,12 @@ struct PasswdCommand: CLICommand {
         let fallback = users.account(named: session.user) != nil ? session.user : UserAccount.factoryAdmin
         let name = dialog.takeArgument(if: { _ in true }) ?? fallback
         guard users.account(named: name) != nil else {
-            dialog.error("The user \"\(name)\" does not exist.")
+            if context.configuration.accounts.contains(where: { $0.name == name }) {
+                dialog.error("The user \"\(name)\" is not committed yet: commit first, or set its password with "
+                    + "userconfig EDIT.")
+            } else {
+                dialog.error("The user \"\(name)\" does not exist.")
+            }
             return .failed
         }
         let password = try dialog.newPassword(for: name)
