@@ -21,6 +21,14 @@ public enum ChangeWords {
             return ["\(where_): order \(value(from, field: "")) -> \(value(to, field: ""))"]
         }
         let place = describe(change.path)
+        if field == "passwordHash" {
+            // A password is never shown, nor its hash: only that it changed.
+            switch change.kind {
+            case .changed: return ["\(place): changed"]
+            case .added: return ["\(place): set"]
+            case .removed: return ["\(place): removed"]
+            }
+        }
         switch change.kind {
         case .changed(let from, let to):
             return ["\(place): \(value(from, field: field)) -> \(value(to, field: field))"]
@@ -68,6 +76,7 @@ public enum ChangeWords {
         case "senderGroups": return "Sender group"
         case "routes": return "SMTP route"
         case "addressLists": return "Address list"
+        case "users": return "User"
         case "entries" where parent == "recipientAccess": return "Entry"
         case "entries" where parent == "destinations": return "Destination"
         default: return nil
@@ -119,6 +128,7 @@ public enum ChangeWords {
         "bypassReceivingControl": "Bypass receiving control", "response": "Custom SMTP response", "code": "Code",
         "text": "Text", "tls": "TLS", "name": "Name", "rollbackEnabled": "Rollback Configuration",
         "description": "Description", "adminAccess": "adminaccessconfig",
+        "fullName": "Full name", "role": "Role", "passwordHash": "Password",
         "webTimeoutMinutes": "Web UI inactivity timeout (minutes)", "cliTimeoutMinutes": "CLI inactivity timeout (minutes)",
     ]
 
@@ -138,6 +148,7 @@ public enum ChangeWords {
 
     /// A value as the dialogs show it: Yes/No, TLS labels, `250 text` for a response.
     static func value(_ v: JSONValue, field: String) -> String {
+        if field == "passwordHash" { return v == .null ? "not set" : "set" }
         switch v {
         case .null: return "default"
         case .bool(let b) where field == "rollbackEnabled": return b ? "Enabled" : "Disabled"
@@ -149,6 +160,7 @@ public enum ChangeWords {
         case .string(let s):
             if field == "tls", let level = TLSLevel(rawValue: s) { return level.label }
             if field == "smtpAuth", let level = AuthLevel(rawValue: s) { return level.label }
+            if field == "role", let role = UserRole(rawValue: s) { return role.label }
             return s.isEmpty ? "(none)" : s
         case .array(let items): return items.map { value($0, field: field) }.joined(separator: ", ")
         case .object(let members):

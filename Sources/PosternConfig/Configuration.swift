@@ -26,6 +26,10 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var rollbackEnabled: Bool?
     /// adminaccessconfig; nil is the factory settings (and in files written before it existed).
     public var adminAccess: AdminAccessSettings?
+    /// userconfig: the accounts, staged and committed like every other setting. nil in files
+    /// written before accounts were part of the configuration (the store then reads the old
+    /// `config/users.json`); `accounts` is what to use.
+    public var users: [UserAccount]?
 
     public init(
         hostname: String, interfaces: [IPInterface], listeners: [Listener], listenerSettings: ListenerSettings,
@@ -59,6 +63,12 @@ public struct Configuration: Codable, Hashable, Sendable {
     public var smtpAuthSettings: SMTPAuthConfiguration {
         get { smtpAuth ?? SMTPAuthConfiguration() }
         set { smtpAuth = newValue }
+    }
+
+    /// The accounts, with the factory `admin` alone (no password) when none were ever made.
+    public var accounts: [UserAccount] {
+        get { users ?? [UserAccount.factoryAccount] }
+        set { users = newValue }
     }
 
     /// The index of a listener by name, for editing in place.

@@ -105,7 +105,7 @@ extension ConfigStore {
             let url = home.historyFile(document.commit.generation)
             if FileManager.default.fileExists(atPath: url.path) { return false }
             do {
-                try DurableFile.write(try CanonicalJSON.encode(document), to: url, files: files)
+                try DurableFile.write(try CanonicalJSON.encode(document), to: url, mode: Home.privateKeyMode, files: files)
             } catch {
                 throw StoreError.io("cannot write \(url.lastPathComponent) to the history: \(error)")
             }

@@ -83,7 +83,11 @@ public struct ConfigStore: Sendable {
     private func read(_ url: URL) throws(StoreError) -> ConfigDocument {
         let data = try bytes(of: url)
         do {
-            let document = try CanonicalJSON.decode(ConfigDocument.self, from: data)
+            var document = try CanonicalJSON.decode(ConfigDocument.self, from: data)
+            if document.configuration.users == nil {
+                // Written before accounts were part of the configuration: they are in users.json.
+                document.configuration.users = try UserStore(home: home).legacyAccounts()
+            }
             if document.configuration.schema > Configuration.currentSchema {
                 throw StoreError.unreadable(url.path, ConfigProblems([ConfigProblem(
                     path: "configuration.schema",
@@ -160,10 +164,11 @@ public struct ConfigStore: Sendable {
         do {
             DurableFile.removeLeftovers(in: home.configDirectory.path)
             DurableFile.removeLeftovers(in: home.historyDirectory.path)
-            try DurableFile.write(data, to: home.historyFile(document.commit.generation), files: files) { step in
+            try DurableFile.write(data, to: home.historyFile(document.commit.generation), mode: Home.privateKeyMode,
+                                  files: files) { step in
                 hook?(.history(step))
             }
-            try DurableFile.write(data, to: home.currentFile, files: files) { step in hook?(.current(step)) }
+            try DurableFile.write(data, to: home.currentFile, mode: Home.privateKeyMode, files: files) { step in hook?(.current(step)) }
         } catch {
             throw StoreError.io(error.description)
         }

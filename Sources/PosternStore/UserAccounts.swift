@@ -1,118 +1,12 @@
 import Foundation
 import PosternConfig
 import PosternSpool
+import Synchronization
 
-/// An AsyncOS user role (`userconfig`): what the account may see and change.
-public enum UserRole: String, Codable, CaseIterable, Sendable {
-    case administrator
-    case `operator`
-    case readOnlyOperator = "readonly"
-    case guest
-    case technician
-    case helpDesk = "helpdesk"
-
-    /// The role's name and sentence as `userconfig` lists them.
-    public var label: String {
-        switch self {
-        case .administrator: return "Administrators"
-        case .operator: return "Operators"
-        case .readOnlyOperator: return "Read-Only Operators"
-        case .guest: return "Guests"
-        case .technician: return "Technicians"
-        case .helpDesk: return "Help Desk Users"
-        }
-    }
-
-    public var summary: String {
-        switch self {
-        case .administrator: return "Administrators have full access to all settings of the system."
-        case .operator: return "Operators are restricted from creating new user accounts."
-        case .readOnlyOperator: return "Read-Only operators may only view settings and status information."
-        case .guest: return "Guest users may only view status information."
-        case .technician: return "Technicians can only manage upgrades and feature keys."
-        case .helpDesk: return "Help Desk Users are restricted to message tracking only."
-        }
-    }
-
-    /// May change and commit the configuration (Administrators and Operators).
-    public var mayCommit: Bool { self == .administrator || self == .operator }
-    /// May create, edit and delete accounts.
-    public var managesUsers: Bool { self == .administrator }
-    /// Sees the configuration pages; Guests and the restricted roles see only Monitor.
-    public var seesConfiguration: Bool { self == .administrator || self == .operator || self == .readOnlyOperator }
-
-    /// Accepts `administrator`, `admin`, `read-only`, `Read-Only Operators`, …
-    public init?(word: String) {
-        let folded = word.lowercased().filter { $0.isLetter }
-        let table: [String: UserRole] = [
-            "administrator": .administrator, "administrators": .administrator, "admin": .administrator,
-            "operator": .operator, "operators": .operator,
-            "readonly": .readOnlyOperator, "readonlyoperator": .readOnlyOperator, "readonlyoperators": .readOnlyOperator,
-            "guest": .guest, "guests": .guest,
-            "technician": .technician, "technicians": .technician,
-            "helpdesk": .helpDesk, "helpdeskuser": .helpDesk, "helpdeskusers": .helpDesk,
-        ]
-        guard let role = table[folded] else { return nil }
-        self = role
-    }
-}
-
-/// One administrator account. A nil hash is an account with no usable password yet (the
-/// factory `admin` until `passwd` or the first `scripts/run` sets one).
-public struct UserAccount: Codable, Hashable, Sendable {
-    public static let factoryAdmin = "admin"
-
-    public var name: String
-    public var fullName: String
-    public var role: UserRole
-    public var passwordHash: String?
-
-    public init(name: String, fullName: String, role: UserRole, passwordHash: String? = nil) {
-        self.name = name
-        self.fullName = fullName
-        self.role = role
-        self.passwordHash = passwordHash
-    }
-}
-
-/// The password policy (AsyncOS "Local User Account & Password Settings"): a length, and
-/// not the user's own name.
-public enum PasswordPolicy {
-    public static let minimumLength = 8
-    public static let maximumLength = 128
-
-    /// Why `password` cannot be `user`'s, or nil when it can.
-    public static func problem(_ password: String, user: String) -> String? {
-        if password.count < minimumLength {
-            return "The password must be at least \(minimumLength) characters long."
-        }
-        if password.count > maximumLength {
-            return "The password must be at most \(maximumLength) characters long."
-        }
-        if !user.isEmpty && password.lowercased().contains(user.lowercased()) {
-            return "The password must not contain the user name."
-        }
-        if password.contains(where: { $0.isNewline || $0 == "\0" }) {
-            return "The password must be on one line."
-        }
-        return nil
-    }
-
-    /// Why `name` cannot be a user name, or nil (AsyncOS: letters, digits, `-`, `_`, `.`).
-    public static func nameProblem(_ name: String) -> String? {
-        let allowed = name.unicodeScalars.allSatisfy {
-            ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
-        }
-        guard !name.isEmpty, name.count <= 32, allowed, name.first != "-" else {
-            return "User names are up to 32 lower-case letters, digits, '-', '_' or '.', not starting with '-'."
-        }
-        return nil
-    }
-}
-
-/// The accounts, in `HOME/config/users.json`, written as the private keys are (mode 0640,
-/// durable rename) under the configuration lock. A change to an account takes effect at
-/// once, as `passwd` does on a Unix system.
+/// The committed accounts (`userconfig`), as the web interface's login and session checks
+/// read them. Accounts are part of the configuration: a change is staged in the session and
+/// takes effect at `commit`. `config/users.json` is the file accounts lived in before; it is
+/// read, never written, for a configuration that does not carry accounts yet.
 public struct UserStore: Sendable {
     public let home: Home
 
@@ -120,12 +14,36 @@ public struct UserStore: Sendable {
 
     private struct File: Codable { var users: [UserAccount] }
 
-    /// The accounts; a home without the file has the factory `admin` alone, with no password.
+    /// The accounts of the committed generation; a home with none has the factory `admin`.
+    /// The web interface asks at every request: the accounts are kept while the files they
+    /// come from are the same (a commit replaces current.json by rename: a new inode).
     public func load() throws(StoreError) -> [UserAccount] {
-        let url = home.usersFile
-        guard let data = FileManager.default.contents(atPath: url.path) else {
-            return [UserAccount(name: UserAccount.factoryAdmin, fullName: "Administrator", role: .administrator)]
+        let key = [home.currentFile.path, home.usersFile.path].map(Self.identity).joined(separator: "|")
+        if let cached = Self.cache.withLock({ $0[home.root.path] }), cached.key == key { return cached.accounts }
+        let accounts: [UserAccount]
+        do {
+            accounts = try ConfigStore(home: home).load().configuration.accounts
+        } catch .missing {
+            accounts = try legacyAccounts() ?? [UserAccount.factoryAccount]
         }
+        Self.cache.withLock { $0[home.root.path] = (key, accounts) }
+        return accounts
+    }
+
+    private static let cache = Mutex<[String: (key: String, accounts: [UserAccount])]>([:])
+
+    /// Device, inode, size and modification time of a file, or `-` when there is none.
+    private static func identity(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return "-" }
+        return "\(info.st_dev):\(info.st_ino):\(info.st_size):\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)"
+    }
+
+    /// The accounts of `config/users.json`, written by a Postern that kept accounts outside
+    /// the configuration; nil when there is no such file.
+    public func legacyAccounts() throws(StoreError) -> [UserAccount]? {
+        let url = home.usersFile
+        guard let data = FileManager.default.contents(atPath: url.path) else { return nil }
         do {
             return try CanonicalJSON.decode(File.self, from: data).users
         } catch {
@@ -137,39 +55,22 @@ public struct UserStore: Sendable {
         (try? load())?.first { $0.name == name }
     }
 
-    /// Reads, changes and writes the accounts under the lock; `change` throws to refuse.
-    public func update(_ change: (inout [UserAccount]) throws(StoreError) -> Void) throws(StoreError) {
-        let store = ConfigStore(home: home)
-        try store.withLock { () throws(StoreError) in
-            var users = try load()
-            try change(&users)
-            let data: Data
-            do { data = try CanonicalJSON.encode(File(users: users)) } catch { throw StoreError.io("encode: \(error)") }
-            do {
-                try DurableFile.write(data, to: home.usersFile, mode: Home.privateKeyMode)
-            } catch {
-                throw StoreError.io("\(error)")
-            }
-        }
-    }
-
-    /// Sets `name`'s password after checking it against the policy.
-    public func setPassword(_ password: String, for name: String) throws(StoreError) {
-        if let problem = PasswordPolicy.problem(password, user: name) { throw StoreError.refused(problem) }
-        let hash = try PasswordHash.make(password)
-        try update { users throws(StoreError) in
-            guard let index = users.firstIndex(where: { $0.name == name }) else {
-                throw StoreError.refused("The user \"\(name)\" does not exist.")
-            }
-            users[index].passwordHash = hash
-        }
-    }
-
-    /// The account when `password` is its password, else nil.
+    /// The account when `password` is its committed password, else nil.
     public func authenticate(_ name: String, password: String) -> UserAccount? {
         guard let account = account(named: name), let hash = account.passwordHash,
             PasswordHash.verify(password, hash: hash)
         else { return nil }
         return account
+    }
+}
+
+extension Configuration {
+    /// Sets `name`'s password hash after checking the password against the policy.
+    public mutating func setPassword(_ password: String, for name: String) throws(StoreError) {
+        if let problem = PasswordPolicy.problem(password, user: name) { throw StoreError.refused(problem) }
+        guard let index = accounts.firstIndex(where: { $0.name == name }) else {
+            throw StoreError.refused("The user \"\(name)\" does not exist.")
+        }
+        accounts[index].passwordHash = try PasswordHash.make(password)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PosternConfig
 import PosternStore
 
 /// Sign-in and sign-out. The login form carries its own CSRF token (a cookie and a hidden

@@ -1,4 +1,5 @@
 import Foundation
+import PosternConfig
 import PosternStore
 import PosternTestSupport
 import Testing
@@ -32,18 +33,66 @@ import Testing
         #expect(users.authenticate("admin", password: "anything-at-all") == nil)
     }
 
-    @Test func aPasswordSetIsStoredPrivatelyAndAuthenticates() throws {
+    @Test func aPasswordTakesEffectWhenCommittedAndIsStoredPrivately() throws {
         let t = try TemporaryHome()
         defer { t.remove() }
         let users = UserStore(home: t.home)
-        #expect(throws: StoreError.self) { try users.setPassword("admin-password", for: "admin") }
-        try users.setPassword("Sesame-open-1", for: "admin")
+        var configuration = try t.store.load().configuration
+        #expect(throws: StoreError.self) { try configuration.setPassword("admin-password", for: "admin") }
+        try configuration.setPassword("Sesame-open-1", for: "admin")
+        // Staged only: the committed accounts do not have it yet.
+        #expect(users.authenticate("admin", password: "Sesame-open-1") == nil)
+        let staged = configuration
+        try t.commit { $0 = staged }
         #expect(users.authenticate("admin", password: "Sesame-open-1")?.role == .administrator)
         #expect(users.authenticate("admin", password: "Sesame-open-2") == nil)
-        let mode = try FileManager.default.attributesOfItem(atPath: t.home.usersFile.path)[.posixPermissions] as? Int
-        #expect(mode == Int(Home.privateKeyMode))
-        let text = try String(contentsOf: t.home.usersFile, encoding: .utf8)
-        #expect(!text.contains("Sesame"))
+        for file in [t.home.currentFile, t.home.historyFile(2)] {
+            let mode = try FileManager.default.attributesOfItem(atPath: file.path)[.posixPermissions] as? Int
+            #expect(mode == Int(Home.privateKeyMode))
+            let text = try String(contentsOf: file, encoding: .utf8)
+            #expect(!text.contains("Sesame") && text.contains("$y$"))
+        }
+    }
+
+    @Test func anOldUsersFileIsReadUntilTheAccountsAreCommitted() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let hash = try PasswordHash.make("Legacy-pass-7")
+        let legacy = #"{"users":[{"fullName":"Administrator","name":"admin","role":"administrator"},"#
+            + #"{"fullName":"Web One","name":"web1","passwordHash":"\#(hash)","role":"operator"}]}"#
+        try Data(legacy.utf8).write(to: t.home.usersFile)
+        let users = UserStore(home: t.home)
+        #expect(users.authenticate("web1", password: "Legacy-pass-7")?.role == .operator)
+        #expect(try t.store.load().configuration.users?.map(\.name) == ["admin", "web1"])
+        // The next commit writes the accounts into the generation; the old file no longer decides.
+        try t.commit { $0.hostname = "mail2.example.com" }
+        try FileManager.default.removeItem(at: t.home.usersFile)
+        #expect(users.authenticate("web1", password: "Legacy-pass-7")?.fullName == "Web One")
+    }
+
+    @Test func aDamagedOldUsersFileIsNamed() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        try Data("{not json".utf8).write(to: t.home.usersFile)
+        #expect(throws: StoreError.self) { try UserStore(home: t.home).load() }
+    }
+
+    @Test func showchangesNamesAccountsButNeverTheHash() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let before = try t.store.load().configuration
+        var after = before
+        after.accounts.append(UserAccount(name: "web1", fullName: "Web One", role: .readOnlyOperator,
+                                          passwordHash: try PasswordHash.make("Sesame-open-1")))
+        try after.setPassword("Sesame-open-2", for: "admin")
+        let words = ChangeWords.render(ConfigDiff.changes(from: before, to: after))
+        #expect(words.contains("User web1 > Role: Read-Only Operators (added)"), "\(words)")
+        #expect(words.contains("User web1 > Password: set (added)"), "\(words)")
+        #expect(words.contains("User admin > Password: set"), "\(words)")
+        #expect(!words.contains("$y$"), "\(words)")
+        var removed = after
+        removed.accounts.removeAll { $0.name == "web1" }
+        #expect(ChangeWords.render(ConfigDiff.changes(from: after, to: removed)) == "User web1: deleted")
     }
 
     @Test func roleWordsAreAsTheCLITakesThem() {

@@ -9,7 +9,7 @@ import time
 import unittest
 
 from harness import POSTERN, Appliance, free_port, wait_for
-from webharness import ADMIN_PASSWORD, READONLY_PASSWORD, Web, browser, sign_in
+from webharness import ADMIN_PASSWORD, READONLY_PASSWORD, Client, Web, browser, sign_in
 
 try:
     from selenium.webdriver.common.by import By
@@ -132,31 +132,56 @@ class AccountsCLITest(unittest.TestCase):
             weak = self.run_cli(appliance, "userconfig new web1 --role=operator", "short\n")
             self.assertNotEqual(weak.returncode, 0)
             self.assertIn("at least 8 characters", weak.stdout + weak.stderr)
-            made = self.run_cli(appliance, "userconfig new web1 --role=operator", ADMIN_PASSWORD + "\n")
+            # Staged: showchanges names the account in the CLI's words, never the hash; the
+            # session ends without commit, so nothing is kept.
+            staged = self.run_cli(appliance, "userconfig new web1 --role=operator; showchanges", ADMIN_PASSWORD + "\n")
+            self.assertEqual(staged.returncode, 0, staged.stdout + staged.stderr)
+            self.assertIn("User web1 > Role: Operators (added)", staged.stdout)
+            self.assertIn("User web1 > Password: set (added)", staged.stdout)
+            self.assertNotIn("$y$", staged.stdout + staged.stderr)
+            self.assertNotIn("web1", appliance.cli("userconfig print").stdout)
+            made = self.run_cli(appliance, 'userconfig new web1 --role=operator; commit "add web1" Y',
+                                ADMIN_PASSWORD + "\n")
             self.assertEqual(made.returncode, 0, made.stdout + made.stderr)
             self.assertNotIn(ADMIN_PASSWORD, made.stdout + made.stderr)
             listing = appliance.cli("userconfig print").stdout
             self.assertIn('web1 - "web1" (Operators)', listing)
             self.assertIn("admin - \"Administrator\" (Administrators) [no password set]", listing)
-            users = os.path.join(appliance.home, "config", "users.json")
-            self.assertEqual(os.stat(users).st_mode & 0o777, 0o640)
-            with open(users) as f:
+            current = os.path.join(appliance.home, "config", "current.json")
+            self.assertEqual(os.stat(current).st_mode & 0o777, 0o640)
+            with open(current) as f:
                 text = f.read()
             self.assertNotIn(ADMIN_PASSWORD, text)
             self.assertIn("$y$", text)
-            appliance.cli("userconfig edit web1 --role=guest")
+            appliance.cli('userconfig edit web1 --role=guest; commit "demote" Y')
             self.assertIn("(Guests)", appliance.cli("userconfig print").stdout)
             before = text
+            # passwd takes effect at once, as in AsyncOS: its own generation, no commit.
             changed = self.run_cli(appliance, "passwd web1", READONLY_PASSWORD + "\n")
             self.assertEqual(changed.returncode, 0, changed.stdout + changed.stderr)
-            with open(users) as f:
+            with open(current) as f:
                 self.assertNotEqual(f.read(), before)
+            self.assertIn("passwd: password changed for web1", appliance.cli("commitdetail").stdout)
             refused = appliance.cli("userconfig delete admin", check=False)
             self.assertNotEqual(refused.returncode, 0)
             self.assertIn("cannot be deleted", refused.stdout + refused.stderr)
-            appliance.cli("userconfig delete web1")
+            appliance.cli('userconfig delete web1; commit "drop web1" Y')
             self.assertNotIn("web1", appliance.cli("userconfig print").stdout)
         finally:
+            appliance.remove()
+
+    def test_the_web_login_sees_only_committed_accounts(self):
+        appliance = Appliance()
+        web = Web(appliance)
+        try:
+            staged = self.run_cli(appliance, "userconfig new web2 --role=administrator", ADMIN_PASSWORD + "\n")
+            self.assertEqual(staged.returncode, 0, staged.stdout + staged.stderr)
+            with self.assertRaises(AssertionError):
+                Client(web).login("web2", ADMIN_PASSWORD)
+            web.add_user("web2", "administrator", ADMIN_PASSWORD)
+            Client(web).login("web2", ADMIN_PASSWORD)
+        finally:
+            web.stop()
             appliance.remove()
 
 

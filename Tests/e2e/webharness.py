@@ -56,8 +56,10 @@ class Web:
             return f.read()
 
     def add_user(self, name, role, password):
-        """`userconfig new` in batch, the password on standard input."""
-        result = subprocess.run([POSTERN, "--home", self.appliance.home, "-c", f"userconfig new {name} --role={role}"],
+        """`userconfig new` in batch, the password on standard input, then `commit`: accounts are
+        staged like every other change."""
+        command = f'userconfig new {name} --role={role}; commit "add {name}" Y'
+        result = subprocess.run([POSTERN, "--home", self.appliance.home, "-c", command],
                                 input=password + "\n", capture_output=True, text=True, timeout=60)
         if result.returncode != 0:
             raise AssertionError(f"userconfig new {name}: {result.stdout}\n{result.stderr}")

@@ -1,15 +1,18 @@
 import Foundation
 import PosternConfig
+import PosternRuntime
 import PosternStore
 
 /// `userconfig` (AsyncOS): the accounts that sign in to the web interface, with their roles.
-/// Accounts are written at once (`config/users.json`), as `passwd` is on a Unix system.
+/// Accounts are part of the configuration: NEW, EDIT and DELETE are staged, shown by
+/// `showchanges`, dropped by `clear`, and take effect at `commit` (AsyncOS). Only the password
+/// hash is kept, never the password.
 struct UserConfigCommand: CLICommand {
     let name = "userconfig"
     let summary = "Manage user accounts and roles."
     let usage = """
         userconfig
-            Lists the accounts, then NEW, EDIT, DELETE, PRINT.
+            Lists the accounts, then NEW, EDIT, DELETE, PRINT. Changes take effect at commit.
         userconfig new <name> --role=<role> [--fullname="<full name>"]
             <role>: administrator, operator, readonly, guest, technician, helpdesk. The password
             is read from standard input when it is not a terminal.
@@ -20,13 +23,8 @@ struct UserConfigCommand: CLICommand {
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
         let dialog = context.dialog
-        let users = UserStore(home: context.home)
         while true {
-            let accounts: [UserAccount]
-            do { accounts = try users.load() } catch {
-                dialog.error(error.description)
-                return .failed
-            }
+            let accounts = context.configuration.accounts
             dialog.show("\nUsers:\n" + listing(accounts))
             guard let operation = try dialog.menu([
                 MenuItem("NEW", "Create a new account."),
@@ -36,9 +34,9 @@ struct UserConfigCommand: CLICommand {
             ]) else { return .ok }
             do {
                 switch operation {
-                case "NEW": try create(context, users, accounts)
-                case "EDIT": try edit(context, users, accounts)
-                case "DELETE": try delete(context, users, accounts)
+                case "NEW": try create(context, accounts)
+                case "EDIT": try edit(context, accounts)
+                case "DELETE": try delete(context, accounts)
                 default: dialog.say(listing(accounts))
                 }
             } catch let error as StoreError {
@@ -71,7 +69,7 @@ struct UserConfigCommand: CLICommand {
         }
     }
 
-    private func create(_ context: CommandContext, _ users: UserStore, _ accounts: [UserAccount]) throws {
+    private func create(_ context: CommandContext, _ accounts: [UserAccount]) throws {
         let dialog = context.dialog
         let name = try dialog.text("Enter the new username.", key: "name", required: true) { answer in
             if let problem = PasswordPolicy.nameProblem(answer) { return DialogError(problem) }
@@ -84,14 +82,11 @@ struct UserConfigCommand: CLICommand {
         let role = try askRole(dialog, name: name, current: .operator)
         let password = try dialog.newPassword(for: name)
         let hash = try PasswordHash.make(password)
-        try users.update { list throws(StoreError) in
-            guard !list.contains(where: { $0.name == name }) else { throw .refused("The user \"\(name)\" already exists.") }
-            list.append(UserAccount(name: name, fullName: fullName, role: role, passwordHash: hash))
-        }
-        dialog.say("User \(name) created with the role \(role.label).")
+        context.configuration.accounts.append(UserAccount(name: name, fullName: fullName, role: role, passwordHash: hash))
+        dialog.say("User \(name) created with the role \(role.label); it takes effect at commit.")
     }
 
-    private func edit(_ context: CommandContext, _ users: UserStore, _ accounts: [UserAccount]) throws {
+    private func edit(_ context: CommandContext, _ accounts: [UserAccount]) throws {
         let dialog = context.dialog
         guard let index = try dialog.pickItem("Enter the user name or number to edit.",
                                               names: accounts.map(\.name), listing: [])
@@ -103,20 +98,16 @@ struct UserConfigCommand: CLICommand {
         if try dialog.yesNo("Do you want to change the password?", default: false, key: "password") {
             account.passwordHash = try PasswordHash.make(try dialog.newPassword(for: account.name))
         }
-        let edited = account
-        try users.update { list throws(StoreError) in
-            guard let at = list.firstIndex(where: { $0.name == edited.name }) else {
-                throw .refused("The user \"\(edited.name)\" does not exist.")
-            }
-            list[at] = edited
-            if !list.contains(where: { $0.role == .administrator }) {
-                throw .refused("At least one account must keep the Administrators role.")
-            }
+        var list = accounts
+        list[index] = account
+        if !list.contains(where: { $0.role == .administrator }) {
+            throw StoreError.refused("At least one account must keep the Administrators role.")
         }
-        dialog.say("User \(account.name) updated.")
+        context.configuration.accounts = list
+        dialog.say("User \(account.name) updated; it takes effect at commit.")
     }
 
-    private func delete(_ context: CommandContext, _ users: UserStore, _ accounts: [UserAccount]) throws {
+    private func delete(_ context: CommandContext, _ accounts: [UserAccount]) throws {
         let dialog = context.dialog
         guard let index = try dialog.pickItem("Enter the user name or number to delete.",
                                               names: accounts.map(\.name), listing: [])
@@ -125,37 +116,74 @@ struct UserConfigCommand: CLICommand {
         guard name != UserAccount.factoryAdmin else {
             throw StoreError.refused("The \(name) account cannot be deleted.")
         }
-        try users.update { list throws(StoreError) in list.removeAll { $0.name == name } }
-        dialog.say("User \(name) deleted.")
+        context.configuration.accounts.removeAll { $0.name == name }
+        dialog.say("User \(name) deleted; it takes effect at commit.")
     }
 }
 
 /// `passwd` (AsyncOS): sets the password of the account named like this CLI's login, else
-/// the factory `admin` (whoever runs the CLI on the appliance administers it).
+/// the factory `admin` (whoever runs the CLI on the appliance administers it). As in AsyncOS,
+/// a password change takes effect at once, without `commit`: it is committed by itself as a
+/// generation of its own (source and user as for `commit`), on top of the newest one; the
+/// session's other pending changes stay pending.
 struct PasswdCommand: CLICommand {
     let name = "passwd"
     let summary = "Change a web interface password."
     let usage = """
         passwd [<name>]
             Sets the password of <name>, else of the account named like your login, else admin.
-            Read from standard input when it is not a terminal.
+            Read from standard input when it is not a terminal. Takes effect at once.
         """
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
         let dialog = context.dialog
+        let session = context.session
         let users = UserStore(home: context.home)
-        let fallback = users.account(named: context.session.user) != nil ? context.session.user : UserAccount.factoryAdmin
+        let fallback = users.account(named: session.user) != nil ? session.user : UserAccount.factoryAdmin
         let name = dialog.takeArgument(if: { _ in true }) ?? fallback
         guard users.account(named: name) != nil else {
-            dialog.error("The user \"\(name)\" does not exist.")
+            if context.configuration.accounts.contains(where: { $0.name == name }) {
+                dialog.error("The user \"\(name)\" is not committed yet: commit first, or set its password with "
+                    + "userconfig EDIT.")
+            } else {
+                dialog.error("The user \"\(name)\" does not exist.")
+            }
             return .failed
         }
         let password = try dialog.newPassword(for: name)
+        let home = session.home
+        let hadChanges = session.hasChanges
+        let changed: Configuration
         do {
-            try users.setPassword(password, for: name)
+            let latest = try session.store.load()
+            var configuration = latest.configuration
+            try configuration.setPassword(password, for: name)
+            let comment = "passwd: password changed for \(name)"
+            let check = { (c: Configuration) in CompiledConfiguration.check(c, home: home) }
+            if let fleet = session.fleetMember {
+                _ = try fleet.commit(
+                    home: home, configuration: configuration, base: latest.commit.generation, user: session.user,
+                    source: session.source, comment: comment, check: check)
+            } else {
+                _ = try session.store.commit(
+                    configuration, base: latest.commit.generation, user: session.user, source: session.source,
+                    comment: comment, check: check)
+            }
+            changed = configuration
         } catch {
             dialog.error(error.description)
             return .failed
+        }
+        // The new hash is committed; pending edits of this session keep it too, so a later
+        // commit of them does not put the old password back.
+        session.baseChanged()
+        if hadChanges {
+            let hash = changed.accounts.first { $0.name == name }?.passwordHash
+            if let index = context.configuration.accounts.firstIndex(where: { $0.name == name }) {
+                context.configuration.accounts[index].passwordHash = hash
+            }
+        } else {
+            context.configuration = session.pending
         }
         dialog.say("Password changed for \(name).")
         return .ok

@@ -1,4 +1,5 @@
 import Glibc
+import PosternConfig
 import PosternStore
 
 extension Dialog {
