@@ -62,11 +62,14 @@ let rules = """
     @Test func unansweredQuestionsDoNotDelayOthers() async throws {
         try await withResolver { dns in
             let loop = group.next()
-            let stalled = (2...200).map { dns.pointer(.v4(0x7F00_0000 | UInt32($0)), on: loop, deadline: .now() + .seconds(3)) }
-            let start = NIODeadline.now()
-            let answer = try await dns.addresses(of: "mail.test", family: .ipv4, on: loop, deadline: .now() + .seconds(3)).get()
+            // The answered question must not wait for the unanswered ones to give up: it comes
+            // back before their deadline (a bound on order, not on speed; it held 1 s with
+            // room on an idle machine and took 1.2 s under a parallel build).
+            let stalledDeadline = NIODeadline.now() + .seconds(8)
+            let stalled = (2...200).map { dns.pointer(.v4(0x7F00_0000 | UInt32($0)), on: loop, deadline: stalledDeadline) }
+            let answer = try await dns.addresses(of: "mail.test", family: .ipv4, on: loop, deadline: .now() + .seconds(8)).get()
             #expect(answer == .records([.v4(0x7F00_0001), .v4(0x7F00_0009)]))
-            #expect(NIODeadline.now() - start < .seconds(1))
+            #expect(NIODeadline.now() < stalledDeadline)
             for future in stalled {
                 let answer = try await future.get()
                 #expect(answer.isTemporaryFailure, "\(answer)")
