@@ -27,7 +27,8 @@ public final class Engine: @unchecked Sendable {
     private var listeners: ListenerManager!
     private var status: EngineStatus!
     private var statusTimer: DispatchSourceTimer?
-    /// Incoming TLS per hour (Monitor → TLS Connections), and the counters it has taken in.
+    /// TLS connections per hour by direction and level (Monitor → TLS Connections), and the
+    /// counters it has taken in.
     private var tlsReport = TLSReport()
     private var tlsCounted: [String: Int] = [:]
     private var watcher: ConfigWatcher?
