@@ -137,15 +137,15 @@ let package = Package(
             dependencies: ["PosternStore", "PosternRuntime", "PosternCertificates", "PosternConfig", "PosternSpool", "PosternTLS",
                            "PosternTestSupport"]
         ),
-        .testTarget(name: "PosternControlTests", dependencies: ["PosternControl", "PosternStore", "PosternTestSupport"]),
+        .testTarget(name: "PosternControlTests", dependencies: ["PosternControl", "PosternConfig", "PosternStore", "PosternTestSupport"]),
         .testTarget(name: "PosternSMTPCoreTests", dependencies: ["PosternSMTPCore", "PosternPolicy", "PosternConfig", "PosternSpool", nio]),
         .testTarget(name: "PosternSpoolTests", dependencies: ["PosternSpool", "PosternTestSupport"]),
         .testTarget(name: "PosternDNSTests", dependencies: ["PosternDNS", "PosternConfig", "PosternTestSupport", nio, nioPosix]),
         .testTarget(
             name: "PosternEngineTests",
             dependencies: ["PosternEngine", "PosternRuntime", "PosternControl", "PosternDNS", "PosternConfig", "PosternPolicy",
-                           "PosternSMTPCore", "PosternSpool", "PosternStore", "PosternTLS", "PosternTestSupport", nio,
-                           nioEmbedded, nioPosix, logging]
+                           "PosternSMTPCore", "PosternSpool", "PosternStore", "PosternTLS", "PosternTLSChannel", "PosternTestSupport",
+                           nio, nioEmbedded, nioPosix, logging]
         ),
         .testTarget(
             name: "PosternWebTests",

@@ -135,6 +135,9 @@ public struct EngineStatus: Codable, Sendable, Hashable {
         /// SMTP AUTH attempts that succeeded and that failed (wrong credentials; not `454`s).
         public var authSuccesses = 0
         public var authFailures = 0
+        /// TLS connections by `TLSReport.Key.name` (direction, TLS level, outcome), for the
+        /// hourly report.
+        public var tlsByLevel: [String: Int] = [:]
 
         public init() {}
 
@@ -156,6 +159,7 @@ public struct EngineStatus: Codable, Sendable, Hashable {
             connectionsRefusedForDescriptors = try value(.connectionsRefusedForDescriptors)
             authSuccesses = try value(.authSuccesses)
             authFailures = try value(.authFailures)
+            tlsByLevel = try c.decodeIfPresent([String: Int].self, forKey: .tlsByLevel) ?? [:]
         }
     }
 

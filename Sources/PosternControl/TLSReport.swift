@@ -1,24 +1,81 @@
 import Foundation
+import PosternConfig
 import PosternStore
 
-/// Incoming TLS connections per hour (AsyncOS Monitor → TLS Connections), kept durably by the
-/// engine in `HOME/reports/tls-hourly.json`. The engine adds the growth of its counters once
-/// a second from its status timer, never from a connection's path, and writes the file only
-/// when a count changed (temporary file, fsync, rename), so a crash loses at most that second.
+/// TLS connections per hour (AsyncOS Monitor → TLS Connections), incoming by the mail flow
+/// policy's TLS level and outgoing by the destination's, kept durably by the engine in
+/// `HOME/reports/tls-hourly.json`. The engine adds the growth of its counters once a second
+/// from its status timer, never from a connection's path, and writes the file only when a
+/// count changed (temporary file, fsync, rename), so a crash loses at most that second.
 /// `status` in the CLI and the web page read it.
 public struct TLSReport: Codable, Sendable, Hashable {
+    public enum Direction: String, Codable, Sendable, CaseIterable { case incoming, outgoing }
+
+    /// What became of one connection: TLS negotiated, TLS tried and failed, or no TLS at all
+    /// (not offered, or not asked for: AsyncOS's "Unencrypted Connections").
+    public enum Outcome: String, Codable, Sendable, CaseIterable { case succeeded, failed, unencrypted }
+
+    /// One counter of an hour: a direction, a TLS level and an outcome.
+    public struct Key: Hashable, Sendable {
+        public var direction: Direction
+        public var level: TLSLevel
+        public var outcome: Outcome
+
+        public init(_ direction: Direction, _ level: TLSLevel, _ outcome: Outcome) {
+            self.direction = direction
+            self.level = level
+            self.outcome = outcome
+        }
+
+        /// `incoming preferred succeeded`: the form stored in the file and in the engine's counters.
+        public var name: String { "\(direction.rawValue) \(level.rawValue) \(outcome.rawValue)" }
+
+        public init?(name: String) {
+            let parts = name.split(separator: " ").map(String.init)
+            guard parts.count == 3, let direction = Direction(rawValue: parts[0]), let level = TLSLevel(rawValue: parts[1]),
+                let outcome = Outcome(rawValue: parts[2])
+            else { return nil }
+            self.init(direction, level, outcome)
+        }
+    }
+
     /// One hour, UTC, starting at `start`.
     public struct Hour: Codable, Sendable, Hashable {
         public var start: Date
-        /// Handshakes completed on the listeners.
+        /// Incoming handshakes completed, all levels (the only counts a report from before
+        /// levels and directions has).
         public var succeeded: Int
-        /// Handshakes that failed (bad ClientHello, no shared cipher, a refused certificate).
+        /// Incoming handshakes that failed (bad ClientHello, no shared cipher, a refused certificate).
         public var failed: Int
+        /// By `Key.name`; empty in an hour written before levels and directions were counted.
+        public var counts: [String: Int]
 
-        public init(start: Date, succeeded: Int = 0, failed: Int = 0) {
+        public init(start: Date, succeeded: Int = 0, failed: Int = 0, counts: [String: Int] = [:]) {
             self.start = start
             self.succeeded = succeeded
             self.failed = failed
+            self.counts = counts
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            start = try c.decode(Date.self, forKey: .start)
+            succeeded = try c.decodeIfPresent(Int.self, forKey: .succeeded) ?? 0
+            failed = try c.decodeIfPresent(Int.self, forKey: .failed) ?? 0
+            counts = try c.decodeIfPresent([String: Int].self, forKey: .counts) ?? [:]
+        }
+
+        public subscript(key: Key) -> Int { counts[key.name] ?? 0 }
+
+        /// The sum over levels of one direction and outcome.
+        public func total(_ direction: Direction, _ outcome: Outcome) -> Int {
+            TLSLevel.allCases.reduce(0) { $0 + self[Key(direction, $1, outcome)] }
+        }
+
+        mutating func add(_ other: Hour) {
+            succeeded += other.succeeded
+            failed += other.failed
+            counts.merge(other.counts, uniquingKeysWith: +)
         }
     }
 
@@ -34,15 +91,31 @@ public struct TLSReport: Codable, Sendable, Hashable {
         Date(timeIntervalSince1970: (date.timeIntervalSince1970 / 3600).rounded(.down) * 3600)
     }
 
-    /// Adds counts to the hour of `date`, dropping hours older than `keptHours`.
+    /// Adds incoming handshake counts of no known level to the hour of `date`.
     public mutating func add(succeeded: Int, failed: Int, at date: Date) {
-        guard succeeded > 0 || failed > 0 else { return }
+        add(Hour(start: TLSReport.hourStart(date), succeeded: succeeded, failed: failed), at: date)
+    }
+
+    /// Adds counts by `Key.name` to the hour of `date`; incoming successes and failures count
+    /// in the hour's totals too. Names this version does not know are kept as they are.
+    public mutating func add(_ counts: [String: Int], at date: Date) {
+        var hour = Hour(start: TLSReport.hourStart(date), counts: counts.filter { $0.value > 0 })
+        for (name, count) in hour.counts {
+            guard let key = Key(name: name), key.direction == .incoming else { continue }
+            if key.outcome == .succeeded { hour.succeeded += count }
+            if key.outcome == .failed { hour.failed += count }
+        }
+        add(hour, at: date)
+    }
+
+    /// Adds `hour` to the hour of `date`, dropping hours older than `keptHours`.
+    private mutating func add(_ hour: Hour, at date: Date) {
+        guard hour.succeeded > 0 || hour.failed > 0 || !hour.counts.isEmpty else { return }
         let start = TLSReport.hourStart(date)
         if let last = hours.last, last.start == start {
-            hours[hours.count - 1].succeeded += succeeded
-            hours[hours.count - 1].failed += failed
+            hours[hours.count - 1].add(hour)
         } else {
-            hours.append(Hour(start: start, succeeded: succeeded, failed: failed))
+            hours.append(hour)
         }
         let oldest = start.addingTimeInterval(-Double(TLSReport.keptHours - 1) * 3600)
         hours.removeAll { $0.start < oldest }
@@ -63,10 +136,17 @@ public struct TLSReport: Codable, Sendable, Hashable {
         return (0..<7).reversed().map { back in
             let start = today.addingTimeInterval(-Double(back) * 86400)
             let end = start.addingTimeInterval(86400)
-            let inside = hours.filter { $0.start >= start && $0.start < end }
-            return Hour(start: start, succeeded: inside.reduce(0) { $0 + $1.succeeded },
-                        failed: inside.reduce(0) { $0 + $1.failed })
+            var day = Hour(start: start)
+            for hour in hours where hour.start >= start && hour.start < end { day.add(hour) }
+            return day
         }
+    }
+
+    /// `hours` added together, for a summary line.
+    public static func sum(_ hours: [Hour]) -> Hour {
+        var total = Hour(start: hours.first?.start ?? Date(timeIntervalSince1970: 0))
+        for hour in hours { total.add(hour) }
+        return total
     }
 
     public static func file(_ home: Home) -> URL {
@@ -80,5 +160,23 @@ public struct TLSReport: Codable, Sendable, Hashable {
 
     public func write(_ home: Home) throws {
         try StateFile.write(self, to: TLSReport.file(home))
+    }
+}
+
+extension TLSReport {
+    /// The levels a report shows, in AsyncOS's order (required before preferred); "No" has
+    /// only unencrypted connections.
+    public static let shownLevels: [TLSLevel] = [.required, .requiredVerify, .preferred, .preferredVerify]
+
+    /// One direction of `hour` in a line: `Preferred 1 succeeded, 0 failed; 2 unencrypted`,
+    /// levels without connections left out (`status` prints it).
+    public static func summary(_ hour: Hour, _ direction: Direction) -> String {
+        var parts: [String] = []
+        for level in shownLevels {
+            let succeeded = hour[Key(direction, level, .succeeded)], failed = hour[Key(direction, level, .failed)]
+            if succeeded > 0 || failed > 0 { parts.append("\(level.label) \(succeeded) succeeded, \(failed) failed") }
+        }
+        parts.append("\(hour.total(direction, .unencrypted)) unencrypted")
+        return parts.joined(separator: "; ")
     }
 }

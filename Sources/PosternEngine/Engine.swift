@@ -27,9 +27,10 @@ public final class Engine: @unchecked Sendable {
     private var listeners: ListenerManager!
     private var status: EngineStatus!
     private var statusTimer: DispatchSourceTimer?
-    /// Incoming TLS per hour (Monitor → TLS Connections), and the counters it has taken in.
+    /// TLS connections per hour by direction and level (Monitor → TLS Connections), and the
+    /// counters it has taken in.
     private var tlsReport = TLSReport()
-    private var tlsCounted = (succeeded: 0, failed: 0)
+    private var tlsCounted: [String: Int] = [:]
     private var watcher: ConfigWatcher?
     private var ticketKeys: TicketKeyRotation!
     private var runner: QueueRunner!
@@ -237,12 +238,12 @@ public final class Engine: @unchecked Sendable {
     /// Adds what the TLS counters grew by to the hourly report; on the status timer, so the
     /// handshake path only bumps a counter.
     private func recordTLS() {
-        let counters = status.counters
-        let succeeded = counters.tlsSessions - tlsCounted.succeeded
-        let failed = counters.tlsFailures - tlsCounted.failed
-        guard succeeded > 0 || failed > 0 else { return }
-        tlsCounted = (counters.tlsSessions, counters.tlsFailures)
-        tlsReport.add(succeeded: succeeded, failed: failed, at: Date())
+        let counters = status.counters.tlsByLevel
+        let grown = counters.reduce(into: [String: Int]()) { $0[$1.key] = $1.value - (tlsCounted[$1.key] ?? 0) }
+            .filter { $0.value > 0 }
+        guard !grown.isEmpty else { return }
+        tlsCounted = counters
+        tlsReport.add(grown, at: Date())
         do { try tlsReport.write(home) } catch { logger.error("cannot write the TLS report", metadata: ["error": "\(error)"]) }
     }
 

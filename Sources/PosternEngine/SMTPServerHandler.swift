@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PosternConfig
+import PosternControl
 import PosternPolicy
 import PosternSMTPCore
 import PosternSpool
@@ -36,6 +37,8 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     var icid = 0
     var countedIP: IPAddress?
     var admitted = false
+    /// Whether this connection is in the TLS report yet (once: succeeded, failed or unencrypted).
+    var tlsCounted = false
     /// Set once the client talked before the greeting: everything else it sends is ignored.
     var droppedForPregreet = false
     var message = MessageBuffer()
@@ -67,6 +70,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         if var s = session {
             perform(s.connectionClosed(), context: context)
             session = s
+            if !tlsCounted { countTLS(.unencrypted) }
             if s.holdsTLSSlot { services.registry.releaseTLS() }
             services.mailLog.write(.close(icid: icid))
         }
@@ -217,8 +221,17 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             let connection = try TLSConnection(context: runtime.compiled.tls, verification: verification)
             try context.pipeline.syncOperations.addHandler(STARTTLSHandler(connection: connection), position: .first)
         } catch {
+            countTLS(.failed)
             perform(session!.tlsFailed(reason: "\(error)"), context: context)
         }
+    }
+
+    /// Counts this connection once in the TLS report, under its mail flow policy's TLS level.
+    private func countTLS(_ outcome: TLSReport.Outcome) {
+        guard let session, !tlsCounted else { return }
+        tlsCounted = true
+        let key = TLSReport.Key(.incoming, session.context.match.parameters.tls, outcome).name
+        services.registry.count { $0.tlsByLevel[key, default: 0] += 1 }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -233,10 +246,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 // The session refuses a session that lacks the certificate its policy demands.
                 let refused = session?.state == .closed
                 services.registry.count { if refused { $0.tlsFailures += 1 } else { $0.tlsSessions += 1 } }
+                countTLS(refused ? .failed : .succeeded)
                 perform(actions, context: context)
                 processInput(context: context)
             case .handshakeFailed(let reason):
                 services.registry.count { $0.tlsFailures += 1 }
+                countTLS(.failed)
                 perform(session!.tlsFailed(reason: reason), context: context)
             case .failedAfterHandshake(let reason):
                 // Not a failed negotiation: the session was encrypted. The connection closes;

@@ -4,22 +4,36 @@ import PosternConfig
 import PosternControl
 import PosternStore
 
-/// Monitor → TLS Connections: incoming TLS per hour over the last day and per day over the
-/// last week, as server-drawn SVG bar charts (the appliance has no Internet: no CDN, no
-/// script) with the table behind each.
+/// Monitor → TLS Connections: incoming TLS (by the mail flow policy's TLS level) and outgoing
+/// TLS (by the destination's), per hour over the last day and per day over the last week, as
+/// server-drawn SVG bar charts (the appliance has no Internet: no CDN, no script) with the
+/// table behind each.
 struct MonitorPages {
     static let path = "/monitor/tls-connections"
     let web: WebInterface
 
     struct Page {
-        struct Row { let label: String; let succeeded: Int; let failed: Int }
         let frame: PageFrame
+        let sections: [Section]
+    }
+
+    /// One direction: the last day's totals by level, then the two charts and their tables.
+    struct Section {
+        struct Column { let title: String }
+        struct Cell { let value: Int }
+        struct Row { let label: String; let cells: [Cell] }
+        struct Level { let key: String; let label: String; let succeeded: Int; let failed: Int }
+        let id: String
+        let title: String
+        let daySucceeded: Int
+        let dayFailed: Int
+        let dayUnencrypted: Int
+        let levels: [Level]
+        let columns: [Column]
         let dayChart: String
         let dayRows: [Row]
         let weekChart: String
         let weekRows: [Row]
-        let daySucceeded: Int
-        let dayFailed: Int
     }
 
     func add(to group: RouterGroup<WebContext>) {
@@ -27,20 +41,42 @@ struct MonitorPages {
             let session = try context.requireSession()
             let report = TLSReport.read(web.home)
             let now = Date()
-            let day = report.lastDay(now: now)
-            let week = report.lastWeek(now: now)
-            let dayRows = day.map { Page.Row(label: LocalTime.format($0.start, "%H:00", utc: true), succeeded: $0.succeeded,
-                                              failed: $0.failed) }
-            let weekRows = week.map { Page.Row(label: LocalTime.format($0.start, "%a %d %b", utc: true), succeeded: $0.succeeded,
-                                                failed: $0.failed) }
             return try web.render("tls-connections", Page(
                 frame: web.frame(session, title: "TLS Connections"),
-                dayChart: BarChart.svg(dayRows.map { ($0.label, $0.succeeded, $0.failed) }, id: "tls-day-chart"),
-                dayRows: dayRows,
-                weekChart: BarChart.svg(weekRows.map { ($0.label, $0.succeeded, $0.failed) }, id: "tls-week-chart"),
-                weekRows: weekRows, daySucceeded: day.reduce(0) { $0 + $1.succeeded },
-                dayFailed: day.reduce(0) { $0 + $1.failed }))
+                sections: [Self.section(.incoming, "Incoming TLS Connections", report, now: now),
+                           Self.section(.outgoing, "Outgoing TLS Connections", report, now: now)]))
         }
+    }
+
+    static func section(_ direction: TLSReport.Direction, _ title: String, _ report: TLSReport, now: Date) -> Section {
+        let day = report.lastDay(now: now), week = report.lastWeek(now: now)
+        let total = TLSReport.sum(day)
+        let keys = TLSReport.shownLevels.flatMap { level in
+            [TLSReport.Key(direction, level, .succeeded), TLSReport.Key(direction, level, .failed)]
+        }
+        let columns = keys.map { Section.Column(title: "\($0.level.label) \($0.outcome.rawValue)") }
+            + [Section.Column(title: "Unencrypted")]
+        func row(_ hour: TLSReport.Hour, _ format: String) -> Section.Row {
+            let cells = keys.map { hour[$0] } + [hour.total(direction, .unencrypted)]
+            return Section.Row(label: LocalTime.format(hour.start, format, utc: true), cells: cells.map(Section.Cell.init))
+        }
+        func chart(_ hours: [TLSReport.Hour], _ format: String, _ id: String) -> String {
+            BarChart.svg(hours.map { hour in
+                (LocalTime.format(hour.start, format, utc: true), hour.total(direction, .succeeded), hour.total(direction, .failed))
+            }, id: id)
+        }
+        let id = direction.rawValue
+        let levels = TLSReport.shownLevels.map { level in
+            Section.Level(key: "\(id)-\(level.rawValue)", label: level.label,
+                          succeeded: total[TLSReport.Key(direction, level, .succeeded)],
+                          failed: total[TLSReport.Key(direction, level, .failed)])
+        }
+        return Section(
+            id: id, title: title, daySucceeded: total.total(direction, .succeeded),
+            dayFailed: total.total(direction, .failed), dayUnencrypted: total.total(direction, .unencrypted),
+            levels: levels, columns: columns,
+            dayChart: chart(day, "%H:00", "tls-\(id)-day-chart"), dayRows: day.map { row($0, "%H:00") },
+            weekChart: chart(week, "%a %d %b", "tls-\(id)-week-chart"), weekRows: week.map { row($0, "%a %d %b") })
     }
 }
 

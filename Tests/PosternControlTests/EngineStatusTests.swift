@@ -14,7 +14,7 @@ import Testing
         var status = EngineStatus(pid: 1, startedAt: Date(timeIntervalSince1970: 0), generation: 1)
         var counters = EngineStatus.Counters()
         let mirror = Mirror(reflecting: counters)
-        #expect(mirror.children.count == 13, "a new counter: give it a value below and to init(from:)")
+        #expect(mirror.children.count == 14, "a new counter: give it a value below and to init(from:)")
         counters.connectionsAccepted = 1
         counters.connectionsRefused = 2
         counters.connectionsOpen = 3
@@ -28,6 +28,7 @@ import Testing
         counters.connectionsRefusedForDescriptors = 11
         counters.authSuccesses = 12
         counters.authFailures = 13
+        counters.tlsByLevel = ["incoming preferred succeeded": 14, "outgoing required failed": 15]
         status.counters = counters
         try FileManager.default.createDirectory(at: t.home.runDirectory, withIntermediateDirectories: true)
         try status.write(to: t.home)

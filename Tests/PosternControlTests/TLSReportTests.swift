@@ -1,4 +1,5 @@
 import Foundation
+import PosternConfig
 import PosternControl
 import PosternStore
 import PosternTestSupport
@@ -42,5 +43,58 @@ import Testing
         report.add(succeeded: 2, failed: 1, at: noon)
         try report.write(t.home)
         #expect(TLSReport.read(t.home) == report)
+    }
+
+    @Test func levelsAndDirectionsAreCountedApartAndSummed() {
+        var report = TLSReport()
+        let preferredOK = TLSReport.Key(.incoming, .preferred, .succeeded)
+        let requiredFailed = TLSReport.Key(.incoming, .required, .failed)
+        let outgoingOK = TLSReport.Key(.outgoing, .preferredVerify, .succeeded)
+        report.add([preferredOK.name: 2, requiredFailed.name: 1, outgoingOK.name: 1,
+                    TLSReport.Key(.incoming, .no, .unencrypted).name: 3], at: noon)
+        report.add([preferredOK.name: 1, TLSReport.Key(.outgoing, .no, .unencrypted).name: 0], at: noon.addingTimeInterval(60))
+        report.add([requiredFailed.name: 4], at: noon.addingTimeInterval(-86400))
+        #expect(report.hours.count == 2)
+        let hour = report.lastDay(now: noon).last!
+        #expect(hour[preferredOK] == 3 && hour[requiredFailed] == 1 && hour[outgoingOK] == 1)
+        // The hour's old totals are the incoming handshakes only.
+        #expect(hour.succeeded == 3 && hour.failed == 1)
+        #expect(hour.total(.outgoing, .succeeded) == 1 && hour.total(.incoming, .unencrypted) == 3)
+        #expect(hour.counts[TLSReport.Key(.outgoing, .no, .unencrypted).name] == nil)  // zeros are not stored
+        #expect(TLSReport.summary(hour, .incoming) == "Required 0 succeeded, 1 failed; Preferred 3 succeeded, 0 failed; 3 unencrypted")
+        #expect(TLSReport.summary(hour, .outgoing) == "Preferred - Verify 1 succeeded, 0 failed; 0 unencrypted")
+        let week = report.lastWeek(now: noon)
+        #expect(week[5][requiredFailed] == 4 && week[5].failed == 4)
+        #expect(week[6][requiredFailed] == 1 && week[6][preferredOK] == 3)
+        #expect(TLSReport.sum(report.lastDay(now: noon))[preferredOK] == 3)
+    }
+
+    @Test func keysReadBackFromTheirNamesAndUnknownNamesAreKept() {
+        let key = TLSReport.Key(.outgoing, .requiredVerify, .failed)
+        #expect(key.name == "outgoing required-verify failed")
+        #expect(TLSReport.Key(name: key.name) == key)
+        #expect(TLSReport.Key(name: "sideways preferred succeeded") == nil)
+        var report = TLSReport()
+        report.add(["incoming preferred resumed": 2], at: noon)
+        #expect(report.hours.first?.counts["incoming preferred resumed"] == 2)
+        #expect(report.hours.first?.succeeded == 0)
+    }
+
+    @Test func aReportFromBeforeLevelsStillLoads() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let file = TLSReport.file(t.home)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        var old = TLSReport()
+        old.add(succeeded: 5, failed: 2, at: noon)
+        // The file as the previous version wrote it: hours with start, succeeded and failed only.
+        var json = try JSONSerialization.jsonObject(with: JSONCoding.pretty.encode(old)) as! [String: Any]
+        json["hours"] = (json["hours"] as! [[String: Any]]).map { $0.filter { $0.key != "counts" } }
+        try JSONSerialization.data(withJSONObject: json).write(to: file)
+        #expect(!String(decoding: try Data(contentsOf: file), as: UTF8.self).contains("counts"))
+        var report = TLSReport.read(t.home)
+        #expect(report.hours.count == 1 && report.hours[0].succeeded == 5 && report.hours[0].failed == 2)
+        report.add([TLSReport.Key(.incoming, .required, .succeeded).name: 1], at: noon)
+        #expect(report.hours[0].succeeded == 6 && report.hours[0][TLSReport.Key(.incoming, .required, .succeeded)] == 1)
     }
 }

@@ -49,4 +49,29 @@ import Testing
         let counters = try JSONDecoder().decode(EngineStatus.Counters.self, from: Data(old.utf8))
         #expect(counters.tlsSessions == 4 && counters.tlsFailures == 1 && counters.tlsErrors == 0)
     }
+
+    /// Monitor → TLS Connections counts each connection once, under its policy's TLS level.
+    @Test func aSuccessCountsOnceUnderThePolicysLevel() throws {
+        let (h, _) = try SMTPServerHandlerTLSTests.encrypted()
+        h.channel.pipeline.fireChannelInactive()  // the close adds no "unencrypted" on top
+        #expect(h.services.registry.counters.tlsByLevel == ["incoming preferred succeeded": 1])
+    }
+
+    @Test func aFailedHandshakeCountsAsAFailureOfTheRequiredLevel() throws {
+        let h = try HandlerHarness(policy: { $0.tls = .required })
+        _ = try h.output()
+        try h.send("EHLO c.example\r\nSTARTTLS\r\n")
+        #expect(try h.output().hasSuffix("220 Go ahead with TLS\r\n"))
+        try? h.channel.writeInbound(ByteBuffer(string: "this is no ClientHello\r\n"))
+        h.channel.pipeline.fireChannelInactive()
+        #expect(h.services.registry.counters.tlsByLevel == ["incoming required failed": 1])
+    }
+
+    @Test func aConnectionWithoutSTARTTLSCountsAsUnencrypted() throws {
+        let h = try HandlerHarness(policy: { $0.tls = .preferred })
+        _ = try h.output()
+        try h.send("EHLO c.example\r\nQUIT\r\n")
+        h.channel.pipeline.fireChannelInactive()
+        #expect(h.services.registry.counters.tlsByLevel == ["incoming preferred unencrypted": 1])
+    }
 }

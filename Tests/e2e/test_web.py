@@ -167,9 +167,9 @@ class WebInterfaceTest(unittest.TestCase):
         self.login("web1", ADMIN_PASSWORD)
         d.find_element(By.LINK_TEXT, "Monitor").click()
         self.element("tls-connections-link").click()
-        self.assertEqual(int(self.element("day-succeeded").text), counted())
-        self.assertTrue(d.find_element(By.ID, "tls-day-chart").is_displayed())
-        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#tls-day tbody tr")), 24)
+        self.assertEqual(int(self.element("incoming-day-succeeded").text), counted())
+        self.assertTrue(d.find_element(By.ID, "tls-incoming-day-chart").is_displayed())
+        self.assertEqual(len(d.find_elements(By.CSS_SELECTOR, "#tls-incoming-day tbody tr")), 24)
         screenshot(d, "tls-connections")
         status = self.appliance.cli("status").stdout
         self.assertIn(f"TLS in the last 24 hours: {counted()} succeeded", status)

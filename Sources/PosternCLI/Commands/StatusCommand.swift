@@ -45,8 +45,10 @@ struct StatusCommand: CLICommand {
             + "\(Formatting.count(c.tlsErrors, "error")) after the handshake, "
             + "\(c.tlsUncleanCloses) closed without close_notify")
         let day = TLSReport.read(session.home).lastDay(now: Date())
-        dialog.say("TLS in the last 24 hours: \(day.reduce(0) { $0 + $1.succeeded }) succeeded, "
-            + "\(day.reduce(0) { $0 + $1.failed }) failed")
+        let total = TLSReport.sum(day)
+        dialog.say("TLS in the last 24 hours: \(total.succeeded) succeeded, \(total.failed) failed")
+        dialog.say("  Incoming: " + TLSReport.summary(total, .incoming))
+        dialog.say("  Outgoing: " + TLSReport.summary(total, .outgoing))
         dialog.say("SMTP AUTH: \(c.authSuccesses) succeeded, \(c.authFailures) failed")
         dialog.say("Messages: \(c.messagesAccepted) accepted, \(Formatting.count(c.recipientsAccepted, "recipient")), "
             + "\(Formatting.count(c.recipientsRejected, "recipient")) refused (RAT or rate limit)")

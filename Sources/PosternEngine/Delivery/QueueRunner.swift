@@ -310,6 +310,7 @@ final class QueueRunner: @unchecked Sendable {
                     let local = channel.localAddress?.ipAddress?.description ?? "unknown"
                     mailLog.write(.newDelivery(dcid: dcid, interface: local, address: ip.description, port: target.port))
                     done.futureResult.whenSuccess { [self] report in
+                        report.countTLS(level: level, in: services.registry)
                         queue.async { [self] in
                             if runtime.resumption.enabled, report.tlsInfo != nil || report.tlsFailure != nil,
                                 self.runtime?.tls === runtime.tls
