@@ -51,3 +51,21 @@ int postern_terminal_rows(int fd) {
     if (ioctl(fd, TIOCGWINSZ, &size) != 0) return 0;
     return size.ws_row;
 }
+
+static volatile sig_atomic_t idle_expired = 0;
+
+static void on_alarm(int sig) {
+    (void)sig;
+    idle_expired = 1;
+}
+
+int postern_install_idle_handler(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    return sigaction(SIGALRM, &sa, NULL);
+}
+
+int postern_idle_expired(void) { return idle_expired; }

@@ -43,6 +43,17 @@ public final class CLISession {
     /// returns, and the session ends between commands, never inside a commit's writes.
     public static func endOnHangup() {
         postern_install_hangup_handler()
+        postern_install_idle_handler()
+    }
+
+    /// The terminal's line reader, whose inactivity timeout follows `adminaccessconfig`.
+    public var terminal: EditLineReader?
+    /// Seconds instead of `adminaccessconfig`'s minutes, for tests that cannot wait five.
+    public var idleTimeoutOverride: Int?
+
+    /// The committed CLI inactivity timeout, in seconds.
+    var idleTimeoutSeconds: Int {
+        idleTimeoutOverride ?? base.configuration.adminAccessSettings.cliTimeoutMinutes * 60
     }
 
     /// The main prompt: the appliance hostname, `>`, a space (asyncos-cli.md §8.1).
@@ -87,6 +98,7 @@ public final class CLISession {
             if !first && dialog.mode == .interactive { dialog.output.write("\n") }
             first = false
             dialog.reader.completions = CommandTable.names
+            terminal?.idleTimeout = UInt32(clamping: idleTimeoutSeconds)
             let input = dialog.reader.readLine(prompt: prompt)
             dialog.reader.completions = []
             switch input {
@@ -133,6 +145,15 @@ public final class CLISession {
     /// The terminal or SSH connection is gone: the pending changes go with the session, the
     /// committed configuration is untouched.
     private func hangup() -> Int32 {
+        if postern_idle_expired() != 0 {
+            // [I] AsyncOS ends an idle CLI session; the words are ours.
+            dialog.say("\nSession timed out after \(idleTimeoutSeconds / 60 > 0 ? "\(idleTimeoutSeconds / 60) minute(s)" : "\(idleTimeoutSeconds) second(s)") without input (adminaccessconfig)."
+                + (hasChanges ? " Uncommitted changes were discarded." : ""))
+            audit.append(user: user, source: source, command: "(inactivity timeout)",
+                         result: hasChanges ? "pending changes discarded" : "ok")
+            pending = base.configuration
+            return 0
+        }
         audit.append(user: user, source: source, command: "(connection lost)",
                      result: hasChanges ? "pending changes discarded" : "ok")
         pending = base.configuration

@@ -22,6 +22,11 @@ struct Postern: ParsableCommand {
     @Flag(help: "On a pipe, do not echo the answers read.")
     var noEcho = false
 
+    /// The inactivity timeout is `adminaccessconfig`'s; this fixes it in seconds instead, for
+    /// tests that cannot wait its 5-minute minimum.
+    @Option(help: .hidden)
+    var idleTimeoutSeconds: Int?
+
     func run() throws {
         // Files are shared with the appliance's group (scripts/admin-user), never with others.
         umask(0o007)
@@ -35,9 +40,11 @@ struct Postern: ParsableCommand {
         var output: any Output = StandardOutput()
         let mode: DialogMode = commands != nil ? .batch : (isatty(0) == 1 ? .interactive : .piped)
         let reader: any LineReader
+        var terminal: EditLineReader?
         let user = Postern.loginName()
         let history = home.cliHistoryDirectory.appendingPathComponent(user).path
         if mode == .interactive, let editLine = EditLineReader(program: "postern", historyFile: history) {
+            terminal = editLine
             // Long output pages on a terminal (never in a batch or a pipe).
             if isatty(1) == 1 {
                 let paging = PagingOutput(terminal: output)
@@ -59,6 +66,8 @@ struct Postern: ParsableCommand {
         let open = { () throws(StoreError) -> CLISession in
             let session = try CLISession(home: home, store: store, dialog: dialog, user: user, source: source)
             session.fleet = fleet
+            session.terminal = terminal
+            session.idleTimeoutOverride = idleTimeoutSeconds
             return session
         }
         let session: CLISession

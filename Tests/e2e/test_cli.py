@@ -30,6 +30,24 @@ class TerminalTests(unittest.TestCase):
             self.cli.terminate(force=True)
         self.appliance.remove()
 
+    def test_an_idle_session_ends_at_the_inactivity_timeout_and_drops_its_changes(self):
+        # adminaccessconfig's CLI timeout, in seconds here (its minimum is 5 minutes).
+        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
+        cli = pexpect.spawn(POSTERN, ["--home", self.appliance.home, "--idle-timeout-seconds", "2"], env=env,
+                            encoding="utf-8", timeout=20, dimensions=(50, 200))
+        cli.expect_exact("> ")
+        cli.sendline("adminaccessconfig timeout --web=40 --cli=40")
+        cli.expect_exact("> ")
+        cli.expect_exact("Session timed out after 2 second(s) without input (adminaccessconfig). "
+                         "Uncommitted changes were discarded.")
+        cli.expect(pexpect.EOF)
+        cli.close()
+        self.assertEqual(cli.exitstatus, 0)
+        with open(os.path.join(self.appliance.home, "logs", "cli.log")) as log:
+            self.assertIn("(inactivity timeout)", log.read())
+        shown = self.appliance.cli("adminaccessconfig").stdout
+        self.assertIn("CLI inactivity timeout: 30 minutes", shown)
+
     def test_a_batch_password_on_a_terminal_is_never_echoed(self):
         # `postern -c 'passwd admin'` on a terminal, as scripts/run asks for the first password.
         env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")

@@ -20,6 +20,12 @@ int postern_install_hangup_handler(void);
 /// Whether SIGHUP arrived (the flag stays set).
 int postern_hangup_received(void);
 
+/// Installs a SIGALRM handler that only sets a flag, without SA_RESTART, so a read waiting
+/// at the prompt returns when `alarm(2)` ends the admin's inactivity timeout.
+int postern_install_idle_handler(void);
+/// Whether the inactivity alarm went off (the flag stays set).
+int postern_idle_expired(void);
+
 /// The terminal's height in rows (TIOCGWINSZ: ioctl is variadic, which Swift cannot call);
 /// 0 when fd is not a terminal or the size is unknown.
 int postern_terminal_rows(int fd);

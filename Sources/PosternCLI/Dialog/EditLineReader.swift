@@ -15,6 +15,9 @@ public final class EditLineReader: LineReader {
     /// The prompt libedit's callback returns; owned here, replaced per read.
     private var promptStorage: UnsafeMutablePointer<CChar>
     public var completions: [String] = []
+    /// `adminaccessconfig`'s CLI inactivity timeout in seconds (0: none): a read waiting longer
+    /// at any prompt returns `.hangup`, and `postern_idle_expired()` says why.
+    public var idleTimeout: UInt32 = 0
 
     public init?(program: String, historyFile: String?) {
         setlocale(LC_CTYPE, "")
@@ -57,8 +60,11 @@ public final class EditLineReader: LineReader {
         fflush(postern_stdout())
         var count: Int32 = 0
         _ = postern_take_interrupt()
-        guard let line = el_gets(editLine, &count) else {
-            if postern_hangup_received() != 0 { return .hangup }
+        if idleTimeout > 0 { alarm(idleTimeout) }
+        let read = el_gets(editLine, &count)
+        alarm(0)
+        guard let line = read else {
+            if postern_hangup_received() != 0 || postern_idle_expired() != 0 { return .hangup }
             if postern_take_interrupt() != 0 || (count == -1 && errno == EINTR) {
                 fputs("\n", postern_stdout())
                 el_reset(editLine)
