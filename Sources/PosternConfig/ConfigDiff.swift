@@ -30,6 +30,11 @@ public enum ConfigDiff {
     }
 
     public static func changes(from old: Configuration, to new: Configuration) -> [ConfigChange] {
+        // A configuration written before accounts were part of it has the factory admin: the
+        // first edit of an account is a change to that admin, not the admin "added".
+        var old = old, new = new
+        old.users = old.accounts
+        new.users = new.accounts
         guard let a = tree(old), let b = tree(new) else { return [] }
         var out: [ConfigChange] = []
         diff(a, b, path: [], into: &out)

@@ -60,22 +60,27 @@ public struct TLSReport: Codable, Sendable, Hashable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             start = try c.decode(Date.self, forKey: .start)
-            succeeded = try c.decodeIfPresent(Int.self, forKey: .succeeded) ?? 0
-            failed = try c.decodeIfPresent(Int.self, forKey: .failed) ?? 0
-            counts = try c.decodeIfPresent([String: Int].self, forKey: .counts) ?? [:]
+            // A damaged or hand-edited file may hold any number: negative ones count as none.
+            succeeded = max(0, try c.decodeIfPresent(Int.self, forKey: .succeeded) ?? 0)
+            failed = max(0, try c.decodeIfPresent(Int.self, forKey: .failed) ?? 0)
+            counts = (try c.decodeIfPresent([String: Int].self, forKey: .counts) ?? [:]).mapValues { max(0, $0) }
         }
 
         public subscript(key: Key) -> Int { counts[key.name] ?? 0 }
 
-        /// The sum over levels of one direction and outcome.
+        /// The sum over levels of one direction and outcome. Incoming successes and failures
+        /// are the hour's totals, which also hold what a report from before levels counted,
+        /// so `status` and the page agree on an old file.
         public func total(_ direction: Direction, _ outcome: Outcome) -> Int {
-            TLSLevel.allCases.reduce(0) { $0 + self[Key(direction, $1, outcome)] }
+            if direction == .incoming && outcome == .succeeded { return succeeded }
+            if direction == .incoming && outcome == .failed { return failed }
+            return TLSLevel.allCases.reduce(0) { TLSReport.adding($0, self[Key(direction, $1, outcome)]) }
         }
 
         mutating func add(_ other: Hour) {
-            succeeded += other.succeeded
-            failed += other.failed
-            counts.merge(other.counts, uniquingKeysWith: +)
+            succeeded = TLSReport.adding(succeeded, other.succeeded)
+            failed = TLSReport.adding(failed, other.failed)
+            counts.merge(other.counts, uniquingKeysWith: TLSReport.adding)
         }
     }
 
@@ -102,8 +107,8 @@ public struct TLSReport: Codable, Sendable, Hashable {
         var hour = Hour(start: TLSReport.hourStart(date), counts: counts.filter { $0.value > 0 })
         for (name, count) in hour.counts {
             guard let key = Key(name: name), key.direction == .incoming else { continue }
-            if key.outcome == .succeeded { hour.succeeded += count }
-            if key.outcome == .failed { hour.failed += count }
+            if key.outcome == .succeeded { hour.succeeded = TLSReport.adding(hour.succeeded, count) }
+            if key.outcome == .failed { hour.failed = TLSReport.adding(hour.failed, count) }
         }
         add(hour, at: date)
     }
@@ -140,6 +145,12 @@ public struct TLSReport: Codable, Sendable, Hashable {
             for hour in hours where hour.start >= start && hour.start < end { day.add(hour) }
             return day
         }
+    }
+
+    /// Counts add up to `Int.max` and stay there: a file's numbers cannot crash a reader.
+    public static func adding(_ a: Int, _ b: Int) -> Int {
+        let (sum, overflow) = a.addingReportingOverflow(b)
+        return overflow ? (b > 0 ? Int.max : Int.min) : sum
     }
 
     /// `hours` added together, for a summary line.

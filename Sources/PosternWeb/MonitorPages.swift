@@ -86,7 +86,7 @@ enum BarChart {
     static func svg(_ bars: [(label: String, succeeded: Int, failed: Int)], id: String) -> String {
         let width = 760.0, height = 220.0, left = 50.0, bottom = 40.0, top = 10.0
         let plot = height - bottom - top
-        let peak = max(1, bars.map { $0.succeeded + $0.failed }.max() ?? 1)
+        let peak = max(1, bars.map { TLSReport.adding($0.succeeded, $0.failed) }.max() ?? 1)
         let step = (width - left) / Double(max(1, bars.count))
         var parts = ["<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"\(id)\" width=\"\(Int(width))\" "
             + "height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\">"]

@@ -18,6 +18,14 @@ import Testing
         #expect(Self.words { $0.listeners[0].maxConcurrency = 500 } == ["Listener InboundMail > Max Concurrency: 1000 -> 500"])
     }
 
+    /// A configuration without accounts (every generation written before they were stored)
+    /// has the factory admin: editing it is a change to that admin, nothing "added".
+    @Test func theFirstAccountEditChangesTheFactoryAdmin() {
+        #expect(FactoryDefaults.configuration.users == nil)
+        let lines = Self.words { $0.accounts = [UserAccount(name: "admin", fullName: "Boss", role: .administrator)] }
+        #expect(lines.count == 1 && lines.first?.contains("Administrator -> Boss") == true, "\(lines)")
+    }
+
     @Test func aDeletedListenerIsOneShortLine() {
         let lines = Self.words { $0.listeners.removeAll() }
         #expect(lines == ["Listener InboundMail: deleted"])

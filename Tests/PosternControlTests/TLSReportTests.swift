@@ -45,6 +45,35 @@ import Testing
         #expect(TLSReport.read(t.home) == report)
     }
 
+    /// A hand-edited or damaged file may hold any number: reading, adding and summing it must
+    /// not trap (the engine, the web page and `status` all do), and an old file without levels
+    /// shows the same incoming totals everywhere.
+    @Test func hugeAndNegativeCountsAreSafeAndOldTotalsAreTheIncomingOnes() throws {
+        let t = try TemporaryHome()
+        defer { t.remove() }
+        let hour = Int(noon.timeIntervalSince1970 / 3600) * 3600
+        let start = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(hour)))
+        let text = """
+            {"hours":[{"start":"\(start)","succeeded":9223372036854775807,"failed":-5,\
+            "counts":{"incoming no unencrypted":9223372036854775807}}]}
+            """
+        try FileManager.default.createDirectory(at: TLSReport.file(t.home).deletingLastPathComponent(),
+                                                withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: TLSReport.file(t.home))
+        var report = TLSReport.read(t.home)
+        #expect(report.hours.count == 1)
+        report.add(["incoming no unencrypted": 7, "incoming preferred succeeded": 3], at: noon)
+        let day = TLSReport.sum(report.lastDay(now: noon))
+        #expect(day.total(.incoming, .succeeded) == Int.max)
+        #expect(day.total(.incoming, .failed) == 0)
+        #expect(day.total(.incoming, .unencrypted) == Int.max)
+
+        var old = TLSReport()
+        old.add(succeeded: 5, failed: 2, at: noon)
+        let oldDay = TLSReport.sum(old.lastDay(now: noon))
+        #expect(oldDay.total(.incoming, .succeeded) == 5 && oldDay.total(.incoming, .failed) == 2)
+    }
+
     @Test func levelsAndDirectionsAreCountedApartAndSummed() {
         var report = TLSReport()
         let preferredOK = TLSReport.Key(.incoming, .preferred, .succeeded)

@@ -26,11 +26,34 @@ class EtcdCluster:
     def endpoints(self):
         return [f"http://127.0.0.1:{port}" for port in self.client_ports]
 
-    def start(self):
-        for i in range(len(self.names)):
-            self.start_member(i, new=True)
-        wait_for(self.healthy, timeout=30, what="etcd to elect a leader")
-        return self
+    def start(self, attempts=3):
+        for attempt in range(attempts):
+            for i in range(len(self.names)):
+                self.start_member(i, new=True)
+            try:
+                wait_for(self.healthy, timeout=30, what="etcd to elect a leader")
+                return self
+            except AssertionError:
+                # A port found free can be taken by another program before etcd binds it (seen
+                # with two test suites on one machine): start again, on new ports, from nothing.
+                logs = self.log_tails()
+                self.stop(remove=False)
+                if attempt == attempts - 1:
+                    raise AssertionError("etcd did not elect a leader:\n" + logs)
+                for name in self.names:
+                    shutil.rmtree(os.path.join(self.directory, name), ignore_errors=True)
+                self.client_ports = [free_port() for _ in self.names]
+                self.peer_ports = [free_port() for _ in self.names]
+
+    def log_tails(self):
+        tails = []
+        for name in self.names:
+            try:
+                with open(os.path.join(self.directory, f"{name}.log"), errors="replace") as log:
+                    tails.append(f"--- {name}\n" + "".join(log.readlines()[-5:]))
+            except OSError:
+                pass
+        return "\n".join(tails)
 
     def start_member(self, i, new=False):
         peers = ",".join(f"{n}=http://127.0.0.1:{p}" for n, p in zip(self.names, self.peer_ports))
@@ -83,7 +106,7 @@ class EtcdCluster:
         self.processes[i].kill()
         self.processes[i].wait()
 
-    def stop(self):
+    def stop(self, remove=True):
         for process in self.processes:
             if process and process.poll() is None:
                 process.send_signal(signal.SIGCONT)
@@ -93,4 +116,5 @@ class EtcdCluster:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-        shutil.rmtree(self.directory, ignore_errors=True)
+        if remove:
+            shutil.rmtree(self.directory, ignore_errors=True)

@@ -48,6 +48,16 @@ class TerminalTests(unittest.TestCase):
         shown = self.appliance.cli("adminaccessconfig").stdout
         self.assertIn("CLI inactivity timeout: 30 minutes", shown)
 
+    def test_a_password_prompt_left_open_times_out_too(self):
+        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
+        cli = pexpect.spawn(POSTERN, ["--home", self.appliance.home, "--idle-timeout-seconds", "2"], env=env,
+                            encoding="utf-8", timeout=20, dimensions=(50, 200))
+        cli.expect_exact("> ")
+        cli.sendline("passwd admin")
+        cli.expect_exact("Enter the new password for admin:")
+        cli.expect_exact("Session timed out after 2 second(s) without input (adminaccessconfig).")
+        cli.expect(pexpect.EOF)
+
     def test_a_batch_password_on_a_terminal_is_never_echoed(self):
         # `postern -c 'passwd admin'` on a terminal, as scripts/run asks for the first password.
         env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")

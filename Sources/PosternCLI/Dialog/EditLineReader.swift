@@ -93,7 +93,19 @@ public final class EditLineReader: LineReader {
             if isTTY { tcsetattr(0, TCSAFLUSH, &saved) }
             fputs("\n", postern_stdout())
         }
-        guard let line = Swift.readLine(strippingNewline: true) else { return .endOfInput }
+        // A password prompt left open times out like any other: whoever sits down next must
+        // not find `passwd` waiting for them. stdio's read does not give up on a signal here,
+        // so the wait is a poll; past it the alarm is raised at once, as the prompt's would be.
+        if idleTimeout > 0 {
+            var input = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            if poll(&input, 1, Int32(clamping: Int(idleTimeout) * 1000)) == 0 {
+                raise(SIGALRM)
+                return .hangup
+            }
+        }
+        guard let line = Swift.readLine(strippingNewline: true) else {
+            return postern_hangup_received() != 0 ? .hangup : .endOfInput
+        }
         return .line(line.hasSuffix("\r") ? String(line.dropLast()) : line)
     }
 
