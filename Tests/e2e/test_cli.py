@@ -20,10 +20,10 @@ class TerminalTests(unittest.TestCase):
         os.makedirs(self.history_home)
         self.cli = self.spawn()
 
-    def spawn(self):
+    def spawn(self, *arguments):
         env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
-        return pexpect.spawn(POSTERN, ["--home", self.appliance.home], env=env, encoding="utf-8", timeout=20,
-                             dimensions=(50, 200))
+        return pexpect.spawn(POSTERN, ["--home", self.appliance.home, *arguments], env=env, encoding="utf-8",
+                             timeout=20, dimensions=(50, 200))
 
     def tearDown(self):
         if self.cli.isalive():
@@ -32,9 +32,7 @@ class TerminalTests(unittest.TestCase):
 
     def test_an_idle_session_ends_at_the_inactivity_timeout_and_drops_its_changes(self):
         # adminaccessconfig's CLI timeout, in seconds here (its minimum is 5 minutes).
-        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
-        cli = pexpect.spawn(POSTERN, ["--home", self.appliance.home, "--idle-timeout-seconds", "2"], env=env,
-                            encoding="utf-8", timeout=20, dimensions=(50, 200))
+        cli = self.spawn("--idle-timeout-seconds", "2")
         cli.expect_exact("> ")
         cli.sendline("adminaccessconfig timeout --web=40 --cli=40")
         cli.expect_exact("> ")
@@ -49,9 +47,7 @@ class TerminalTests(unittest.TestCase):
         self.assertIn("CLI inactivity timeout: 30 minutes", shown)
 
     def test_a_password_prompt_left_open_times_out_too(self):
-        env = dict(os.environ, HOME=self.history_home, TERM="xterm", LANG="C.UTF-8")
-        cli = pexpect.spawn(POSTERN, ["--home", self.appliance.home, "--idle-timeout-seconds", "2"], env=env,
-                            encoding="utf-8", timeout=20, dimensions=(50, 200))
+        cli = self.spawn("--idle-timeout-seconds", "2")
         cli.expect_exact("> ")
         cli.sendline("passwd admin")
         cli.expect_exact("Enter the new password for admin:")
