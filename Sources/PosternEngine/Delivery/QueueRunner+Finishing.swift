@@ -6,6 +6,72 @@ import PosternSpool
 import PosternStore
 
 extension QueueRunner {
+    // MARK: Outcomes
+
+    func connectionDone(domain: String, jobs: [(mid: Int, rids: [Int])],
+                        outcomes: [Int: [Int: SMTPClientSession.Outcome]], dcid: Int?) {
+        active[domain, default: 1] -= 1
+        if active[domain] == 0 { active[domain] = nil }
+        for (i, job) in jobs.enumerated() {
+            guard var entry = messages[job.mid] else { continue }
+            var delivered: [Int] = []
+            var response = ""
+            for rid in job.rids {
+                switch outcomes[i]?[rid] ?? .deferred("no answer", enhanced: "4.4.2") {
+                case .delivered(let reply):
+                    entry.state.recipients[rid].status = .delivered
+                    entry.state.recipients[rid].detail = reply.text
+                    delivered.append(rid)
+                    response = reply.text
+                case .failed(let reply):
+                    let enhanced = reply.enhancedCode ?? "5.0.0"
+                    entry.state.recipients[rid].status = .bounced
+                    entry.state.recipients[rid].detail = reply.text
+                    entry.state.recipients[rid].enhanced = enhanced
+                    entry.state.recipients[rid].remote = dcid == nil ? nil : domain
+                    services.mailLog.write(.bounced(dcid: dcid, mid: job.mid, rid: rid, enhanced: enhanced,
+                                                    reason: dcid == nil ? reply.lines.joined(separator: " ")
+                                                        : "Bounced by the receiving server",
+                                                    reply: "'\(reply.code)', \(reply.lines)"))
+                case .deferred(let reason, let enhanced):
+                    entry.state.recipients[rid].detail = reason
+                    deferredThisRound.insert(job.mid)
+                    services.mailLog.write(.delayed(dcid: dcid, mid: job.mid, rid: rid, enhanced: enhanced, reason: reason))
+                }
+            }
+            if !delivered.isEmpty {
+                if !response.isEmpty { services.mailLog.write(.response(mid: job.mid, rids: delivered, text: response)) }
+                if let dcid { services.mailLog.write(.messageDone(dcid: dcid, mid: job.mid, rids: delivered)) }
+            }
+            messages[job.mid] = entry
+            inFlight[job.mid, default: 1] -= 1
+            if inFlight[job.mid] == 0 {
+                inFlight[job.mid] = nil
+                completeRound(job.mid)
+            }
+        }
+        tick()
+    }
+
+    func completeRound(_ mid: Int) {
+        guard var entry = messages[mid], let runtime else { return }
+        if entry.state.pending.isEmpty {
+            finalize(mid)
+            return
+        }
+        if deferredThisRound.remove(mid) != nil {
+            entry.state.attempts += 1
+            let delay = runtime.configuration.bounce.retryDelay(afterAttempt: entry.state.attempts)
+            entry.state.nextAttempt = Date().addingTimeInterval(TimeInterval(delay))
+        }
+        messages[mid] = entry
+        do { try spool.save(entry.state, of: mid) } catch {
+            logger.error("cannot save the delivery state", metadata: ["mid": "\(mid)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Finishing
+
     /// Every recipient has its outcome: bounce the failed ones to the sender, then drop the message.
     /// The bounce is stored asynchronously: the runner's queue never waits on the spool, so a
     /// broken disk defers bounces (retried at the next tick) instead of stopping delivery and

@@ -25,7 +25,8 @@ struct DeliveryRuntime: Sendable {
 /// retries, bounces or finishes each message. All bookkeeping runs on one serial queue.
 final class QueueRunner: @unchecked Sendable {
     // @unchecked: every mutable property is touched only on `queue` (internal, not private,
-    // only so that QueueRunner+Finishing.swift can reach them).
+    // only so that QueueRunner+Finishing.swift, which records outcomes and finishes messages,
+    // can reach them).
     let queue = DispatchQueue(label: "posternd.delivery")
     let spool: Spool
     let services: EngineServices
@@ -44,11 +45,11 @@ final class QueueRunner: @unchecked Sendable {
     var messages: [Int: (envelope: Envelope, state: DeliveryState)] = [:]
     /// Connections still open per message in this round, and what this round did per RID.
     var inFlight: [Int: Int] = [:]
-    private var deferredThisRound: Set<Int> = []
+    var deferredThisRound: Set<Int> = []
     /// Messages whose bounce is being stored; they are finished once it is durable.
     var bouncing: Set<Int> = []
     /// Open connections per domain.
-    private var active: [String: Int] = [:]
+    var active: [String: Int] = [:]
 
     static let replyTimeout = TimeAmount.minutes(5)
     static let connectTimeout = TimeAmount.seconds(30)
@@ -103,7 +104,7 @@ final class QueueRunner: @unchecked Sendable {
 
     // MARK: Scheduling
 
-    private func tick() {
+    func tick() {
         guard !stopping, let runtime else { return }
         QueueRequests.process(spool: spool, runner: self)
         guard !runtime.configuration.suspended else { return }
@@ -349,69 +350,5 @@ final class QueueRunner: @unchecked Sendable {
             outcomes[i] = Dictionary(uniqueKeysWithValues: job.rids.map { ($0, outcome) })
         }
         return outcomes
-    }
-
-    // MARK: Outcomes
-
-    private func connectionDone(domain: String, jobs: [(mid: Int, rids: [Int])],
-                                outcomes: [Int: [Int: SMTPClientSession.Outcome]], dcid: Int?) {
-        active[domain, default: 1] -= 1
-        if active[domain] == 0 { active[domain] = nil }
-        for (i, job) in jobs.enumerated() {
-            guard var entry = messages[job.mid] else { continue }
-            var delivered: [Int] = []
-            var response = ""
-            for rid in job.rids {
-                switch outcomes[i]?[rid] ?? .deferred("no answer", enhanced: "4.4.2") {
-                case .delivered(let reply):
-                    entry.state.recipients[rid].status = .delivered
-                    entry.state.recipients[rid].detail = reply.text
-                    delivered.append(rid)
-                    response = reply.text
-                case .failed(let reply):
-                    let enhanced = reply.enhancedCode ?? "5.0.0"
-                    entry.state.recipients[rid].status = .bounced
-                    entry.state.recipients[rid].detail = reply.text
-                    entry.state.recipients[rid].enhanced = enhanced
-                    entry.state.recipients[rid].remote = dcid == nil ? nil : domain
-                    services.mailLog.write(.bounced(dcid: dcid, mid: job.mid, rid: rid, enhanced: enhanced,
-                                                    reason: dcid == nil ? reply.lines.joined(separator: " ")
-                                                        : "Bounced by the receiving server",
-                                                    reply: "'\(reply.code)', \(reply.lines)"))
-                case .deferred(let reason, let enhanced):
-                    entry.state.recipients[rid].detail = reason
-                    deferredThisRound.insert(job.mid)
-                    services.mailLog.write(.delayed(dcid: dcid, mid: job.mid, rid: rid, enhanced: enhanced, reason: reason))
-                }
-            }
-            if !delivered.isEmpty {
-                if !response.isEmpty { services.mailLog.write(.response(mid: job.mid, rids: delivered, text: response)) }
-                if let dcid { services.mailLog.write(.messageDone(dcid: dcid, mid: job.mid, rids: delivered)) }
-            }
-            messages[job.mid] = entry
-            inFlight[job.mid, default: 1] -= 1
-            if inFlight[job.mid] == 0 {
-                inFlight[job.mid] = nil
-                completeRound(job.mid)
-            }
-        }
-        tick()
-    }
-
-    private func completeRound(_ mid: Int) {
-        guard var entry = messages[mid], let runtime else { return }
-        if entry.state.pending.isEmpty {
-            finalize(mid)
-            return
-        }
-        if deferredThisRound.remove(mid) != nil {
-            entry.state.attempts += 1
-            let delay = runtime.configuration.bounce.retryDelay(afterAttempt: entry.state.attempts)
-            entry.state.nextAttempt = Date().addingTimeInterval(TimeInterval(delay))
-        }
-        messages[mid] = entry
-        do { try spool.save(entry.state, of: mid) } catch {
-            logger.error("cannot save the delivery state", metadata: ["mid": "\(mid)", "error": "\(error)"])
-        }
     }
 }
