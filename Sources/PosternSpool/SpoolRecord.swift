@@ -116,8 +116,11 @@ extension Spool {
             else { return false }
             let envelopeLength = UInt64(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: 16, as: UInt32.self)))
             let messageLength = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 20, as: UInt64.self))
+            // Compared with what is left, never summed with the offset: damage can put a
+            // length near UInt64.max here (found by Fuzz/SpoolScanner).
+            let available = UInt64(data.count - offset - headerSize)
             let (length, overflow) = envelopeLength.addingReportingOverflow(messageLength)
-            return overflow || UInt64(offset + headerSize) + length > UInt64(data.count)
+            return overflow || length > available
         }
     }
 

@@ -36,6 +36,17 @@ import Testing
         #expect(!result.ids.contains(1) && result.messages == result.ids.count)
     }
 
+    /// Without an envelope, the record's length is the message length alone: the check for a
+    /// torn tail summed it with the offset and trapped (found by the fuzz smoke in CI).
+    @Test(arguments: [UInt64.max, UInt64.max - 31])
+    func aLengthNearTheTopWithoutAnEnvelopeIsDamage(length: UInt64) throws {
+        let result = try recover { record in
+            store(0, at: 16, width: 4, in: &record)
+            store(length, at: 20, width: 8, in: &record)
+        }
+        #expect(!result.ids.contains(1) && result.messages == result.ids.count)
+    }
+
     @Test func aMIDPastIntIsDamage() throws {
         let result = try recover { store(UInt64.max, at: 8, width: 8, in: &$0) }
         #expect(!result.ids.contains(1) && result.messages == result.ids.count)
