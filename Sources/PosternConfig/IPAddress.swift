@@ -114,10 +114,20 @@ public enum IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible {
     }
 
     static func parseIPv6(_ text: String) -> UInt128? {
+        // inet_pton reads a C string: it would stop at a NUL and take "BA::\0junk" for BA::
+        // (found by Fuzz/HATText). Only hex digits, colons and the dots of an embedded IPv4.
+        guard text.utf8.count <= 45, text.utf8.allSatisfy(IPAddress.isIPv6Byte) else { return nil }
         var bytes = [UInt8](repeating: 0, count: 16)
         let ok = bytes.withUnsafeMutableBytes { raw in inet_pton(AF_INET6, text, raw.baseAddress) == 1 }
         guard ok else { return nil }
         return bytes.reduce(UInt128(0)) { $0 << 8 | UInt128($1) }
+    }
+
+    private static func isIPv6Byte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case 0x30...0x39, 0x41...0x46, 0x61...0x66, 0x3A, 0x2E: return true
+        default: return false
+        }
     }
 }
 

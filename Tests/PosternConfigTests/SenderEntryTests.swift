@@ -39,6 +39,18 @@ import Testing
         #expect(entry.kind == .addresses(IPAddress(low)!, IPAddress(high)!))
     }
 
+    /// The system's parser stops at a NUL; the entry must not be "BA::" with junk kept in its
+    /// text (found by Fuzz/HATText: the table rendered from it did not parse again).
+    @Test(arguments: ["BA::\0\0   1924", "2001:db8::1\0", "2001:db8::1 x", "2001:db8::1%eth0", "::ffff:192.0.2.1\u{7f}"])
+    func anIPv6FormWithOtherBytesIsRefused(text: String) {
+        #expect(IPAddress(text) == nil)
+        #expect(throws: SenderEntryError.self) { try SenderEntry(parsing: text) }
+    }
+
+    @Test func anIPv6FormWithAnEmbeddedIPv4StillParses() {
+        #expect(IPAddress("::ffff:192.0.2.1") == .v6(0xffff_c000_0201))
+    }
+
     @Test func namesReputationAndLists() throws {
         #expect(try SenderEntry(parsing: "mail.Example.com").kind == .hostname("mail.example.com"))
         #expect(try SenderEntry(parsing: ".example.com").kind == .domainSuffix("example.com"))
