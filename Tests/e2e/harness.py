@@ -66,10 +66,11 @@ class Appliance:
 
     # -- the engine -----------------------------------------------------------------
 
-    def start(self, dns_server=None, preexec_fn=None):
+    def start(self, dns_server=None, preexec_fn=None, wrapper=()):
         """Starts posternd; `dns_server` (host:port) replaces the system resolver's servers;
-        `preexec_fn` runs in the child before exec (e.g. to set resource limits)."""
-        arguments = [POSTERND, "--home", self.home, "--threads", "2"]
+        `preexec_fn` runs in the child before exec (e.g. to set resource limits); `wrapper`
+        is a command that runs posternd (e.g. setpriv, to drop a capability)."""
+        arguments = [*wrapper, POSTERND, "--home", self.home, "--threads", "2"]
         if dns_server:
             arguments += ["--dns-servers", dns_server]
         with open(os.path.join(self.home, "posternd.stderr"), "ab") as log:

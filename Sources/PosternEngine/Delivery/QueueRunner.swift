@@ -290,7 +290,7 @@ final class QueueRunner: @unchecked Sendable {
         }
         ClientBootstrap(group: loop)
             .connectTimeout(QueueRunner.connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
