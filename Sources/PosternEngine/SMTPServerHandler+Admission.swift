@@ -91,12 +91,14 @@ extension SMTPServerHandler {
             return
         }
         self.icid = icid
-        services.mailLog.write(.newConnection(
-            icid: icid, interface: runtime.compiled.interface.name,
-            interfaceAddress: runtime.compiled.interface.address.description, remote: facts.address.description,
-            reverseName: facts.reverseDNS.logName, verified: facts.reverseDNS.isVerified))
-        services.mailLog.write(.policyMatch(icid: icid, behavior: match.behavior.rawValue, group: match.group,
-                                            entry: match.entry, sbrs: sbrs))
+        services.mailLog.write([
+            .newConnection(
+                icid: icid, interface: runtime.compiled.interface.name,
+                interfaceAddress: runtime.compiled.interface.address.description, remote: facts.address.description,
+                reverseName: facts.reverseDNS.logName, verified: facts.reverseDNS.isVerified),
+            .policyMatch(icid: icid, behavior: match.behavior.rawValue, group: match.group, entry: match.entry,
+                         sbrs: sbrs),
+        ])
         guard services.registry.admitIP(facts.address, limit: match.parameters.maxConcurrency) else {
             services.mailLog.write(.receivingFailed(icid: icid, reason: "Connection limit exceeded"))
             refuse(context: context, Replies.tooManyConnectionsFromIP)

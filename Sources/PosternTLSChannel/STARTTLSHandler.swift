@@ -59,6 +59,9 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var state = State.handshaking
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var flushPending = false
+    /// Handshake records or tickets written while reading and not flushed yet: they go out
+    /// with the reply the same read produces, or at the end of the read (one write, not two).
+    private var outputUnflushed = false
     private var handshakeTimer: Scheduled<Void>?
     private let handshakeTimeout: TimeAmount
     /// Plaintext read per SSL_read call; a TLS record carries at most 16 KiB.
@@ -79,7 +82,13 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
             fail(context: context, reason: "handshake timed out")
         }
         // A client speaks first: its ClientHello goes out now.
-        if connection.context.role == .client { _ = advanceHandshake(context: context) }
+        if connection.context.role == .client {
+            _ = advanceHandshake(context: context)
+            if outputUnflushed {
+                outputUnflushed = false
+                context.flush()
+            }
+        }
     }
 
     public func handlerRemoved(context: ChannelHandlerContext) {
@@ -105,17 +114,28 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         readPlaintext(context: context)
     }
 
+    public func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        // The layer above usually flushed its replies, and the records queued with them.
+        if outputUnflushed {
+            outputUnflushed = false
+            context.flush()
+        }
+    }
+
     /// Runs the handshake as far as it goes; true once it is complete.
     private func advanceHandshake(context: ChannelHandlerContext) -> Bool {
         do {
             switch try connection.handshake() {
             case .wantsMoreData:
-                flushOutput(context: context)
+                queueOutput(context: context)
                 return false
             case .complete:
                 state = .active
                 handshakeTimer?.cancel()
-                flushOutput(context: context)
+                // TLS 1.3 tickets: they leave with the reply to what the client sent with its
+                // Finished (EHLO, after STARTTLS), or at the end of this read.
+                queueOutput(context: context)
                 let peer = connection.peerCertificate
                 let info = TLSHandshakeInfo(
                     protocolVersion: connection.protocolVersion, cipher: connection.cipherName,
@@ -155,7 +175,7 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .bytes:
                 context.fireChannelRead(wrapInboundOut(buffer))
             case .wantsMoreData:
-                flushOutput(context: context)
+                queueOutput(context: context)
                 return
             case .closed:
                 // The peer's close_notify: answer it and close.
@@ -184,6 +204,7 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         if state == .handshaking {
             flushPending = true
         } else {
+            outputUnflushed = false
             context.flush()
         }
     }
@@ -220,6 +241,7 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         for (buffer, promise) in writes { encrypt(context: context, buffer, promise: promise) }
         if flushPending || !writes.isEmpty {
             flushPending = false
+            outputUnflushed = false
             context.flush()
         }
     }
@@ -236,7 +258,16 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// Handshake records, tickets, alerts: whatever OpenSSL has for the peer, sent now.
     private func flushOutput(context: ChannelHandlerContext) {
         guard connection.pendingOutput > 0 else { return }
+        outputUnflushed = false
         context.writeAndFlush(wrapOutboundOut(takeOutput(context: context)), promise: nil)
+    }
+
+    /// Whatever OpenSSL has for the peer, written to go out at the next flush: the end of
+    /// the read at the latest (`channelReadComplete`).
+    private func queueOutput(context: ChannelHandlerContext) {
+        guard connection.pendingOutput > 0 else { return }
+        context.write(wrapOutboundOut(takeOutput(context: context)), promise: nil)
+        outputUnflushed = true
     }
 
     private func fail(context: ChannelHandlerContext, reason: String) {

@@ -134,3 +134,75 @@ func serverChannel(_ context: TLSContext) throws -> (EmbeddedChannel, Recorder) 
         #expect(recorder.events == ["completed TLSv1.3 TLS_AES_256_GCM_SHA384"])
     }
 }
+
+/// Counts the flushes that carry bytes to the socket: each is one write(2) on a real channel.
+final class SocketWriteCounter: ChannelOutboundHandler {
+    typealias OutboundIn = ByteBuffer
+    private var unflushed = 0
+    var writes = 0
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        unflushed += 1
+        context.write(data, promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        if unflushed > 0 { writes += 1 }
+        unflushed = 0
+        context.flush()
+    }
+}
+
+/// Answers every read at once, as the SMTP session answers EHLO.
+final class Replier: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "250 ok\r\n")), promise: nil)
+    }
+}
+
+@Suite struct TLSWriteCoalescingTests {
+    /// The client's Finished and its EHLO arrive together: the TLS 1.3 tickets the handshake's
+    /// end produces leave with the reply, in one write to the socket, not two.
+    @Test func theTicketsLeaveWithTheReplyToWhatCameWithFinished() throws {
+        let pair = try TLSPair()
+        let channel = EmbeddedChannel()
+        let counter = SocketWriteCounter()
+        try channel.pipeline.syncOperations.addHandler(Replier())
+        try channel.pipeline.syncOperations.addHandler(STARTTLSHandler(connection: try TLSConnection(context: pair.server)),
+                                                       position: .first)
+        try channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        let client = try TLSConnection(context: pair.client)
+        _ = try client.handshake()  // ClientHello
+        try channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        while let flight = try channel.readOutbound(as: ByteBuffer.self) { flight.withUnsafeReadableBytes { client.feed($0) } }
+        #expect(try client.handshake() == .complete)  // its Finished is now in its output
+        try Array("EHLO x\r\n".utf8).withUnsafeBytes { try client.write($0) }
+        let writesBefore = counter.writes
+        try channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))  // Finished + EHLO
+        #expect(counter.writes - writesBefore == 1)
+        var received: [ByteBuffer] = []
+        while let out = try channel.readOutbound(as: ByteBuffer.self) { received.append(out) }
+        #expect(received.count == 2)  // the tickets, then the reply: both in that one write
+        for out in received { out.withUnsafeReadableBytes { client.feed($0) } }
+        var buffer = [UInt8](repeating: 0, count: 100)
+        let read = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
+        #expect(read == .bytes(8))
+        #expect(client.session != nil)  // the tickets arrived
+        _ = try channel.finish()
+    }
+
+    /// A handshake record with nothing to answer still leaves at the end of the read.
+    @Test func aFlightWithoutAReplyLeavesAtTheEndOfTheRead() throws {
+        let pair = try TLSPair()
+        let (channel, _) = try serverChannel(pair.server)
+        let client = try TLSConnection(context: pair.client)
+        _ = try client.handshake()
+        try channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        let flight = try channel.readOutbound(as: ByteBuffer.self)
+        #expect((flight?.readableBytes ?? 0) > 0)
+        _ = try channel.finish()
+    }
+}
