@@ -142,6 +142,10 @@ public final class TLSConnection {
         ERR_clear_error()
     }
 
+    /// Bytes fed but not yet read as plaintext: decrypted and waiting, plus ciphertext not yet
+    /// decrypted. The plaintext still to come from them is at most this many bytes.
+    public var bufferedInput: Int { Int(SSL_pending(ssl)) + Int(BIO_ctrl_pending(incoming)) }
+
     /// Ciphertext waiting to go to the peer.
     public var pendingOutput: Int { Int(BIO_ctrl_pending(outgoing)) }
 

@@ -156,10 +156,17 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     private func readPlaintext(context: ChannelHandlerContext) {
         while state == .active {
-            var buffer = context.channel.allocator.buffer(capacity: STARTTLSHandler.readSize)
+            // No more than the bytes fed can decrypt to: an SMTP command's record needs a few
+            // dozen bytes, not a 16 KiB buffer per read; nothing fed, nothing to read.
+            let size = min(connection.bufferedInput, STARTTLSHandler.readSize)
+            guard size > 0 else {
+                queueOutput(context: context)
+                return
+            }
+            var buffer = context.channel.allocator.buffer(capacity: size)
             var result = TLSConnection.ReadResult.wantsMoreData
             do {
-                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: STARTTLSHandler.readSize) { raw in
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                     result = try connection.read(into: raw)
                     if case .bytes(let n) = result { return n }
                     return 0

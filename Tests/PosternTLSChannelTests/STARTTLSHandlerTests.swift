@@ -12,9 +12,12 @@ final class Recorder: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     var plaintext = ""
     var events: [String] = []
+    /// The capacity of each buffer of plaintext passed up.
+    var capacities: [Int] = []
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
+        capacities.append(buffer.capacity)
         plaintext += buffer.readString(length: buffer.readableBytes) ?? ""
     }
 
@@ -191,6 +194,22 @@ final class Replier: ChannelInboundHandler {
         let read = try buffer.withUnsafeMutableBytes { try client.read(into: $0) }
         #expect(read == .bytes(8))
         #expect(client.session != nil)  // the tickets arrived
+        _ = try channel.finish()
+    }
+
+    /// A command's record is read into a buffer of about its size, not one of 16 KiB each
+    /// time; a record larger than 16 KiB of plaintext still arrives whole, in pieces.
+    @Test func plaintextBuffersFitWhatWasFed() throws {
+        let (channel, recorder, client) = try TLSFailureKindTests.established()
+        try Array("EHLO x\r\n".utf8).withUnsafeBytes { try client.write($0) }
+        try channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        #expect(recorder.plaintext == "EHLO x\r\n")
+        #expect(recorder.capacities.count == 1 && recorder.capacities[0] < 256)
+        let big = String(repeating: "x", count: 40_000)
+        try Array(big.utf8).withUnsafeBytes { try client.write($0) }
+        try channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        #expect(recorder.plaintext == "EHLO x\r\n" + big)
+        #expect(recorder.capacities.dropFirst().allSatisfy { $0 <= 16 * 1024 })
         _ = try channel.finish()
     }
 
