@@ -103,7 +103,9 @@ final class ListenerManager {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(runtime.listener.tcpQueue))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            // Set on the listening socket, every accepted one inherits it (Linux copies the
+            // option at accept): no setsockopt per connection.
+            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelOption(.writeBufferWaterMark, value: SMTPServerHandler.writeBufferWaterMark)
             .serverChannelInitializer { channel in

@@ -248,7 +248,10 @@ final class SMTPServerHandler: ChannelDuplexHandler {
                 services.registry.count { if refused { $0.tlsFailures += 1 } else { $0.tlsSessions += 1 } }
                 countTLS(refused ? .failed : .succeeded)
                 perform(actions, context: context)
-                processInput(context: context)
+                // Nothing is buffered (it was just discarded) and nothing is flushed here: the
+                // TLS handler is still reading, and the end of that read flushes the tickets
+                // with the reply to the command that came with the client's Finished.
+                resumeReadingIfAllowed(context: context)
             case .handshakeFailed(let reason):
                 services.registry.count { $0.tlsFailures += 1 }
                 countTLS(.failed)

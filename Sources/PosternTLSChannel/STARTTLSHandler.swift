@@ -58,7 +58,6 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
     private let connection: TLSConnection
     private var state = State.handshaking
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
-    private var flushPending = false
     /// Handshake records or tickets written while reading and not flushed yet: they go out
     /// with the reply the same read produces, or at the end of the read (one write, not two).
     private var outputUnflushed = false
@@ -208,9 +207,8 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     public func flush(context: ChannelHandlerContext) {
-        if state == .handshaking {
-            flushPending = true
-        } else {
+        // During the handshake, writes wait and are flushed when it completes.
+        if state != .handshaking {
             outputUnflushed = false
             context.flush()
         }
@@ -246,8 +244,9 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         let writes = pendingWrites
         pendingWrites = []
         for (buffer, promise) in writes { encrypt(context: context, buffer, promise: promise) }
-        if flushPending || !writes.isEmpty {
-            flushPending = false
+        // A flush asked for during the handshake concerned only these writes; with none, the
+        // tickets wait for the reply this read produces (or for the read's end).
+        if !writes.isEmpty {
             outputUnflushed = false
             context.flush()
         }

@@ -18,3 +18,24 @@ public func pump(_ channel: EmbeddedChannel, _ client: TLSConnection) throws {
         if toServer.isEmpty && !sent { return }
     }
 }
+
+/// Counts the flushes that carry bytes to the socket: on a real channel each is one write(2).
+/// Put it first in a pipeline, nearest the socket.
+public final class SocketWriteCounter: ChannelOutboundHandler {
+    public typealias OutboundIn = ByteBuffer
+    private var unflushed = 0
+    public private(set) var writes = 0
+
+    public init() {}
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        unflushed += 1
+        context.write(data, promise: promise)
+    }
+
+    public func flush(context: ChannelHandlerContext) {
+        if unflushed > 0 { writes += 1 }
+        unflushed = 0
+        context.flush()
+    }
+}

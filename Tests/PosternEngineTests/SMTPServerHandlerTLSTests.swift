@@ -26,6 +26,35 @@ import Testing
         return (h, client)
     }
 
+    /// The EHLO a client sends with its Finished is answered in the same write as the TLS 1.3
+    /// tickets the end of the handshake produced: one write(2), not two.
+    @Test func theTicketsAndTheEHLOReplyLeaveInOneWrite() throws {
+        let h = try HandlerHarness(policy: { $0.tls = .preferred })
+        _ = try h.output()
+        try h.send("EHLO c.example\r\nSTARTTLS\r\n")
+        #expect(try h.output().hasSuffix("220 Go ahead with TLS\r\n"))
+        let counter = SocketWriteCounter()
+        try h.channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        let client = try TLSConnection(context: try TLSContext(role: .client, settings: FactoryDefaults.sslService,
+                                                                identity: nil))
+        _ = try client.handshake()  // ClientHello
+        try h.channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        while let flight = try h.channel.readOutbound(as: ByteBuffer.self) { flight.withUnsafeReadableBytes { client.feed($0) } }
+        #expect(try client.handshake() == .complete)
+        try Array("EHLO c.example\r\n".utf8).withUnsafeBytes { try client.write($0) }
+        let before = counter.writes
+        try h.channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))  // Finished + EHLO
+        #expect(counter.writes - before == 1)
+        while let out = try h.channel.readOutbound(as: ByteBuffer.self) { out.withUnsafeReadableBytes { client.feed($0) } }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        guard case .bytes(let n) = try buffer.withUnsafeMutableBytes({ try client.read(into: $0) }) else {
+            Issue.record("no reply to EHLO")
+            return
+        }
+        #expect(String(decoding: buffer.prefix(n), as: UTF8.self).hasPrefix("250-"))
+        #expect(client.session != nil)  // the tickets came in that write too
+    }
+
     @Test func anErrorAfterTheHandshakeIsNotAFailedHandshake() throws {
         let (h, _) = try SMTPServerHandlerTLSTests.encrypted()
         try h.channel.writeInbound(ByteBuffer(bytes: [0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0x41, count: 32)))

@@ -138,24 +138,6 @@ func serverChannel(_ context: TLSContext) throws -> (EmbeddedChannel, Recorder) 
     }
 }
 
-/// Counts the flushes that carry bytes to the socket: each is one write(2) on a real channel.
-final class SocketWriteCounter: ChannelOutboundHandler {
-    typealias OutboundIn = ByteBuffer
-    private var unflushed = 0
-    var writes = 0
-
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        unflushed += 1
-        context.write(data, promise: promise)
-    }
-
-    func flush(context: ChannelHandlerContext) {
-        if unflushed > 0 { writes += 1 }
-        unflushed = 0
-        context.flush()
-    }
-}
-
 /// Answers every read at once, as the SMTP session answers EHLO.
 final class Replier: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
