@@ -49,6 +49,8 @@ extension Spool {
         var quarantined = 0
         var quarantineFiles: [String] = []
         var highestMID = 0
+        /// Segments that could not be read (`1.seg: Permission denied`): what they hold is unknown.
+        var unreadable: [String] = []
     }
 
     /// Where the rest of a damaged segment is kept: `queue/quarantine/`.
@@ -72,7 +74,10 @@ extension Spool {
         result.segments = segmentNumbers(in: directory.path)
         for segment in result.segments {
             let path = directory.appendingPathComponent("\(segment).seg").path
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                result.unreadable.append("\(segment).seg: \(String(cString: strerror(whyUnreadable(path))))")
+                continue
+            }
             var offset = 0
             while offset < data.count {
                 guard let (kind, mid, envelopeLength, messageLength) = parseHeader(data, at: offset) else {
@@ -103,6 +108,15 @@ extension Spool {
             }
         }
         return result
+    }
+
+    /// The errno that stops `path` from being read (EIO if it opens after all).
+    private static func whyUnreadable(_ path: String) -> Int32 {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        var byte: UInt8 = 0
+        return Foundation.read(fd, &byte, 1) < 0 ? errno : EIO
     }
 
     /// Whether the bytes from `offset` are one record cut short by the end of the file: fewer

@@ -47,6 +47,42 @@ import Testing
         #expect(!result.ids.contains(1) && result.messages == result.ids.count)
     }
 
+    /// A segment the engine cannot read (written by root, say, for an engine run by another
+    /// account) used to count as empty, and was deleted with the mail in it. Now the spool
+    /// does not open, names it, and leaves every segment as it was. (A directory in its place
+    /// stands in for a file this root-run suite could always read.)
+    @Test func anUnreadableSegmentStopsRecoveryAndIsKept() throws {
+        let dir = try SpoolTests.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let segments = dir.appendingPathComponent("segments")
+        try FileManager.default.createDirectory(at: segments.appendingPathComponent("1.seg"),
+                                                withIntermediateDirectories: true)
+        let envelope = Array("{}\n".utf8)
+        let whole = Spool.record(kind: .message, mid: 2, envelopeLength: envelope.count) { $0 += envelope + Array("m".utf8) }
+        try Data(whole).write(to: segments.appendingPathComponent("2.seg"))
+        let spool = Spool(directory: dir)
+        #expect {
+            try spool.open()
+        } throws: { error in
+            "\(error)".contains("1.seg: Is a directory") && "\(error)".contains("nothing was changed")
+        }
+        #expect(FileManager.default.fileExists(atPath: segments.appendingPathComponent("1.seg").path))
+        #expect(try Data(contentsOf: segments.appendingPathComponent("2.seg")) == Data(whole))
+    }
+
+    /// In a home shared by a group (set-group-ID directories), the segments directory the
+    /// engine creates keeps the bit, so segments written by any account stay the group's.
+    @Test func theSegmentsDirectoryKeepsTheSetGroupIDBitOfTheQueue() throws {
+        let dir = try SpoolTests.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(chmod(dir.path, 0o2770) == 0)
+        let spool = Spool(directory: dir)
+        try spool.open()
+        spool.stop()
+        let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("segments").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o2770)
+    }
+
     @Test func aMIDPastIntIsDamage() throws {
         let result = try recover { store(UInt64.max, at: 8, width: 8, in: &$0) }
         #expect(!result.ids.contains(1) && result.messages == result.ids.count)
