@@ -13,9 +13,16 @@ public final class MailLog: Sendable {
     /// The timestamp of the last second logged: most lines share it.
     private let stamp = NIOLockedValueBox((second: time_t(-1), text: ""))
 
-    public init(path: String) throws {
+    /// A log that cannot be opened, in words that name it (`cannot open logs/mail.log …`).
+    public struct OpenError: Error, CustomStringConvertible {
+        public let path: String
+        public let reason: String
+        public var description: String { "cannot open the mail log \(path): \(reason)" }
+    }
+
+    public init(path: String) throws(OpenError) {
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        guard fd >= 0 else { throw OpenError(path: path, reason: String(cString: strerror(errno))) }
     }
 
     deinit { close(fd) }
