@@ -332,6 +332,33 @@ class UnservableCommitTests(unittest.TestCase):
             holder.close()
             appliance.remove()
 
+    def test_a_port_another_program_shares_with_so_reuseport_is_refused_not_shared(self):
+        """The engine listens with one SO_REUSEPORT socket per event loop. A program of the
+        same user that listens with SO_REUSEPORT too would silently get a share of the
+        connections; the engine checks with a plain socket first and refuses the port."""
+        import socket
+        appliance = Appliance().start()
+        holder = socket.socket()
+        try:
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            holder.bind(("127.0.0.1", 0))
+            holder.listen()
+            taken = holder.getsockname()[1]
+            result = appliance.cli(f'listenerconfig edit InboundMail interface Loopback smtp {taken}; '
+                                   f'commit "move" Y', check=False)
+            self.assertNotEqual(result.returncode, 0, result.stdout)
+            self.assertIn(f"InboundMail: Could not listen on 127.0.0.1 port {taken}: Address already in use",
+                          result.stderr)
+            # Every connection to the port reaches the other program, none the engine.
+            for _ in range(8):
+                with socket.create_connection(("127.0.0.1", taken), timeout=5):
+                    holder.settimeout(5)
+                    accepted, _ = holder.accept()
+                    accepted.close()
+        finally:
+            holder.close()
+            appliance.remove()
+
     def test_commitcheck_warns_about_an_address_this_host_does_not_have(self):
         appliance = Appliance()
         try:
