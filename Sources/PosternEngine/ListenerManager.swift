@@ -10,12 +10,6 @@ import PosternStore
 /// The bound server sockets. A reload keeps a socket whose address and port stay, and only
 /// swaps the runtime it hands to new connections; it binds new ones and closes those that
 /// went away (their open connections drain on their own).
-///
-/// A listener is one listening socket per event loop on the same address and port
-/// (SO_REUSEPORT): the kernel spreads new connections over them, and each connection is
-/// accepted and served on the loop whose socket took it, with no hand-over between threads.
-/// Before binding them, a plain socket is bound and closed to learn whether the port is free,
-/// so a port another program (or another engine) holds is refused as before, never shared.
 final class ListenerManager {
     private struct BindKey: Hashable {
         let address: IPAddress
@@ -23,18 +17,13 @@ final class ListenerManager {
     }
 
     private final class Bound {
-        /// One per event loop.
-        let channels: [any Channel]
+        let channel: any Channel
         let runtime: NIOLockedValueBox<ListenerRuntime>
         var name: String { runtime.withLockedValue { $0.listener.name } }
 
-        init(channels: [any Channel], runtime: NIOLockedValueBox<ListenerRuntime>) {
-            self.channels = channels
+        init(channel: any Channel, runtime: NIOLockedValueBox<ListenerRuntime>) {
+            self.channel = channel
             self.runtime = runtime
-        }
-
-        func close() {
-            for channel in channels { channel.close(promise: nil) }
         }
     }
 
@@ -88,7 +77,7 @@ final class ListenerManager {
         }
         for (key, old) in bound where wanted[key] == nil && !failed.contains(old.name) {
             logger.info("listener stops accepting", metadata: ["address": "\(key.address)", "port": "\(key.port)"])
-            old.close()
+            old.channel.close(promise: nil)
             bound[key] = nil
         }
         return statuses
@@ -109,48 +98,11 @@ final class ListenerManager {
 
     private func bind(_ key: BindKey, runtime: ListenerRuntime) throws -> Bound {
         let box = NIOLockedValueBox(runtime)
-        var port = key.port
-        if port != 0 { try ListenerManager.checkFree(key) }
-        var channels: [any Channel] = []
-        do {
-            for loop in group.makeIterator() {
-                let channel = try bootstrap(on: loop, backlog: runtime.listener.tcpQueue, runtime: box)
-                    .bind(host: key.address.description, port: port).wait()
-                // Port 0 (tests): the first socket's port is the one the others share.
-                if port == 0 { port = channel.localAddress?.port ?? 0 }
-                channels.append(channel)
-            }
-        } catch {
-            for channel in channels { try? channel.close().wait() }
-            throw error
-        }
-        return Bound(channels: channels, runtime: box)
-    }
-
-    /// Binds (and closes) a plain socket on the address and port: SO_REUSEPORT alone would let
-    /// our sockets join those of another program or engine of the same user that asked for it
-    /// too, and each would then get a share of the connections. Throws the bind's error.
-    private static func checkFree(_ key: BindKey) throws {
-        let address = try SocketAddress(ipAddress: key.address.description, port: key.port)
-        let fd = socket(key.address.isIPv4 ? AF_INET : AF_INET6, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw IOError(errnoCode: errno, reason: "socket") }
-        defer { close(fd) }
-        var one: Int32 = 1
-        // As the listening sockets do: a port whose old connections linger in TIME_WAIT is free.
-        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        let rc = address.withSockAddr { pointer, size in Glibc.bind(fd, pointer, socklen_t(size)) }
-        guard rc == 0 else { throw IOError(errnoCode: errno, reason: "bind") }
-    }
-
-    private func bootstrap(on loop: any EventLoop, backlog: Int, runtime box: NIOLockedValueBox<ListenerRuntime>)
-        -> ServerBootstrap
-    {
         let services = self.services
         let logger = self.logger
-        return ServerBootstrap(group: loop, childGroup: loop)
-            .serverChannelOption(.backlog, value: Int32(backlog))
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: Int32(runtime.listener.tcpQueue))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .serverChannelOption(.socketOption(NIOBSDSocket.Option(rawValue: SO_REUSEPORT)), value: 1)
             // Set on the listening socket, every accepted one inherits it (Linux copies the
             // option at accept): no setsockopt per connection.
             .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -173,17 +125,17 @@ final class ListenerManager {
                         SMTPServerHandler(runtime: current, services: services, logger: logger))
                 }
             }
+        let channel = try bootstrap.bind(host: key.address.description, port: key.port).wait()
+        return Bound(channel: channel, runtime: box)
     }
 
     /// The port a listener actually got (tests bind port 0 through the configuration's port).
     func localPorts() -> [Int] {
-        bound.values.compactMap { $0.channels.first?.localAddress?.port }
+        bound.values.compactMap { $0.channel.localAddress?.port }
     }
 
     func closeAll() {
-        for (_, b) in bound {
-            for channel in b.channels { try? channel.close().wait() }
-        }
+        for (_, b) in bound { try? b.channel.close().wait() }
         bound = [:]
     }
 }

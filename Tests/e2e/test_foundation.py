@@ -333,9 +333,10 @@ class UnservableCommitTests(unittest.TestCase):
             appliance.remove()
 
     def test_a_port_another_program_shares_with_so_reuseport_is_refused_not_shared(self):
-        """The engine listens with one SO_REUSEPORT socket per event loop. A program of the
-        same user that listens with SO_REUSEPORT too would silently get a share of the
-        connections; the engine checks with a plain socket first and refuses the port."""
+        """A program listening with SO_REUSEPORT must not get to share a listener's port: the
+        engine's listening socket does not ask for SO_REUSEPORT, so the port is refused. (One
+        socket per event loop with SO_REUSEPORT was tried and withdrawn: another program of
+        the same account could then join a running listener; Docs/benchmarks.md.)"""
         import socket
         appliance = Appliance().start()
         holder = socket.socket()
