@@ -17,10 +17,9 @@ public enum HomeBootstrap {
         for directory in [home.root, home.configDirectory, home.historyDirectory, home.certsDirectory,
                           home.runDirectory, home.sessionsDirectory, home.queueDirectory, home.logsDirectory,
                           home.cliHistoryDirectory] {
-            let mode = 0o770
             do {
-                try fm.createDirectory(at: directory, withIntermediateDirectories: true,
-                                       attributes: [.posixPermissions: mode])
+                // Keeps the set-group-ID bit of a home shared by a group (Docs/ssh.md).
+                try SharedDirectory.create(directory)
             } catch {
                 throw StoreError.io("cannot create \(directory.path): \(error.localizedDescription)")
             }

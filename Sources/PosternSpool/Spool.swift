@@ -90,26 +90,10 @@ public final class Spool: @unchecked Sendable {
         public let highestMID: Int
     }
 
-    /// Creates `directory` (and its parents) for the owner and the group (0770), keeping the
-    /// set-group-ID bit of a parent that has it, as a home shared by a group of admins does
-    /// (Docs/ssh.md): setting the mode outright would clear it, and files written there by
-    /// another account would then not belong to the group.
-    static func makeSharedDirectory(_ directory: URL) throws {
-        guard !FileManager.default.fileExists(atPath: directory.path) else { return }
-        let parent = directory.deletingLastPathComponent()
-        try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o770])
-        var info = stat()
-        let setGroupID = stat(parent.path, &info) == 0 && info.st_mode & S_ISGID != 0
-        guard mkdir(directory.path, 0o770) == 0 || errno == EEXIST,
-            chmod(directory.path, setGroupID ? 0o2770 : 0o770) == 0
-        else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
-    }
-
     /// Recovers the queue and starts the writer: only the engine does this.
     @discardableResult
     public func open() throws -> Recovery {
-        try Spool.makeSharedDirectory(segmentsDirectory)
+        try SharedDirectory.create(segmentsDirectory)
         let scan = Spool.scan(segmentsDirectory, repair: true)
         // A segment that cannot be read may hold accepted mail: nothing may be assumed of it,
         // least of all that it is empty and can go (as Postfix leaves a queue file it cannot

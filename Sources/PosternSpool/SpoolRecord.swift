@@ -35,9 +35,12 @@ extension Spool {
         return out
     }
 
-    /// The numbers of the segment files in `directory`, oldest first.
-    static func segmentNumbers(in directory: String) -> [Int] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+    /// The numbers of the segment files in `directory`, oldest first; nil when it cannot be
+    /// listed (a directory that does not exist yet lists as empty).
+    static func segmentNumbers(in directory: String) -> [Int]? {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+            return FileManager.default.fileExists(atPath: directory) ? nil : []
+        }
         return names.compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }.sorted()
     }
 
@@ -69,13 +72,31 @@ extension Spool {
     ///   segment is counted in `quarantined` and, with `repair`, moved to
     ///   `queue/quarantine/<segment>-<offset>.seg` for the administrator, then cut off.
     /// With `repair`, nothing is ever appended after damage (the writer starts a new segment).
+    ///
+    /// A segment that cannot be read (or a directory that cannot be listed) is named in
+    /// `unreadable`; with `repair`, that is known before anything is repaired, and then nothing
+    /// is: what such a segment holds is unknown, and the caller refuses to go on.
     static func scan(_ directory: URL, repair: Bool) -> ScanResult {
         var result = ScanResult()
-        result.segments = segmentNumbers(in: directory.path)
+        guard let segments = segmentNumbers(in: directory.path) else {
+            let listing = opendir(directory.path)
+            let reason = listing == nil ? errno : ENOTDIR
+            if let listing { closedir(listing) }
+            result.unreadable = ["the directory cannot be listed: \(String(cString: strerror(reason)))"]
+            return result
+        }
+        result.segments = segments
+        if repair {
+            result.unreadable = segments.compactMap { segment in
+                let path = directory.appendingPathComponent("\(segment).seg").path
+                return whyUnreadable(path).map { "\(segment).seg: \(String(cString: strerror($0)))" }
+            }
+            guard result.unreadable.isEmpty else { return result }
+        }
         for segment in result.segments {
             let path = directory.appendingPathComponent("\(segment).seg").path
             guard let data = FileManager.default.contents(atPath: path) else {
-                result.unreadable.append("\(segment).seg: \(String(cString: strerror(whyUnreadable(path))))")
+                result.unreadable.append("\(segment).seg: \(String(cString: strerror(whyUnreadable(path) ?? EIO)))")
                 continue
             }
             var offset = 0
@@ -110,13 +131,15 @@ extension Spool {
         return result
     }
 
-    /// The errno that stops `path` from being read (EIO if it opens after all).
-    private static func whyUnreadable(_ path: String) -> Int32 {
+    /// The errno that stops `path` from being opened and read, or nil when it can be (a
+    /// directory opens, and only reading it says EISDIR). For a directory that cannot be
+    /// listed, the errno of opening it.
+    private static func whyUnreadable(_ path: String) -> Int32? {
         let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         var byte: UInt8 = 0
-        return Foundation.read(fd, &byte, 1) < 0 ? errno : EIO
+        return Foundation.read(fd, &byte, 1) < 0 ? errno : nil
     }
 
     /// Whether the bytes from `offset` are one record cut short by the end of the file: fewer
@@ -143,8 +166,7 @@ extension Spool {
     private static func quarantine(_ bytes: Data, segment: Int, offset: Int, in directory: URL) -> String? {
         let name = "\(segment)-\(offset).seg"
         do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o770])
+            try SharedDirectory.create(directory)
             try DurableFile.write(Data(bytes), to: directory.appendingPathComponent(name), mode: 0o640)
             return name
         } catch {

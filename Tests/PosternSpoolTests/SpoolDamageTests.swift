@@ -70,17 +70,50 @@ import Testing
         #expect(try Data(contentsOf: segments.appendingPathComponent("2.seg")) == Data(whole))
     }
 
-    /// In a home shared by a group (set-group-ID directories), the segments directory the
-    /// engine creates keeps the bit, so segments written by any account stay the group's.
-    @Test func theSegmentsDirectoryKeepsTheSetGroupIDBitOfTheQueue() throws {
-        let dir = try SpoolTests.directory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        #expect(chmod(dir.path, 0o2770) == 0)
-        let spool = Spool(directory: dir)
+    /// In a home shared by a group (set-group-ID directories), the queue and segments
+    /// directories the engine creates keep the bit, even when the queue directory itself is
+    /// missing, so segments written by any account stay the group's.
+    @Test func createdDirectoriesKeepTheSetGroupIDBitOfTheHome() throws {
+        let home = try SpoolTests.directory()
+        defer { try? FileManager.default.removeItem(at: home) }
+        #expect(chmod(home.path, 0o2770) == 0)
+        let queue = home.appendingPathComponent("queue")
+        let spool = Spool(directory: queue)
         try spool.open()
         spool.stop()
-        let attributes = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("segments").path)
-        #expect((attributes[.posixPermissions] as? Int) == 0o2770)
+        for directory in [queue, queue.appendingPathComponent("segments")] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: directory.path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o2770, "\(directory.lastPathComponent)")
+        }
+    }
+
+    /// With one segment unreadable, recovery repairs nothing else either (a torn tail in
+    /// another stays), so that "nothing was changed" holds.
+    @Test func anUnreadableSegmentStopsRepairsOfTheOthersToo() throws {
+        let dir = try SpoolTests.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let segments = dir.appendingPathComponent("segments")
+        try FileManager.default.createDirectory(at: segments.appendingPathComponent("2.seg"),
+                                                withIntermediateDirectories: true)
+        let envelope = Array("{}\n".utf8)
+        let torn = Spool.record(kind: .message, mid: 1, envelopeLength: envelope.count) { $0 += envelope + Array("m".utf8) }
+            + Array("PSEG1".utf8)
+        try Data(torn).write(to: segments.appendingPathComponent("1.seg"))
+        #expect(throws: SpoolError.self) { try Spool(directory: dir).open() }
+        #expect(try Data(contentsOf: segments.appendingPathComponent("1.seg")) == Data(torn))
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("quarantine").path))
+    }
+
+    /// A segments directory that cannot be listed is not an empty queue.
+    @Test func aSegmentsDirectoryThatCannotBeListedStopsRecovery() throws {
+        let dir = try SpoolTests.directory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("not a directory".utf8).write(to: dir.appendingPathComponent("segments"))
+        #expect {
+            try Spool(directory: dir).open()
+        } throws: { error in
+            "\(error)".contains("the directory cannot be listed: Not a directory")
+        }
     }
 
     @Test func aMIDPastIntIsDamage() throws {
