@@ -332,16 +332,21 @@ public final class Spool: @unchecked Sendable {
 
     /// The messages in the queue, oldest MID first. In the engine, from memory; in another
     /// process (the CLI), by reading the segments.
-    public func entries() -> [Entry] {
+    public func entries() -> [Entry] { listing().entries }
+
+    /// The messages queued, and the segments that could not be read to list them (each
+    /// `1.seg: Permission denied`): a reader without access to some must not show the queue
+    /// as complete. The engine, which owns the queue, has read every segment.
+    public func listing() -> (entries: [Entry], unreadable: [String]) {
         lock.lock()
         if isOwner {
             let all = index.map { Entry(id: $0.key, location: $0.value) }
             lock.unlock()
-            return all.sorted { $0.id < $1.id }
+            return (all.sorted { $0.id < $1.id }, [])
         }
         lock.unlock()
         let scan = Spool.scan(segmentsDirectory, repair: false)
-        return scan.index.map { Entry(id: $0.key, location: $0.value) }.sorted { $0.id < $1.id }
+        return (scan.index.map { Entry(id: $0.key, location: $0.value) }.sorted { $0.id < $1.id }, scan.unreadable)
     }
 
     /// The entry of a queued message, if it is queued.

@@ -40,6 +40,32 @@ class BigQueueShutdownTests(unittest.TestCase):
             appliance.remove()
 
 
+class UnreadableSegmentTests(unittest.TestCase):
+    """A queue segment that cannot be read may hold accepted mail: the engine does not start
+    (and changes nothing), and showqueue says the listing is incomplete. A directory in the
+    segment's place stands in for a file the root-run suite could always read."""
+
+    def test_the_engine_refuses_to_start_and_showqueue_warns(self):
+        appliance = Appliance()
+        try:
+            fill_queue(appliance.home, 3)
+            segments = os.path.join(appliance.home, "queue", "segments")
+            os.mkdir(os.path.join(segments, "2.seg"))
+            before = open(os.path.join(segments, "1.seg"), "rb").read()
+            shown = appliance.cli("showqueue").stdout
+            self.assertIn("Warning: part of the queue cannot be read by this account, and its messages are not "
+                          "listed (queue/segments: 2.seg: Is a directory).", shown)
+            self.assertIn("MID 1 ", shown)
+            with self.assertRaises(AssertionError) as refused:
+                appliance.start()
+            self.assertIn("queue segments in queue/segments cannot be read (2.seg: Is a directory)",
+                          str(refused.exception))
+            self.assertEqual(open(os.path.join(segments, "1.seg"), "rb").read(), before)
+        finally:
+            appliance.stop()
+            appliance.remove()
+
+
 class DiskFullTests(unittest.TestCase):
     """The queue on a full 2 MiB tmpfs: 451 at once, the engine stays up and recovers, nothing
     acknowledged is lost and no MID repeats (the probe of scripts/torture_probes/faults.py)."""

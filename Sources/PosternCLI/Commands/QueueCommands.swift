@@ -13,11 +13,15 @@ struct ShowQueueCommand: CLICommand {
 
     func run(_ context: CommandContext) throws(DialogAbort) -> CommandStatus {
         let spool = Spool(directory: context.home.queueDirectory)
-        let entries = spool.entries()
+        let (entries, unreadable) = spool.listing()
         if context.session.base.configuration.delivery.suspended {
             context.dialog.say("Delivery is suspended (resumedel resumes it).")
         }
-        guard !entries.isEmpty else {
+        if !unreadable.isEmpty {
+            context.dialog.say("Warning: part of the queue cannot be read by this account, and its messages are not "
+                + "listed (queue/segments: \(unreadable.joined(separator: "; "))).")
+        }
+        guard !entries.isEmpty || !unreadable.isEmpty else {
             context.dialog.say("The queue is empty.")
             return .ok
         }
