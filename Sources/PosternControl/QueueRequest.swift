@@ -46,8 +46,7 @@ public struct QueueRequest: Codable, Hashable, Sendable {
     /// recipients changed, or nil when none came.
     public func submit(home: Home, timeout: Duration = .seconds(10)) throws -> Int? {
         let directory = QueueRequest.directory(home.queueDirectory)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o770])
+        try SharedDirectory.create(directory)
         try DurableFile.write(try JSONCoding.compact.encode(self), to: directory.appendingPathComponent("\(id).json"),
                               mode: 0o660)
         let answer = directory.appendingPathComponent("\(id).done")

@@ -21,7 +21,7 @@ public enum HomeBootstrap {
                 // Keeps the set-group-ID bit of a home shared by a group (Docs/ssh.md).
                 try SharedDirectory.create(directory)
             } catch {
-                throw StoreError.io("cannot create \(directory.path): \(error.localizedDescription)")
+                throw StoreError.io("\(error)")
             }
         }
         // Factory defaults belong to a home with no history only. A home that has committed

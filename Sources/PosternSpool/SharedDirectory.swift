@@ -6,10 +6,20 @@ import Foundation
 /// that bit, as FileManager's `createDirectory(…, attributes:)` does; so each missing
 /// directory, parents included, is made here with the bit its parent has.
 public enum SharedDirectory {
-    public static func create(_ directory: URL) throws {
+    /// Why a directory could not be made, in words (`cannot create …/queue/segments: Permission
+    /// denied`; `cannot reach …`, when it may exist but this account cannot look).
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func create(_ directory: URL) throws(Failure) {
         var missing: [URL] = []
         var current = directory.standardizedFileURL
-        while !FileManager.default.fileExists(atPath: current.path) && current.path != "/" {
+        var info = stat()
+        while stat(current.path, &info) != 0 && current.path != "/" {
+            // Only a name that is not there is made; any other failure (no permission to look,
+            // a file where a directory should be) is reported as it is.
+            guard errno == ENOENT else { throw failure(current, "cannot reach") }
             missing.append(current)
             current = current.deletingLastPathComponent()
         }
@@ -21,8 +31,7 @@ public enum SharedDirectory {
         }
     }
 
-    private static func failure(_ url: URL, _ what: String) -> CocoaError {
-        CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: url.path, NSLocalizedDescriptionKey:
-                "\(what) \(url.path): \(String(cString: strerror(errno)))"])
+    private static func failure(_ url: URL, _ what: String) -> Failure {
+        Failure(description: "\(what) \(url.path): \(String(cString: strerror(errno)))")
     }
 }

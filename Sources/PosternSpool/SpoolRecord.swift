@@ -39,7 +39,10 @@ extension Spool {
     /// listed (a directory that does not exist yet lists as empty).
     static func segmentNumbers(in directory: String) -> [Int]? {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
-            return FileManager.default.fileExists(atPath: directory) ? nil : []
+            // Only a directory that is not there lists as empty; one this account cannot reach
+            // (a parent it may not enter) is not an empty queue.
+            var info = stat()
+            return stat(directory, &info) != 0 && errno == ENOENT ? [] : nil
         }
         return names.compactMap { $0.hasSuffix(".seg") ? Int($0.dropLast(4)) : nil }.sorted()
     }

@@ -7,8 +7,7 @@ import PosternSpool
 /// a directory the appliance group may use.
 public enum StateFile {
     public static func write<Value: Encodable>(_ value: Value, to url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o770])
+        try SharedDirectory.create(url.deletingLastPathComponent())
         try DurableFile.write(try JSONCoding.compact.encode(value), to: url)
     }
 
