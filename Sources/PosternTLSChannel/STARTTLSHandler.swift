@@ -83,10 +83,7 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         // A client speaks first: its ClientHello goes out now.
         if connection.context.role == .client {
             _ = advanceHandshake(context: context)
-            if outputUnflushed {
-                outputUnflushed = false
-                context.flush()
-            }
+            flushQueuedOutput(context: context)
         }
     }
 
@@ -116,10 +113,7 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
     public func channelReadComplete(context: ChannelHandlerContext) {
         context.fireChannelReadComplete()
         // The layer above usually flushed its replies, and the records queued with them.
-        if outputUnflushed {
-            outputUnflushed = false
-            context.flush()
-        }
+        flushQueuedOutput(context: context)
     }
 
     /// Runs the handshake as far as it goes; true once it is complete.
@@ -266,6 +260,13 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard connection.pendingOutput > 0 else { return }
         outputUnflushed = false
         context.writeAndFlush(wrapOutboundOut(takeOutput(context: context)), promise: nil)
+    }
+
+    /// Sends what `queueOutput` wrote, unless a flush since has sent it already.
+    private func flushQueuedOutput(context: ChannelHandlerContext) {
+        guard outputUnflushed else { return }
+        outputUnflushed = false
+        context.flush()
     }
 
     /// Whatever OpenSSL has for the peer, written to go out at the next flush: the end of
