@@ -47,6 +47,7 @@ static const int postern_MBSTRING_UTF8 = MBSTRING_UTF8;
 static const int postern_EVP_PKEY_RSA = EVP_PKEY_RSA;
 static const int postern_EVP_PKEY_EC = EVP_PKEY_EC;
 static const long postern_SSL_MODE_RELEASE_BUFFERS = SSL_MODE_RELEASE_BUFFERS;
+static const long postern_SSL_MODE_NO_AUTO_CHAIN = SSL_MODE_NO_AUTO_CHAIN;
 static const long postern_SSL_SESS_CACHE_SERVER = SSL_SESS_CACHE_SERVER;
 static const long postern_SSL_SESS_CACHE_OFF = SSL_SESS_CACHE_OFF;
 static const uint64_t postern_SSL_OP_NO_TICKET = SSL_OP_NO_TICKET;

@@ -16,6 +16,12 @@ extension TLSContext {
             return
         }
         _ = postern_SSL_CTX_set_session_cache_mode(ctx, postern_SSL_SESS_CACHE_SERVER)
+        // One TLS 1.3 ticket per full handshake, not OpenSSL's two: a sending MTA keeps one
+        // session per destination (Postfix's smtp_tls_session_cache, Exim's), and offers it
+        // again on every connection, which a stateless ticket allows. The second would cost a
+        // session encoding, an encryption and a MAC per handshake for nothing; Postfix's
+        // server sends one too. A resumption under the newest key gets none (the callback).
+        SSL_CTX_set_num_tickets(ctx, 1)
         // The session timeout is also the lifetime a TLS 1.2 ticket hint and a TLS 1.3
         // NewSessionTicket announce.
         SSL_CTX_set_timeout(ctx, resumption.ticketLifetime)
@@ -59,26 +65,22 @@ private let ticketKeyCallback: @convention(c) (
     return newest ? 1 : 2
 }
 
-/// HMAC-SHA256 with the key; EVP_MAC_CTX_set_params copies the key bytes. An OSSL_PARAM
-/// keeps the pointers it is given, so every string it points to must outlive the call:
-/// none may be a temporary a Swift string bridges to.
+/// The OSSL_PARAM names and digest `setMACKey` passes: an OSSL_PARAM keeps the pointers it
+/// is given, so they must outlive the call (never a temporary a Swift string bridges to).
+/// Made once; a ticket costs no allocation for them.
+nonisolated(unsafe) private let macParameterNames = (key: strdup("key")!, digest: strdup("digest")!, sha256: strdup("SHA256")!)
+
+/// HMAC-SHA256 with the key; EVP_MAC_CTX_set_params copies the key bytes and only reads them.
 private func setMACKey(_ key: [UInt8], _ macContext: OpaquePointer?) -> Bool {
-    var key = key
-    var keyName = Array("key".utf8CString)
-    var digestName = Array("digest".utf8CString)
-    var digest = Array("SHA256".utf8CString)
-    return key.withUnsafeMutableBytes { keyBytes in
-        keyName.withUnsafeMutableBufferPointer { keyName in
-            digestName.withUnsafeMutableBufferPointer { digestName in
-                digest.withUnsafeMutableBufferPointer { digest in
-                    var params = [
-                        OSSL_PARAM_construct_octet_string(keyName.baseAddress, keyBytes.baseAddress, keyBytes.count),
-                        OSSL_PARAM_construct_utf8_string(digestName.baseAddress, digest.baseAddress, 0),
-                        OSSL_PARAM_construct_end(),
-                    ]
-                    return EVP_MAC_CTX_set_params(macContext, &params) == 1
-                }
-            }
+    key.withUnsafeBytes { keyBytes in
+        var params = (
+            OSSL_PARAM_construct_octet_string(macParameterNames.key, UnsafeMutableRawPointer(mutating: keyBytes.baseAddress),
+                                              keyBytes.count),
+            OSSL_PARAM_construct_utf8_string(macParameterNames.digest, macParameterNames.sha256, 0),
+            OSSL_PARAM_construct_end()
+        )
+        return withUnsafeMutablePointer(to: &params) {
+            $0.withMemoryRebound(to: OSSL_PARAM.self, capacity: 3) { EVP_MAC_CTX_set_params(macContext, $0) == 1 }
         }
     }
 }

@@ -79,6 +79,13 @@ public final class TLSContext: @unchecked Sendable {
         try TLSContext.applyMethods(settings.methods, to: ctx, options: &options)
         SSL_CTX_set_options(ctx, options)
         _ = postern_SSL_CTX_set_mode(ctx, postern_SSL_MODE_RELEASE_BUFFERS)
+        if role == .server {
+            // The chain sent is the certificate and the chain certconfig holds, nothing else:
+            // OpenSSL would otherwise try to build one from the trust store on every
+            // handshake whose certificate has no chain configured (a verification per
+            // handshake, and a chain that changes with the client-verification authorities).
+            _ = postern_SSL_CTX_set_mode(ctx, postern_SSL_MODE_NO_AUTO_CHAIN)
+        }
 
         guard SSL_CTX_set_cipher_list(ctx, settings.ciphers) == 1 else {
             throw TLSError.drain(.configuration, "cipher string \"\(settings.ciphers)\"")

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import Appliance, openssl_pki, wait_for
+from harness import Appliance, openssl_pki, server_pki, wait_for
 
 
 def unverified():
@@ -181,6 +181,28 @@ class ClientCertificateTests(unittest.TestCase):
             with smtplib.SMTP("127.0.0.1", appliance.port, timeout=10) as client:
                 client.ehlo("x")
                 self.assertEqual(client.docmd("MAIL FROM:<a@b.example>")[0], 530)
+        finally:
+            appliance.remove()
+
+    def test_the_chain_sent_is_the_configured_one(self):
+        """A certificate the imported authority signed, with no chain configured: the engine
+        sends it alone, not a chain OpenSSL would build on every handshake from the
+        authorities that verify clients."""
+        directory = tempfile.mkdtemp(prefix="postern-chain-")
+        pki = server_pki(directory, "postern.example.com")
+        appliance = Appliance()
+        try:
+            appliance.cli(f"certconfig certificate import Signed {appliance.place(pki['server.crt'])} "
+                          f"{appliance.place(pki['server.key'])}; "
+                          f"certconfig certauthority custom import {appliance.place(pki['ca.crt'])}; "
+                          "listenerconfig edit InboundMail certificate Signed; "
+                          "listenerconfig edit InboundMail hostaccess default --tls=preferred-verify; commit chain Y")
+            appliance.start()
+            shown = subprocess.run(["openssl", "s_client", "-starttls", "smtp", "-connect",
+                                    f"127.0.0.1:{appliance.port}", "-showcerts"],
+                                   input="QUIT\n", capture_output=True, text=True, timeout=30)
+            self.assertIn("CN = postern.example.com", shown.stdout, shown.stdout + shown.stderr)
+            self.assertEqual(shown.stdout.count("-----BEGIN CERTIFICATE-----"), 1, shown.stdout)
         finally:
             appliance.remove()
 

@@ -86,6 +86,18 @@ class TicketTests(unittest.TestCase):
                 ok, result = self.reused(self.appliance.port, version, verified, certificate=True)
                 self.assertTrue(ok, result.stdout)
 
+    def test_one_ticket_per_full_handshake_and_none_for_a_resumed_one(self):
+        """A sending MTA keeps one session per destination; a second TLS 1.3 ticket would cost
+        the server an encoding, an encryption and a MAC for nothing (Postfix sends one too).
+        A session resumed under the newest key keeps its ticket."""
+        path = os.path.join(self.directory, "count-tls1_3.pem")
+        made = self.s_client(self.open_port, "-tls1_3", "-msg", "-sess_out", path)
+        self.assertIn("250 2.1.0 sender <a@b.example> ok", made.stdout, made.stdout + made.stderr)
+        self.assertEqual(made.stdout.count("NewSessionTicket"), 1, made.stdout)
+        again = self.s_client(self.open_port, "-tls1_3", "-msg", "-sess_in", path)
+        self.assertRegex(again.stdout, r"(?m)^Reused, TLSv1\.3")
+        self.assertEqual(again.stdout.count("NewSessionTicket"), 0, again.stdout)
+
     def test_the_key_file_is_private_and_no_key_reaches_a_log(self):
         path = os.path.join(self.appliance.home, "tls", "session-ticket-keys")
         self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600)
