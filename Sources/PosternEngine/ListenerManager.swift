@@ -106,8 +106,6 @@ final class ListenerManager {
             // Set on the listening socket, every accepted one inherits it (Linux copies the
             // option at accept): no setsockopt per connection.
             .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .childChannelOption(.maxMessagesPerRead, value: 4)
-            .childChannelOption(.writeBufferWaterMark, value: SMTPServerHandler.writeBufferWaterMark)
             .serverChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // Out of descriptors, accept fails while the socket stays readable: pause a
@@ -120,7 +118,12 @@ final class ListenerManager {
             .childChannelInitializer { channel in
                 let current = box.withLockedValue { $0 }
                 return channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(SMTPReplyEncoder()))
+                    // Set here, not as the bootstrap's child options, which it applies through
+                    // a chain of futures per connection.
+                    if let options = channel.syncOptions {
+                        try options.setOption(.maxMessagesPerRead, value: 4)
+                        try options.setOption(.writeBufferWaterMark, value: SMTPServerHandler.writeBufferWaterMark)
+                    }
                     try channel.pipeline.syncOperations.addHandler(
                         SMTPServerHandler(runtime: current, services: services, logger: logger))
                 }

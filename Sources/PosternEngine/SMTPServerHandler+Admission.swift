@@ -54,7 +54,7 @@ extension SMTPServerHandler {
             admitted = false
             countedIP = nil
         }
-        context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(encoded(reply, context)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 
     /// Bytes arrived before the greeting: postscreen's pregreet test. A client that talks

@@ -1,28 +1,33 @@
 import NIOCore
 
-/// The idle and lifetime timers. Time is the event loop's (`eventLoop.now`), so an
-/// `EmbeddedEventLoop` drives them in tests.
+/// The idle and lifetime limits, on one timer per connection: it is armed for whichever
+/// comes first and re-armed from the last activity when it fires, never on every line. Time
+/// is the event loop's (`eventLoop.now`), so an `EmbeddedEventLoop` drives it in tests.
 extension SMTPServerHandler {
     func startTimers(context: ChannelHandlerContext) {
-        let idle = TimeAmount.seconds(Int64(runtime.settings.idleTimeout))
-        scheduleIdleCheck(context: context, after: idle)
-        lifetimeTimer = context.eventLoop.assumeIsolated().scheduleTask(
-            in: .seconds(Int64(runtime.settings.maxConnectionTime))
-        ) { [self] in
-            guard session != nil else { return }
-            perform(session!.connectionTimeLimit(), context: context)
-        }
+        lifetimeDeadline = context.eventLoop.now + .seconds(Int64(runtime.settings.maxConnectionTime))
+        armTimer(context: context, at: min(lastActivity + idleLimit, lifetimeDeadline))
     }
 
-    /// One timer per connection, re-armed from the last activity rather than on every line.
-    func scheduleIdleCheck(context: ChannelHandlerContext, after delay: TimeAmount) {
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: delay) { [self] in
-            let limit = TimeAmount.seconds(Int64(runtime.settings.idleTimeout))
-            let quiet = context.eventLoop.now - lastActivity
-            if quiet >= limit, session?.state != .storing {
-                if session != nil { perform(session!.idleTimeout(), context: context) }
+    private var idleLimit: TimeAmount { .seconds(Int64(runtime.settings.idleTimeout)) }
+
+    private func armTimer(context: ChannelHandlerContext, at deadline: NIODeadline) {
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            let now = context.eventLoop.now
+            if now >= lifetimeDeadline {
+                if session != nil { perform(session!.connectionTimeLimit(), context: context) }
+                return
+            }
+            let quiet = now - lastActivity
+            if quiet >= idleLimit {
+                // A message on its way to the queue is not idleness: look again in a second.
+                guard session?.state == .storing else {
+                    if session != nil { perform(session!.idleTimeout(), context: context) }
+                    return
+                }
+                armTimer(context: context, at: min(now + .seconds(1), lifetimeDeadline))
             } else {
-                scheduleIdleCheck(context: context, after: max(limit - quiet, .seconds(1)))
+                armTimer(context: context, at: min(lastActivity + idleLimit, lifetimeDeadline))
             }
         }
     }

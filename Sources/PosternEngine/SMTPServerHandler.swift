@@ -25,7 +25,7 @@ struct EngineShutdownEvent {}
 final class SMTPServerHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
-    typealias OutboundOut = SMTPReply
+    typealias OutboundOut = ByteBuffer
 
     let runtime: ListenerRuntime
     let services: EngineServices
@@ -45,8 +45,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// A read() held back by backpressure, to be issued once it is lifted.
     var readPending = false
     var lastActivity = NIODeadline.uptimeNanoseconds(0)
-    var idleTimer: Scheduled<Void>?
-    var lifetimeTimer: Scheduled<Void>?
+    /// The idle and lifetime limits' one timer (`+Timers`), and when the lifetime ends.
+    var timer: Scheduled<Void>?
+    var lifetimeDeadline = NIODeadline.distantFuture
     var stopping = false
     /// Input waiting in the framer beyond this stops reading (256 KiB: a full pipelined
     /// batch of commands many times over).
@@ -64,14 +65,12 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
-        lifetimeTimer?.cancel()
+        timer?.cancel()
         message.release(services.messageBudget)
-        if var s = session {
-            perform(s.connectionClosed(), context: context)
-            session = s
+        if session != nil {
+            perform(session!.connectionClosed(), context: context)
             if !tlsCounted { countTLS(.unencrypted) }
-            if s.holdsTLSSlot { services.registry.releaseTLS() }
+            if session!.holdsTLSSlot { services.registry.releaseTLS() }
             services.mailLog.write(.close(icid: icid))
         }
         if admitted {
@@ -106,7 +105,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
     /// Hands buffered input to the session for as long as it can take it and its replies
     /// can be written.
     func processInput(context: ChannelHandlerContext) {
-        while let current = session, current.acceptsInput, context.channel.isWritable, let event = framer.next() {
+        // `session?.acceptsInput`, not `let current = session`: the session is a large value,
+        // and binding it copies it (a retain of everything it holds) on every line.
+        while session?.acceptsInput == true, context.channel.isWritable, let event = framer.next() {
             switch event {
             case .line(let line):
                 let actions = session!.receive(line: line)
@@ -114,7 +115,7 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .lineTooLong:
                 perform(session!.lineTooLong(), context: context)
             case .data(var chunk):
-                message.append(&chunk, limit: current.context.match.parameters.maxMessageSize,
+                message.append(&chunk, limit: session!.context.match.parameters.maxMessageSize,
                                budget: services.messageBudget)
             case .endOfData:
                 perform(completeMessage(), context: context)
@@ -157,6 +158,13 @@ final class SMTPServerHandler: ChannelDuplexHandler {
         case stopReading
     }
 
+    /// A reply in its wire form, written into one buffer the size of it.
+    func encoded(_ reply: SMTPReply, _ context: ChannelHandlerContext) -> NIOAny {
+        var buffer = context.channel.allocator.buffer(capacity: reply.wireLength)
+        buffer.writeSMTPReply(reply)
+        return wrapOutboundOut(buffer)
+    }
+
     @discardableResult
     func perform(_ actions: [SMTPSession.Action], context: ChannelHandlerContext) -> Continuation {
         var continuation = Continuation.keepReading
@@ -165,11 +173,11 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             case .reply(let reply):
                 if index + 1 < actions.count, actions[index + 1] == .close {
                     // The last words: close once they are written.
-                    context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in
+                    context.writeAndFlush(encoded(reply, context)).assumeIsolated().whenComplete { _ in
                         context.close(promise: nil)
                     }
                 } else {
-                    context.write(wrapOutboundOut(reply), promise: nil)
+                    context.write(encoded(reply, context), promise: nil)
                 }
             case .log(let event):
                 services.mailLog.write(event)
@@ -228,9 +236,9 @@ final class SMTPServerHandler: ChannelDuplexHandler {
 
     /// Counts this connection once in the TLS report, under its mail flow policy's TLS level.
     private func countTLS(_ outcome: TLSReport.Outcome) {
-        guard let session, !tlsCounted else { return }
+        guard session != nil, !tlsCounted else { return }
         tlsCounted = true
-        let key = TLSReport.Key(.incoming, session.context.match.parameters.tls, outcome).name
+        let key = TLSReport.Key(.incoming, session!.context.match.parameters.tls, outcome).name
         services.registry.count { $0.tlsByLevel[key, default: 0] += 1 }
     }
 

@@ -109,16 +109,25 @@ public struct MailPath: Hashable, Sendable, CustomStringConvertible {
         let bytes = s.utf8
         if bytes.first == UInt8(ascii: "[") { return isAddressLiteral(s) }
         guard !bytes.isEmpty, bytes.count <= 253 else { return false }
-        for label in bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false) {
-            guard !label.isEmpty, label.count <= 63, label.first != UInt8(ascii: "-"), label.last != UInt8(ascii: "-")
-            else { return false }
-            for byte in label {
+        // One pass over the bytes (this runs for every EHLO and every address).
+        var labelLength = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
+                labelLength = 0
+            } else {
                 let letterOrDigit = ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7a) || (byte >= 0x30 && byte <= 0x39)
                 guard byte >= 0x80 || letterOrDigit || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") else {
                     return false
                 }
+                guard labelLength > 0 || byte != UInt8(ascii: "-") else { return false }
+                labelLength += 1
+                guard labelLength <= 63 else { return false }
             }
+            previous = byte
         }
+        guard labelLength > 0, previous != UInt8(ascii: "-") else { return false }
         return true
     }
 }

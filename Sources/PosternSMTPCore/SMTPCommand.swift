@@ -153,9 +153,28 @@ public enum SMTPCommandParser {
 extension SMTPVerb {
     /// The verb spelled by `bytes` in any case, without building a String.
     init?(ascii bytes: Substring.UTF8View) {
-        guard let verb = SMTPVerb.allCases.first(where: { bytes.equals(caseInsensitive: $0.rawValue) }) else { return nil }
+        // Every verb fits in 8 bytes: fold the word to upper case into one integer and look
+        // that up, instead of comparing it with each verb's name in turn.
+        guard let key = SMTPVerb.key(bytes), let verb = SMTPVerb.byKey.first(where: { $0.key == key })?.verb else {
+            return nil
+        }
         self = verb
     }
+
+    /// The word's bytes, upper-cased, big-endian in a UInt64; nil past 8 bytes.
+    private static func key<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64? {
+        var key: UInt64 = 0
+        var count = 0
+        for byte in bytes {
+            count += 1
+            // No verb holds a NUL, and a leading one would shift out of the key unseen.
+            guard count <= 8, byte != 0 else { return nil }
+            key = key << 8 | UInt64(byte >= 0x61 && byte <= 0x7a ? byte - 0x20 : byte)
+        }
+        return key
+    }
+
+    private static let byKey: [(key: UInt64, verb: SMTPVerb)] = allCases.map { (key($0.rawValue.utf8)!, $0) }
 }
 
 extension Substring.UTF8View {

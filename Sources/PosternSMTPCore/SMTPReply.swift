@@ -1,3 +1,5 @@
+import Foundation
+import NIOCore
 import PosternConfig
 
 /// An SMTP reply: a code and one or more lines of text (RFC 5321 §4.2).
@@ -10,22 +12,78 @@ public struct SMTPReply: Hashable, Sendable, CustomStringConvertible {
         self.lines = lines.isEmpty ? [""] : lines
     }
 
+    /// A reply whose text may hold several lines, separated by `\n`.
     public init(_ code: Int, _ text: String) {
-        self.init(code, text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        // Most replies are one line: split only when there is a newline, and on bytes (a
+        // split on Characters would run grapheme breaking over every reply).
+        let hasNewline = text.utf8.withContiguousStorageIfAvailable { !$0.isEmpty && memchr($0.baseAddress!, 0x0A, $0.count) != nil }
+            ?? text.utf8.contains(UInt8(ascii: "\n"))
+        guard hasNewline else {
+            self.init(code, [text])
+            return
+        }
+        self.init(code, text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map {
+            String(Substring($0))
+        })
     }
 
     /// The wire form: `250-first`, …, `250 last`, each ending CRLF.
     public var wire: String {
-        var out = ""
-        for (i, line) in lines.enumerated() {
-            let separator = i == lines.count - 1 ? " " : "-"
-            out += line.isEmpty && i == lines.count - 1 ? "\(code)\r\n" : "\(code)\(separator)\(line)\r\n"
-        }
-        return out
+        var buffer = ByteBuffer()
+        buffer.writeSMTPReply(self)
+        return String(buffer: buffer)
+    }
+
+    /// The bytes of the wire form.
+    public var wireLength: Int {
+        let prefix = SMTPReply.digits(code) + 3  // the code, "-" or " ", CRLF
+        return lines.reduce(0) { $0 + $1.utf8.count + prefix }
+    }
+
+    /// How many decimal digits `code` takes (a reply code is three; a custom one is checked elsewhere).
+    static func digits(_ code: Int) -> Int {
+        (100...999).contains(code) ? 3 : String(code).utf8.count
     }
 
     public var isPositive: Bool { code < 400 }
     public var description: String { wire.replacing("\r\n", with: "\n").trimmingTrailingNewline() }
+}
+
+extension ByteBuffer {
+    /// Writes `reply` in its wire form straight into the buffer, with no string in between
+    /// (the engine's replies go out this way): `250-first`, …, `250 last`, each ending CRLF;
+    /// an empty last line is the bare code.
+    public mutating func writeSMTPReply(_ reply: SMTPReply) {
+        // One write of the whole reply: the ByteBuffer checks its capacity and uniqueness once,
+        // not for every piece.
+        var code = String(reply.code)  // a small string: no allocation
+        code.withUTF8 { code in
+            _ = writeWithUnsafeMutableBytes(minimumWritableBytes: reply.wireLength) { out in
+                var at = 0
+                func put(_ bytes: UnsafeRawBufferPointer) {
+                    guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+                    out.baseAddress!.advanced(by: at).copyMemory(from: base, byteCount: bytes.count)
+                    at += bytes.count
+                }
+                func put(_ byte: UInt8) {
+                    out[at] = byte
+                    at += 1
+                }
+                for (i, line) in reply.lines.enumerated() {
+                    put(UnsafeRawBufferPointer(code))
+                    let last = i == reply.lines.count - 1
+                    if !(last && line.isEmpty) {
+                        put(last ? UInt8(ascii: " ") : UInt8(ascii: "-"))
+                        var line = line
+                        line.withUTF8 { put(UnsafeRawBufferPointer($0)) }
+                    }
+                    put(UInt8(ascii: "\r"))
+                    put(UInt8(ascii: "\n"))
+                }
+                return at
+            }
+        }
+    }
 }
 
 extension String {

@@ -70,7 +70,7 @@ final class HandlerHarness {
             return promise.futureResult
         }
         try channel.pipeline.syncOperations.addHandlers([
-            reads, MessageToByteHandler(SMTPReplyEncoder()),
+            reads,
             SMTPServerHandler(runtime: runtime, services: services, logger: Logger(label: "test"), resolvePeer: resolver),
         ])
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40000)).wait()

@@ -118,6 +118,25 @@ func splits(_ input: String) -> [[String]] {
         #expect(SMTPCommandParser.parse("MAIL FROM:<a@b> XFOO=1") == .failure(.syntax(Replies.unsupportedParameter)))
         #expect(SMTPCommandParser.parse("RCPT TO:<>") == .failure(.syntax(Replies.badRecipient("the address is empty"))))
         #expect(SMTPCommandParser.parse("STARTTLS now") != .success(.starttls))
+        // Verbs are matched whole, in any case, and a NUL never vanishes from one.
+        #expect(SMTPCommandParser.parse("\u{0}HELO x") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("\u{0}\u{0}\u{0}\u{0}QUIT") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("STARTTLSX") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("STARTTL") == .failure(.unrecognized))
+        #expect(SMTPCommandParser.parse("StartTls") == .success(.starttls))
+        #expect(SMTPCommandParser.parse("QUITQUIT") == .failure(.unrecognized))
+    }
+
+    @Test(arguments: [
+        ("mx.example", true), ("a", true), ("a-b.c_d.example", true), ("xn--bcher-kva.example", true),
+        ("b\u{FC}cher.example", true), (String(repeating: "a", count: 63) + ".example", true),
+        (String(repeating: "a", count: 64) + ".example", false), ("-mx.example", false), ("mx-.example", false),
+        ("mx.-example", false), ("mx.example-", false), ("mx..example", false), (".mx.example", false),
+        ("mx.example.", false), ("", false), (".", false), ("mx.exa mple", false), ("mx.exa\u{0}mple", false),
+        ("[192.0.2.1]", true), ("[192.0.2]", false),
+    ])
+    func domainSyntax(name: String, valid: Bool) {
+        #expect(MailPath.isDomain(Substring(name)) == valid, "\(name)")
     }
 
     @Test func casesSpacesAndParametersInAnySpelling() throws {
@@ -154,5 +173,25 @@ func splits(_ input: String) -> [[String]] {
         #expect(SMTPReply(250, ["a", "b", "c"]).wire == "250-a\r\n250-b\r\n250 c\r\n")
         #expect(Replies.help.wire == "214-The following commands are recognized\r\n214- auth data ehlo helo\r\n"
             + "214- help mail noop quit\r\n214 rcpt rset vrfy\r\n")
+        // An empty last line is the bare code; an empty line before it keeps its hyphen.
+        #expect(SMTPReply(250, ["a", ""]).wire == "250-a\r\n250\r\n")
+        #expect(SMTPReply(421, ["", "b"]).wire == "421-\r\n421 b\r\n")
+        #expect(SMTPReply(250, []).wire == "250\r\n")
+    }
+
+    @Test func aReplyTextSplitsAtNewlinesOnly() {
+        #expect(SMTPReply(554, "one line").lines == ["one line"])
+        #expect(SMTPReply(554, "first\nsecond\n").lines == ["first", "second", ""])
+        // Bytes, not Characters: a CR LF pair is not one newline, and é stays whole.
+        #expect(SMTPReply(220, "caf\u{E9} ok\r\nnext").lines == ["caf\u{E9} ok\r", "next"])
+    }
+
+    @Test func theWireFormFitsTheLengthReserved() {
+        for reply in [Replies.help, Replies.greeting("mx.example"), SMTPReply(250, ["a", ""]), SMTPReply(250, [])] {
+            var buffer = ByteBuffer()
+            buffer.writeSMTPReply(reply)
+            #expect(buffer.readableBytes <= reply.wireLength)
+            #expect(String(buffer: buffer) == reply.wire)
+        }
     }
 }
