@@ -28,7 +28,9 @@ public final class MailLog: Sendable {
     deinit { close(fd) }
 
     public func write(_ event: MailLogEvent, at date: Date = Date()) {
-        write(level: event.level.rawValue, event.line, at: date)
+        var bytes = MailLog.lineBuffer(lines: 1)
+        append(event, timestamp: timestamp(date), to: &bytes)
+        emit(bytes)
     }
 
     /// Events that happen together (a connection's "New SMTP ICID" and its policy match), in
@@ -36,13 +38,49 @@ public final class MailLog: Sendable {
     /// call less.
     public func write(_ events: [MailLogEvent], at date: Date = Date()) {
         let timestamp = self.timestamp(date)
-        var lines = events.map { "\(timestamp) \($0.level.rawValue): \(MailLog.printable($0.line))\n" }.joined()
-        lines.withUTF8 { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
+        var bytes = MailLog.lineBuffer(lines: events.count)
+        for event in events { append(event, timestamp: timestamp, to: &bytes) }
+        emit(bytes)
     }
 
     public func write(level: String, _ text: String, at date: Date = Date()) {
-        var line = "\(timestamp(date)) \(level): \(MailLog.printable(text))\n"
-        line.withUTF8 { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
+        var bytes = MailLog.lineBuffer(lines: 1)
+        append(level: level, text, timestamp: timestamp(date), to: &bytes)
+        emit(bytes)
+    }
+
+    /// Room for `lines` typical lines, so that building them does not grow the buffer.
+    private static func lineBuffer(lines: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(192 * lines)
+        return bytes
+    }
+
+    /// `timestamp level: text` and a newline, the text made printable on the way (no string
+    /// is built for the line).
+    private func append(level: String, _ text: String, timestamp: String, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: timestamp.utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: level.utf8)
+        bytes.append(contentsOf: ": ".utf8)
+        MailLog.appendPrintable(text, to: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    /// The same for an event, whose text is written straight into the buffer.
+    private func append(_ event: MailLogEvent, timestamp: String, to bytes: inout [UInt8]) {
+        bytes.append(contentsOf: timestamp.utf8)
+        bytes.append(UInt8(ascii: " "))
+        bytes.append(contentsOf: event.level.rawValue.utf8)
+        bytes.append(contentsOf: ": ".utf8)
+        let start = bytes.count
+        event.write(to: &bytes)
+        MailLog.makePrintable(&bytes[start...])
+        bytes.append(UInt8(ascii: "\n"))
+    }
+
+    private func emit(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
     }
 
     /// The line's timestamp, formatted once per second.
@@ -58,8 +96,25 @@ public final class MailLog: Sendable {
     /// does: what a client sent (a subject, a Message-ID) can neither start a fake line nor
     /// send escape sequences to an administrator's terminal.
     static func printable(_ text: String) -> String {
-        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else { return text }
-        return String(decoding: text.utf8.map { $0 < 0x20 || $0 == 0x7f ? UInt8(ascii: "?") : $0 }, as: UTF8.self)
+        var bytes: [UInt8] = []
+        appendPrintable(text, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Control characters in place as `?`.
+    static func makePrintable(_ bytes: inout ArraySlice<UInt8>) {
+        for i in bytes.indices where bytes[i] < 0x20 || bytes[i] == 0x7f { bytes[i] = UInt8(ascii: "?") }
+    }
+
+    static func appendPrintable(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { utf8 in
+            guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 { bytes.append(byte < 0x20 || byte == 0x7f ? UInt8(ascii: "?") : byte) }
+        }
     }
 
     /// `Sun Nov 29 10:00:00 2026`: the ctime form AsyncOS logs use, in local time.

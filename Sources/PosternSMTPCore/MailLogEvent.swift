@@ -68,15 +68,51 @@ public enum MailLogEvent: Sendable, Hashable {
 
     private func list(_ rids: [Int]) -> String { "[" + rids.map(String.init).joined(separator: ", ") + "]" }
 
+    /// The line's text (the engine adds the time and level).
     public var line: String {
+        var bytes: [UInt8] = []
+        write(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the line's text to `bytes`. The lines every connection and every message log
+    /// are put together byte by byte; the rare ones through string interpolation.
+    public func write(to bytes: inout [UInt8]) {
         switch self {
         case let .newConnection(icid, interface, address, remote, name, verified):
-            return "New SMTP ICID \(icid) interface \(interface) (\(address)) address \(remote) reverse dns host \(name) "
-                + "verified \(verified ? "yes" : "no")"
+            bytes.put("New SMTP ICID ", icid, " interface ", interface, " (", address, ") address ", remote)
+            bytes.put(" reverse dns host ", name, " verified ", verified ? "yes" : "no")
         case let .policyMatch(icid, behavior, group, entry, sbrs):
-            return "ICID \(icid) \(behavior) SG \(group ?? "None") match \(entry) SBRS \(sbrs)"
+            bytes.put("ICID ", icid, " ", behavior, " SG ", group ?? "None", " match ", entry, " SBRS ", sbrs)
         case let .tlsSuccess(icid, proto, cipher):
-            return "ICID \(icid) TLS success protocol \(proto) cipher \(cipher)"
+            bytes.put("ICID ", icid, " TLS success protocol ", proto, " cipher ", cipher)
+        case let .close(icid):
+            bytes.put("ICID ", icid, " close")
+        case let .startMessage(mid, icid):
+            bytes.put("Start MID ", mid, " ICID ", icid)
+        case let .sender(mid, icid, address):
+            bytes.put("MID ", mid, " ICID ", icid, " From: <", address, ">")
+        case let .recipient(mid, icid, rid, address):
+            bytes.put("MID ", mid, " ICID ", icid, " RID ", rid, " To: <", address, ">")
+        case let .messageID(mid, id):
+            bytes.put("MID ", mid, " Message-ID '", id, "'")
+        case let .subject(mid, subject):
+            bytes.put("MID ", mid, " Subject '", subject, "'")
+        case let .ready(mid, count, from):
+            bytes.put("MID ", mid, " ready ", count, " bytes from <", from, ">")
+        case let .queued(mid):
+            bytes.put("MID ", mid, " queued for delivery")
+        default:
+            bytes.put(interpolatedLine)
+        }
+    }
+
+    /// The text of the lines `write(to:)` does not put together itself.
+    private var interpolatedLine: String {
+        switch self {
+        case .newConnection, .policyMatch, .tlsSuccess, .close, .startMessage, .sender, .recipient, .messageID, .subject,
+             .ready, .queued:
+            return ""  // written by write(to:)
         case let .tlsFailed(icid, reason):
             return "ICID \(icid) TLS failed: \(reason)"
         case let .tlsError(icid, reason):
@@ -92,31 +128,15 @@ public enum MailLogEvent: Sendable, Hashable {
             return "ICID \(icid) discarded \(bytes) plaintext bytes pipelined after STARTTLS"
         case let .clientCertificate(icid, subject, verified):
             return "ICID \(icid) client certificate \(subject) verified \(verified ? "yes" : "no")"
-        case let .startMessage(mid, icid):
-            return "Start MID \(mid) ICID \(icid)"
-        case let .sender(mid, icid, address):
-            return "MID \(mid) ICID \(icid) From: <\(address)>"
-        case let .recipient(mid, icid, rid, address):
-            return "MID \(mid) ICID \(icid) RID \(rid) To: <\(address)>"
         case let .recipientRejected(mid, icid, address):
             return "MID \(mid) ICID \(icid) To: <\(address)> Rejected by RAT"
         case let .recipientRateLimited(mid, icid, address):
             // [I]: the wording of the sourced "Rejected by RAT" line, naming AsyncOS's receiving control.
             return "MID \(mid) ICID \(icid) To: <\(address)> Rejected by Receiving Control"
-        case let .messageID(mid, id):
-            return "MID \(mid) Message-ID '\(id)'"
-        case let .subject(mid, subject):
-            return "MID \(mid) Subject '\(subject)'"
-        case let .ready(mid, bytes, from):
-            return "MID \(mid) ready \(bytes) bytes from <\(from)>"
-        case let .queued(mid):
-            return "MID \(mid) queued for delivery"
         case let .discarded(mid):
             return "MID \(mid) discarded by a blackhole listener"  // [I]
         case let .receivingFailed(icid, reason):
             return "ICID \(icid) Receiving Failed: \(reason)"
-        case let .close(icid):
-            return "ICID \(icid) close"
         case let .lost(icid):
             return "ICID \(icid) lost"
         case let .authSucceeded(icid, user, mechanism, profile):
@@ -181,5 +201,38 @@ public enum MailLogEvent: Sendable, Hashable {
             }
         }
         return out
+    }
+}
+
+extension [UInt8] {
+    /// Appends each part: text as its UTF-8 bytes, a number in decimal.
+    mutating func put<each Part: LogLinePart>(_ parts: repeat each Part) {
+        repeat (each parts).write(to: &self)
+    }
+}
+
+/// A piece of a log line `write(to:)` puts together.
+protocol LogLinePart {
+    func write(to bytes: inout [UInt8])
+}
+
+extension String: LogLinePart {
+    func write(to bytes: inout [UInt8]) {
+        var text = self
+        text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+}
+
+extension Int: LogLinePart {
+    func write(to bytes: inout [UInt8]) {
+        guard self != 0 else { return bytes.append(UInt8(ascii: "0")) }
+        if self < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = self.magnitude
+        let start = bytes.count
+        while rest > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        }
+        bytes[start...].reverse()  // the digits went in least significant first
     }
 }
