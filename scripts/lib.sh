@@ -26,7 +26,8 @@ BUILD_PACKAGES=(libssl-dev libedit-dev libc-ares-dev libldap-dev libcrypt-dev pk
 # The packages the tests need: the clients they drive, and what each needs for TLS
 # (swaks speaks TLS only with Perl's Net::SSLeay, which --no-install-recommends leaves out).
 # slapd and ldap-utils: the SMTP AUTH tests run a private slapd on loopback (Tests/e2e/ldapfixture.py).
-TEST_PACKAGES=(openssl swaks libnet-ssleay-perl sslscan python3 procps slapd ldap-utils)
+# iproute2: ss, to see a listening socket's accept queue.
+TEST_PACKAGES=(openssl swaks libnet-ssleay-perl sslscan python3 procps slapd ldap-utils iproute2)
 # etcd for a fleet (clusterconfig): the server for tests and scripts/fleet-demo, etcdctl to look inside.
 FLEET_PACKAGES=(etcd-server etcd-client)
 

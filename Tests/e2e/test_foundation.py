@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import POSTERN, POSTERND, Appliance, wait_for
+from harness import POSTERN, POSTERND, Appliance, free_port, wait_for
 
 COMMIT_STEPS = ["locked",
                 "history-temp-written", "history-temp-synced", "history-renamed", "history-directory-synced",
@@ -236,6 +236,45 @@ class RecoveryTests(unittest.TestCase):
         finally:
             cli.terminate(force=True)
         self.appliance.wait_generation(4)
+
+
+class ListeningSocketTests(unittest.TestCase):
+    """A listener is one socket (Docs/benchmarks.md: one per event loop was tried twice and
+    withdrawn twice): its accept queue is the listener's TCP queue, no other program can join
+    it with SO_REUSEPORT, and a listener that moves away frees its port."""
+
+    def test_one_socket_with_the_configured_queue_that_nobody_can_join(self):
+        import socket
+        appliance = Appliance()
+        try:
+            appliance.cli('listenerconfig edit InboundMail limits 500 300; commit "queue" Y')
+            appliance.start()
+            listening = subprocess.run(["ss", "-Hltn", f"sport = :{appliance.port}"], capture_output=True,
+                                       text=True, check=True).stdout.split("\n")
+            listening = [line.split() for line in listening if line.strip()]
+            self.assertEqual(len(listening), 1, listening)
+            self.assertEqual(listening[0][2], "300", f"the accept queue of {listening[0]}")
+            joiner = socket.socket()
+            joiner.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            with self.assertRaises(OSError):
+                joiner.bind(("127.0.0.1", appliance.port))
+            joiner.close()
+            # Connections at once, spread over the event loops.
+            clients = [smtplib.SMTP("127.0.0.1", appliance.port, timeout=10) for _ in range(8)]
+            for client in clients:
+                self.assertEqual(client.ehlo("x")[0], 250)
+                client.quit()
+            # A moved listener frees its old port.
+            port = appliance.port
+            appliance.cli(f'listenerconfig edit InboundMail interface Loopback smtp {free_port()}; commit "move" Y')
+            wait_for(lambda: subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True,
+                                            text=True).stdout.strip() == "", what="the old port to be free")
+            again = socket.socket()
+            again.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # its closed connections wait in TIME_WAIT
+            again.bind(("127.0.0.1", port))
+            again.close()
+        finally:
+            appliance.remove()
 
 
 if __name__ == "__main__":
