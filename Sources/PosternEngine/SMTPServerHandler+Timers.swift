@@ -13,6 +13,12 @@ extension SMTPServerHandler {
 
     private func armTimer(context: ChannelHandlerContext, at deadline: NIODeadline) {
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            if session?.state == .closed {
+                // Still open after the session ended: its last words wait for a client that
+                // does not read them. Nothing more is owed to it.
+                context.close(promise: nil)
+                return
+            }
             let now = context.eventLoop.now
             if now >= lifetimeDeadline {
                 if session != nil { perform(session!.connectionTimeLimit(), context: context) }

@@ -172,9 +172,16 @@ final class SMTPServerHandler: ChannelDuplexHandler {
             switch action {
             case .reply(let reply):
                 if index + 1 < actions.count, actions[index + 1] == .close {
-                    // The last words: close once they are written.
-                    context.writeAndFlush(encoded(reply, context)).assumeIsolated().whenComplete { _ in
+                    if session?.tls != nil {
+                        // The last words under TLS: the TLS handler sends its close_notify in
+                        // the same write and closes once both are out.
+                        context.write(encoded(reply, context), promise: nil)
                         context.close(promise: nil)
+                    } else {
+                        // In plaintext: close once they are written.
+                        context.writeAndFlush(encoded(reply, context)).assumeIsolated().whenComplete { _ in
+                            context.close(promise: nil)
+                        }
                     }
                 } else {
                     context.write(encoded(reply, context), promise: nil)

@@ -210,10 +210,16 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
         if state == .active && mode == .all {
-            // One-way shutdown: after QUIT nothing more is read, so close_notify and go.
+            // One-way shutdown: after QUIT nothing more is read, so close_notify and go. It
+            // leaves in the same write as what was written before it and not flushed (the
+            // reply to QUIT), and the connection closes once both are out.
             state = .closed
             connection.shutdown()
-            flushOutput(context: context)
+            outputUnflushed = false
+            context.writeAndFlush(wrapOutboundOut(takeOutput(context: context))).assumeIsolated().whenComplete { _ in
+                context.close(mode: mode, promise: promise)
+            }
+            return
         }
         context.close(mode: mode, promise: promise)
     }

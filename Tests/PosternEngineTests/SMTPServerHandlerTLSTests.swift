@@ -55,6 +55,27 @@ import Testing
         #expect(client.session != nil)  // the tickets came in that write too
     }
 
+    /// The reply to QUIT and the close_notify after it leave in one write, and the connection
+    /// closes once both are out.
+    @Test func theQuitReplyAndCloseNotifyLeaveInOneWrite() throws {
+        let (h, client) = try SMTPServerHandlerTLSTests.encrypted()
+        let counter = SocketWriteCounter()
+        try h.channel.pipeline.syncOperations.addHandler(counter, position: .first)
+        try Array("QUIT\r\n".utf8).withUnsafeBytes { try client.write($0) }
+        try h.channel.writeInbound(ByteBuffer(bytes: client.takeOutput()))
+        #expect(counter.writes == 1)
+        while let out = try h.channel.readOutbound(as: ByteBuffer.self) { out.withUnsafeReadableBytes { client.feed($0) } }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        guard case .bytes(let n) = try buffer.withUnsafeMutableBytes({ try client.read(into: $0) }) else {
+            Issue.record("no reply to QUIT")
+            return
+        }
+        #expect(String(decoding: buffer.prefix(n), as: UTF8.self).hasPrefix("221 "))
+        #expect(try buffer.withUnsafeMutableBytes { try client.read(into: $0) } == .closed)  // close_notify
+        #expect(!h.channel.isActive)
+        #expect(!h.mailLog().contains("without close_notify"))
+    }
+
     @Test func anErrorAfterTheHandshakeIsNotAFailedHandshake() throws {
         let (h, _) = try SMTPServerHandlerTLSTests.encrypted()
         try h.channel.writeInbound(ByteBuffer(bytes: [0x17, 0x03, 0x03, 0x00, 0x20] + [UInt8](repeating: 0x41, count: 32)))

@@ -173,6 +173,18 @@ final class WriteHolder: ChannelOutboundHandler {
         #expect(!h.channel.isActive)
     }
 
+    /// After QUIT the connection waits for its 221 to be written; a client that never reads
+    /// it does not hold the connection past the idle limit.
+    @Test func aClientThatNeverReadsTheQuitReplyIsClosedAtTheIdleLimit() throws {
+        let h = try HandlerHarness { $0.idleTimeout = 30 }
+        _ = try h.output()
+        try h.channel.pipeline.syncOperations.addHandler(WriteHolder(), position: .first)
+        try h.send("QUIT\r\n")
+        #expect(h.channel.isActive)
+        h.loop.advanceTime(by: .seconds(31))
+        #expect(!h.channel.isActive)
+    }
+
     @Test func theConnectionTimeLimitEndsTheSession() throws {
         let h = try HandlerHarness { $0.maxConnectionTime = 60; $0.idleTimeout = 300 }
         _ = try h.output()
