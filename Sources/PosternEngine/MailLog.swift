@@ -75,7 +75,7 @@ public final class MailLog: Sendable {
         bytes.append(contentsOf: ": ".utf8)
         let start = bytes.count
         event.write(to: &bytes)
-        MailLog.makePrintable(&bytes[start...])
+        MailLog.makePrintable(&bytes, from: start)
         bytes.append(UInt8(ascii: "\n"))
     }
 
@@ -101,9 +101,11 @@ public final class MailLog: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Control characters in place as `?`.
-    static func makePrintable(_ bytes: inout ArraySlice<UInt8>) {
-        for i in bytes.indices where bytes[i] < 0x20 || bytes[i] == 0x7f { bytes[i] = UInt8(ascii: "?") }
+    /// Control characters from `start` on, in place, as `?`.
+    static func makePrintable(_ bytes: inout [UInt8], from start: Int) {
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for i in start..<buffer.count where buffer[i] < 0x20 || buffer[i] == 0x7f { buffer[i] = UInt8(ascii: "?") }
+        }
     }
 
     static func appendPrintable(_ text: String, to bytes: inout [UInt8]) {
