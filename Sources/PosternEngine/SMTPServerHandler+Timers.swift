@@ -22,6 +22,7 @@ extension SMTPServerHandler {
             let now = context.eventLoop.now
             if now >= lifetimeDeadline {
                 if session != nil { perform(session!.connectionTimeLimit(), context: context) }
+                armForLastWords(context: context, now: now)
                 return
             }
             let quiet = now - lastActivity
@@ -29,6 +30,7 @@ extension SMTPServerHandler {
                 // A message on its way to the queue is not idleness: look again in a second.
                 guard session?.state == .storing else {
                     if session != nil { perform(session!.idleTimeout(), context: context) }
+                    armForLastWords(context: context, now: now)
                     return
                 }
                 armTimer(context: context, at: min(now + .seconds(1), lifetimeDeadline))
@@ -36,5 +38,13 @@ extension SMTPServerHandler {
                 armTimer(context: context, at: min(lastActivity + idleLimit, lifetimeDeadline))
             }
         }
+    }
+
+    /// After a 421 the connection closes once the reply is written; a client that stopped
+    /// reading (its window full) would hold it for good. One more idle period, then the
+    /// timer finds the session closed and closes the connection without the reply.
+    private func armForLastWords(context: ChannelHandlerContext, now: NIODeadline) {
+        guard context.channel.isActive else { return }
+        armTimer(context: context, at: now + idleLimit)
     }
 }

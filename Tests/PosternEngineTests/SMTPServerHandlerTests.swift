@@ -185,6 +185,18 @@ final class WriteHolder: ChannelOutboundHandler {
         #expect(!h.channel.isActive)
     }
 
+    /// A client that stopped reading (its window full) cannot hold the connection past the
+    /// idle limit by never taking the 421 either: one more idle period, and it is closed.
+    @Test func aClientThatNeverReadsTheTimeoutIsClosedOneIdlePeriodLater() throws {
+        let h = try HandlerHarness { $0.idleTimeout = 30 }
+        _ = try h.output()
+        try h.channel.pipeline.syncOperations.addHandler(WriteHolder(), position: .first)
+        h.loop.advanceTime(by: .seconds(31))  // the 421 is held, the close waits for it
+        #expect(h.channel.isActive)
+        h.loop.advanceTime(by: .seconds(31))
+        #expect(!h.channel.isActive)
+    }
+
     @Test func theConnectionTimeLimitEndsTheSession() throws {
         let h = try HandlerHarness { $0.maxConnectionTime = 60; $0.idleTimeout = 300 }
         _ = try h.output()
