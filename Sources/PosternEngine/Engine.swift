@@ -288,7 +288,6 @@ public final class Engine: @unchecked Sendable {
             services.spool.stop()
             try? group.syncShutdownGracefully()
             try? threadPool.syncShutdownGracefully()
-            services.mailLog.flush()  // what busy loops held back when they stopped
             resolver?.shutdown()
             unlink(home.pidFile.path)
             logger.info("stopped")

@@ -6,12 +6,10 @@ import PosternSMTPCore
 /// The AsyncOS-format mail log (`HOME/logs/mail.log`, asyncos-cli.md §7): one line per
 /// event, `Sun Nov 29 10:00:00 2026 Info: New SMTP ICID 5 …`.
 ///
-/// Lines go out in `write(2)`s of whole lines to a descriptor opened with O_APPEND, which the
-/// kernel keeps whole whichever event loop writes them, so no lock is needed; when is the
-/// `MailLogBatcher`'s say (at once, or a busy loop's lines together).
+/// Each line goes out in one `write(2)` to a descriptor opened with O_APPEND, which the
+/// kernel keeps whole whichever event loop writes it, so no lock is needed.
 public final class MailLog: Sendable {
     private let fd: Int32
-    private let batcher: MailLogBatcher
     /// The timestamp of the last second logged: most lines share it.
     private let stamp = NIOLockedValueBox((second: time_t(-1), text: ""))
 
@@ -23,26 +21,16 @@ public final class MailLog: Sendable {
     }
 
     public init(path: String) throws(OpenError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
         guard fd >= 0 else { throw OpenError(path: path, reason: String(cString: strerror(errno))) }
-        self.fd = fd
-        batcher = MailLogBatcher { bytes in bytes.withUnsafeBufferPointer { _ = Foundation.write(fd, $0.baseAddress, $0.count) } }
     }
 
-    deinit {
-        batcher.flush()
-        close(fd)
-    }
-
-    /// Writes the lines busy event loops still hold back (the engine, once its loops stopped).
-    public func flush() {
-        batcher.flush()
-    }
+    deinit { close(fd) }
 
     public func write(_ event: MailLogEvent, at date: Date = Date()) {
         var bytes = MailLog.lineBuffer(lines: 1)
         append(event, timestamp: timestamp(date), to: &bytes)
-        batcher.emit(bytes, lines: 1)
+        emit(bytes)
     }
 
     /// Events that happen together (a connection's "New SMTP ICID" and its policy match), in
@@ -52,13 +40,13 @@ public final class MailLog: Sendable {
         let timestamp = self.timestamp(date)
         var bytes = MailLog.lineBuffer(lines: events.count)
         for event in events { append(event, timestamp: timestamp, to: &bytes) }
-        batcher.emit(bytes, lines: events.count)
+        emit(bytes)
     }
 
     public func write(level: String, _ text: String, at date: Date = Date()) {
         var bytes = MailLog.lineBuffer(lines: 1)
         append(level: level, text, timestamp: timestamp(date), to: &bytes)
-        batcher.emit(bytes, lines: 1)
+        emit(bytes)
     }
 
     /// Room for `lines` typical lines, so that building them does not grow the buffer.
@@ -89,6 +77,10 @@ public final class MailLog: Sendable {
         event.write(to: &bytes)
         MailLog.makePrintable(&bytes, from: start)
         bytes.append(UInt8(ascii: "\n"))
+    }
+
+    private func emit(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { _ = Foundation.write(fd, $0.baseAddress, $0.count) }
     }
 
     /// The line's timestamp, formatted once per second.
