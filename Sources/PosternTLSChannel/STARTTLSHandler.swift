@@ -216,8 +216,18 @@ public final class STARTTLSHandler: ChannelDuplexHandler, RemovableChannelHandle
             state = .closed
             connection.shutdown()
             outputUnflushed = false
-            context.writeAndFlush(wrapOutboundOut(takeOutput(context: context))).assumeIsolated().whenComplete { _ in
+            // A peer that never reads them does not hold the connection: it closes without
+            // them after the handshake timeout.
+            var closed = false
+            let finish = {
+                guard !closed else { return }
+                closed = true
                 context.close(mode: mode, promise: promise)
+            }
+            let giveUp = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { finish() }
+            context.writeAndFlush(wrapOutboundOut(takeOutput(context: context))).assumeIsolated().whenComplete { _ in
+                giveUp.cancel()
+                finish()
             }
             return
         }

@@ -129,6 +129,18 @@ func serverChannel(_ context: TLSContext) throws -> (EmbeddedChannel, Recorder) 
         #expect(recorder.events.last == "closed without close_notify")
     }
 
+    /// Closing sends close_notify and waits for it to be written, but not for ever: a peer
+    /// that never reads is let go after the handshake timeout.
+    @Test func aCloseWaitsForCloseNotifyButNotForEver() throws {
+        let (channel, _, _) = try TLSFailureKindTests.established()
+        try channel.pipeline.syncOperations.addHandler(HeldWrites(), position: .first)
+        var closed = false
+        channel.close().whenComplete { _ in closed = true }
+        #expect(!closed)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(31))
+        #expect(closed)
+    }
+
     @Test func closeNotifyIsNotAnUncleanClose() throws {
         let (channel, recorder, client) = try TLSFailureKindTests.established()
         client.shutdown()
@@ -136,6 +148,13 @@ func serverChannel(_ context: TLSContext) throws -> (EmbeddedChannel, Recorder) 
         channel.pipeline.fireChannelInactive()
         #expect(recorder.events == ["completed TLSv1.3 TLS_AES_256_GCM_SHA384"])
     }
+}
+
+/// Keeps every write pending, as a socket whose peer does not read.
+final class HeldWrites: ChannelOutboundHandler {
+    typealias OutboundIn = Any
+    var held: [EventLoopPromise<Void>?] = []
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) { held.append(promise) }
 }
 
 /// Answers every read at once, as the SMTP session answers EHLO.
