@@ -29,7 +29,7 @@ public final class MailLog: Sendable {
 
     public func write(_ event: MailLogEvent, at date: Date = Date()) {
         var bytes = MailLog.lineBuffer(lines: 1)
-        append(event, timestamp: timestamp(date), to: &bytes)
+        append(level: event.level.rawValue, timestamp: timestamp(date), to: &bytes) { event.write(to: &$0) }
         emit(bytes)
     }
 
@@ -39,13 +39,15 @@ public final class MailLog: Sendable {
     public func write(_ events: [MailLogEvent], at date: Date = Date()) {
         let timestamp = self.timestamp(date)
         var bytes = MailLog.lineBuffer(lines: events.count)
-        for event in events { append(event, timestamp: timestamp, to: &bytes) }
+        for event in events {
+            append(level: event.level.rawValue, timestamp: timestamp, to: &bytes) { event.write(to: &$0) }
+        }
         emit(bytes)
     }
 
     public func write(level: String, _ text: String, at date: Date = Date()) {
         var bytes = MailLog.lineBuffer(lines: 1)
-        append(level: level, text, timestamp: timestamp(date), to: &bytes)
+        append(level: level, timestamp: timestamp(date), to: &bytes) { $0.append(contentsOf: text.utf8) }
         emit(bytes)
     }
 
@@ -56,25 +58,16 @@ public final class MailLog: Sendable {
         return bytes
     }
 
-    /// `timestamp level: text` and a newline, the text made printable on the way (no string
-    /// is built for the line).
-    private func append(level: String, _ text: String, timestamp: String, to bytes: inout [UInt8]) {
+    /// `timestamp level: text` and a newline; `text` appends the line's text, which is then
+    /// made printable in place (no string is built for the line).
+    private func append(level: String, timestamp: String, to bytes: inout [UInt8],
+                        text: (inout [UInt8]) -> Void) {
         bytes.append(contentsOf: timestamp.utf8)
         bytes.append(UInt8(ascii: " "))
         bytes.append(contentsOf: level.utf8)
         bytes.append(contentsOf: ": ".utf8)
-        MailLog.appendPrintable(text, to: &bytes)
-        bytes.append(UInt8(ascii: "\n"))
-    }
-
-    /// The same for an event, whose text is written straight into the buffer.
-    private func append(_ event: MailLogEvent, timestamp: String, to bytes: inout [UInt8]) {
-        bytes.append(contentsOf: timestamp.utf8)
-        bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: event.level.rawValue.utf8)
-        bytes.append(contentsOf: ": ".utf8)
         let start = bytes.count
-        event.write(to: &bytes)
+        text(&bytes)
         MailLog.makePrintable(&bytes, from: start)
         bytes.append(UInt8(ascii: "\n"))
     }
@@ -96,8 +89,8 @@ public final class MailLog: Sendable {
     /// does: what a client sent (a subject, a Message-ID) can neither start a fake line nor
     /// send escape sequences to an administrator's terminal.
     static func printable(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        appendPrintable(text, to: &bytes)
+        var bytes = Array(text.utf8)
+        makePrintable(&bytes, from: 0)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -105,17 +98,6 @@ public final class MailLog: Sendable {
     static func makePrintable(_ bytes: inout [UInt8], from start: Int) {
         bytes.withUnsafeMutableBufferPointer { buffer in
             for i in start..<buffer.count where buffer[i] < 0x20 || buffer[i] == 0x7f { buffer[i] = UInt8(ascii: "?") }
-        }
-    }
-
-    static func appendPrintable(_ text: String, to bytes: inout [UInt8]) {
-        var text = text
-        text.withUTF8 { utf8 in
-            guard utf8.contains(where: { $0 < 0x20 || $0 == 0x7f }) else {
-                bytes.append(contentsOf: utf8)
-                return
-            }
-            for byte in utf8 { bytes.append(byte < 0x20 || byte == 0x7f ? UInt8(ascii: "?") : byte) }
         }
     }
 
